@@ -1,0 +1,27 @@
+"""Verbatim: answers questions about a folder of articles with cited, verbatim quotes.
+
+    import rag
+    qa = rag.build("data/articles", index_dir="index")   # build or update, then open
+    qa = rag.load("index")                                # open an existing index
+    answer = qa.ask("When did Russia invade Ukraine?", k=5)
+"""
+
+from .answers import NOT_ANSWERED, Answer, Citation, Span
+from .errors import (
+    CorpusError,
+    IndexCorruptError,
+    IndexIncompatibleError,
+    IndexNotFoundError,
+    InvalidQuestionError,
+    ModelNotFoundError,
+    RagError,
+    UnreadableFileError,
+)
+from .pipeline import QA, build, load
+from .retrieval import RETRIEVERS, Passage
+
+__all__ = [
+    "NOT_ANSWERED", "QA", "RETRIEVERS", "Answer", "Citation", "CorpusError", "IndexCorruptError",
+    "IndexIncompatibleError", "IndexNotFoundError", "InvalidQuestionError", "ModelNotFoundError",
+    "Passage", "RagError", "Span", "UnreadableFileError", "build", "load",
+]

@@ -1,0 +1,81 @@
+"""The facade other apps use: build or load an index, then ask questions.
+
+    qa = rag.build("data/articles", index_dir="index")
+    answer = qa.ask("Who is the Kremlin spokesperson?")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .answers import Answer, AnswerBuilder
+from .embedding import Embedder
+from .errors import InvalidQuestionError
+from .indexing import Indexer, IndexReport
+from .lexical import Analyzer, TermStatistics
+from .retrieval import DEFAULT_RETRIEVER, RETRIEVERS, BM25Retriever, DenseRetriever, HybridRetriever, Query
+from .store import IndexStore
+
+MAX_QUESTION_CHARS = 1000
+MAX_K = 50
+
+
+class QA:
+    """Answers questions from one opened index. Safe to call from several threads at once."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder, retriever: str = DEFAULT_RETRIEVER,
+                 report: IndexReport | None = None):
+        if retriever not in RETRIEVERS:
+            raise ValueError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
+        self.store = store
+        self.embedder = embedder
+        self.retriever = retriever
+        self.report = report
+        self.analyzer = Analyzer()
+        dense = DenseRetriever(store)
+        bm25 = BM25Retriever(store, self.analyzer)
+        self.retrievers = {"dense": dense, "bm25": bm25, "hybrid": HybridRetriever([dense, bm25])}
+        terms = TermStatistics.from_texts([s.text for s in store.sentences], self.analyzer)
+        self.answer_builder = AnswerBuilder(store, terms)
+
+    def ask(self, question: str, k: int = 5, retriever: str | None = None) -> Answer:
+        """Answer with a verbatim, cited quote, or abstain and return the closest passages."""
+        question = check_question(question)
+        if not 1 <= k <= MAX_K:
+            raise InvalidQuestionError(f"k must be between 1 and {MAX_K}, not {k}")
+        retriever = retriever or self.retriever
+        if retriever not in self.retrievers:
+            raise InvalidQuestionError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
+        query = Query(question, self.embedder.run([question])[0], self.analyzer.run([question])[0])
+        passages = self.retrievers[retriever].run(query, k)
+        return self.answer_builder.run(query, passages)
+
+    __call__ = ask
+
+
+def check_question(question: str) -> str:
+    """The question stripped, or InvalidQuestionError when it is empty or too long."""
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidQuestionError("the question is empty: type a question about the articles")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuestionError(
+            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}: ask something shorter"
+        )
+    return question
+
+
+def load(index_dir: str | Path = "index", model: str | None = None, retriever: str = DEFAULT_RETRIEVER) -> QA:
+    """Open an existing index (built with `model`, if one is named)."""
+    store = IndexStore.open(index_dir, model=model)
+    return QA(store, Embedder(store.manifest.model), retriever)
+
+
+def build(corpus_dir: str | Path, index_dir: str | Path = "index", model: str | None = None,
+          retriever: str = DEFAULT_RETRIEVER, rebuild: bool = False, show_progress: bool = False,
+          on_progress: Callable[[int, int, str], None] | None = None) -> QA:
+    """Build the index of a corpus folder, or bring it up to date, then open it."""
+    embedder = Embedder(model)
+    report = Indexer(embedder).run(corpus_dir, index_dir, rebuild=rebuild, show_progress=show_progress, on_progress=on_progress)
+    return QA(IndexStore.open(index_dir, model=embedder.model_name), embedder, retriever, report)

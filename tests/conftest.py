@@ -1,0 +1,44 @@
+"""Shared fixtures: the real packaged model and real indexes on disk, built once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.embedding import Embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = ROOT / "data" / "articles"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def articles_index(tmp_path_factory, embedder) -> Path:
+    """An index of the shipped articles (built once; tests must not modify it)."""
+    index_dir = tmp_path_factory.mktemp("articles-index")
+    from rag.indexing import Indexer
+
+    Indexer(embedder).run(ARTICLES, index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def qa(articles_index, embedder) -> rag.QA:
+    from rag.store import IndexStore
+
+    return rag.QA(IndexStore.open(articles_index), embedder)
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """A writable copy of the shipped articles."""
+    target = tmp_path / "corpus"
+    shutil.copytree(ARTICLES, target)
+    return target

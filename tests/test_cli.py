@@ -1,0 +1,53 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ARTICLES
+
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*RAG, *args], capture_output=True, text=True, timeout=300, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+
+
+def test_index_then_ask_prints_quote_file_and_line(tmp_path):
+    index_dir = str(tmp_path / "index")
+    built = run("index", str(ARTICLES), "--index-dir", index_dir)
+    assert built.returncode == 0, built.stderr
+    assert "5 added" in built.stdout and "indexing" in built.stderr  # progress bar on stderr
+
+    again = run("index", str(ARTICLES), "--index-dir", index_dir)
+    assert "5 unchanged" in again.stdout and "embedded 0 chunks" in again.stdout
+
+    asked = run("ask", "Who is the Kremlin spokesperson?", "--index-dir", index_dir)
+    assert asked.returncode == 0, asked.stderr
+    assert "Dmitry Peskov" in asked.stdout
+    assert "000_9cebef51757e5eed.txt, line 20" in asked.stdout
+
+    as_json = json.loads(run("ask", "Who is the Kremlin spokesperson?", "--index-dir", index_dir, "--json", "-k", "3").stdout)
+    assert len(as_json["passages"]) == 3 and as_json["citations"][0]["line"] == 20
+
+    abstained = run("ask", "What is the recipe for a chocolate cake?", "--index-dir", index_dir)
+    assert abstained.returncode == 0 and "do not answer" in abstained.stdout and "Closest passages" in abstained.stdout
+
+
+def test_user_errors_exit_non_zero_with_one_line_and_no_traceback(tmp_path):
+    for args, message in [
+        (("ask", "Who?", "--index-dir", str(tmp_path / "none")), "no index at"),
+        (("ask", "   "), "the question is empty"),
+        (("index", str(tmp_path / "missing")), "corpus folder not found"),
+    ]:
+        result = run(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
+
+
+def test_help_explains_the_commands():
+    result = run("--help")
+    assert result.returncode == 0 and "index" in result.stdout and "ask" in result.stdout
+    assert "--index-dir" in run("ask", "--help").stdout

@@ -1,0 +1,40 @@
+import logging
+
+import numpy as np
+import pytest
+
+from rag.chunking import SentenceChunker
+from rag.documents import DocumentLoader
+from rag.embedding import Embedder
+from rag.errors import ModelNotFoundError
+from tests.conftest import ARTICLES
+
+
+def test_vectors_are_normalised_and_meaningful(embedder):
+    vectors = embedder.run([
+        "Kremlin spokesperson Dmitry Peskov spoke to reporters.",
+        "Who is the Kremlin spokesperson?",
+        "The recipe needs two cups of flour.",
+    ])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[2] @ vectors[1] + 0.3
+
+
+def test_every_shipped_chunk_fits_the_model_window(embedder):
+    """The chunker's tiktoken budget must keep chunks inside the model's word-piece window."""
+    texts = [c.text for d in DocumentLoader().run(ARTICLES).documents for c in SentenceChunker().run(d.text).chunks]
+    counts = embedder.count_tokens(texts)
+    assert len(texts) > 30
+    assert max(counts) <= embedder.max_tokens == 256
+
+
+def test_overlong_text_is_reported_not_silently_truncated(embedder, caplog):
+    caplog.set_level(logging.WARNING)
+    embedder.run(["short text", "peace talks " * 400])
+    assert "1 of 2 texts exceed the model window of 256 tokens" in caplog.text
+
+
+def test_unknown_model_names_are_refused_without_downloading():
+    with pytest.raises(ModelNotFoundError, match="not available offline"):
+        Embedder("someone/not-packaged-model").run(["x"])

@@ -1,0 +1,94 @@
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import rag
+from rag.errors import InvalidQuestionError
+
+
+def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
+    answer = qa.ask("Who is the Kremlin spokesperson?")
+    assert not answer.abstained and 0.5 <= answer.confidence <= 1
+    assert "Dmitry Peskov" in answer.text
+    citation = answer.citations[0]
+    document = qa.store.documents[citation.source].text
+    assert document[citation.start : citation.end] == citation.quote == answer.text
+    assert citation.line == document.count("\n", 0, citation.start) + 1
+    assert answer.passages and answer.passages == sorted(answer.passages, key=lambda p: -p.score)
+
+
+def test_every_citation_and_passage_is_verbatim(qa):
+    for question in ["When did Putin launch the invasion?", "What did Trump ask OPEC to do?", "Where was Putin's annual press conference?"]:
+        answer = qa.ask(question, k=5)
+        for citation in answer.citations:
+            assert qa.store.documents[citation.source].text[citation.start : citation.end] == citation.quote
+        for passage in answer.passages:
+            assert qa.store.documents[passage.source].text[passage.start : passage.end] == passage.text
+        assert len(answer.text.split()) <= 60
+
+
+def test_unanswerable_question_abstains_but_returns_passages(qa):
+    answer = qa.ask("What is the recipe for a chocolate cake?")
+    assert answer.abstained and answer.text == "" and answer.citations == []
+    assert answer.confidence < 0.5
+    assert len(answer.passages) == 5
+
+
+def test_answer_serialises_to_json(qa):
+    data = json.loads(json.dumps(qa.ask("Who is the Kremlin spokesperson?").to_dict()))
+    assert set(data) >= {"text", "abstained", "confidence", "citations", "passages"}
+    assert set(data["citations"][0]) == {"source", "start", "end", "line", "quote"}
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000])
+def test_empty_and_huge_questions_get_a_clear_error(qa, question):
+    with pytest.raises(InvalidQuestionError, match="empty|limit is 1,000"):
+        qa.ask(question)
+
+
+def test_k_and_retriever_are_checked(qa):
+    with pytest.raises(InvalidQuestionError, match="k must be"):
+        qa.ask("Who is Peskov?", k=0)
+    with pytest.raises(InvalidQuestionError, match="unknown retriever"):
+        qa.ask("Who is Peskov?", retriever="magic")
+    assert len(qa.ask("Putin Trump talks", k=3).passages) == 3
+
+
+@pytest.mark.parametrize("retriever", rag.RETRIEVERS)
+def test_every_retriever_finds_the_spokesperson(qa, retriever):
+    assert "Peskov" in qa.ask("Who is the Kremlin spokesperson?", retriever=retriever).text
+
+
+def test_ask_is_safe_from_many_threads(qa):
+    questions = ["Who is the Kremlin spokesperson?", "What did Trump urge OPEC to do?",
+                 "What is the recipe for a chocolate cake?", "When did the invasion begin?"] * 6
+    expected = {q: qa.ask(q).to_dict() for q in set(questions)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(qa.ask, questions))
+    assert [r.to_dict() for r in results] == [expected[q] for q in questions]
+
+
+def test_the_same_sentence_in_several_articles_is_cited_in_each(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shared = "The harbour authority confirmed that the new lighthouse will be lit on the first of March."
+    (corpus / "a.txt").write_text(f"Local news from the coast.\n{shared}\nFishermen welcomed the news.")
+    (corpus / "b.txt").write_text(f"Coastal briefing.\n{shared}\nTourism is expected to grow.")
+    (corpus / "c.txt").write_text("The football club signed a new striker from Brazil on Tuesday.")
+
+    qa = rag.build(corpus, index_dir=tmp_path / "index", model=embedder.model_name)
+    answer = qa.ask("When will the new lighthouse be lit?")
+
+    assert answer.text == shared
+    assert sorted(c.source for c in answer.citations) == ["a.txt", "b.txt"]
+    assert all(c.quote == shared for c in answer.citations)
+
+
+def test_build_then_load_round_trip(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    built = rag.build(corpus, index_dir=index_dir)
+    assert len(built.report.added) == 5
+    loaded = rag.load(index_dir)
+    question = "What did Zelenskyy say Putin is trying to do?"
+    assert loaded.ask(question).to_dict() == built.ask(question).to_dict()
