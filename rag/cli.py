@@ -39,6 +39,33 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--retriever", default=None, choices=("hybrid", "dense", "bm25"), help="retrieval mode (default: hybrid)")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     ask.set_defaults(run=_ask)
+
+    evaluate = commands.add_parser("eval", help="score answers against a gold question file",
+                                   description="Build or update the index of DIR, ask every gold question with each "
+                                               "retriever, print a metrics table and optionally write JSON and a report. "
+                                               "The gold format is described in eval/README.md.")
+    evaluate.add_argument("--gold", required=True, metavar="FILE", help="gold questions (JSONL)")
+    evaluate.add_argument("--corpus", required=True, metavar="DIR", help="folder of the articles the gold file cites")
+    evaluate.add_argument("--index-dir", default=None, metavar="D",
+                          help="index to build or reuse (default: a cached index under index/eval/ for this corpus)")
+    evaluate.add_argument("-k", type=int, default=5, metavar="N", help="passages retrieved for each answer (default: %(default)s)")
+    evaluate.add_argument("--retriever", default="hybrid,dense,bm25", metavar="LIST",
+                          help="comma-separated retrievers to compare; the first is the main one (default: %(default)s)")
+    evaluate.add_argument("--json", metavar="OUT", help="write all metrics and per-question results as JSON")
+    evaluate.add_argument("--report", metavar="OUT.md", help="write a Markdown report with PNG plots beside it")
+    evaluate.add_argument("--title", default=None, help="report title (default: the corpus folder name)")
+    evaluate.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
+    evaluate.add_argument("--sample", type=int, default=None, metavar="N", help="a random sample of N questions")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed for --sample (default: %(default)s)")
+    evaluate.set_defaults(run=_eval)
+
+    squad = commands.add_parser("import-squad", help="turn a SQuAD JSON file into article files and a gold file",
+                                description="Write OUTDIR/articles/*.txt (one per SQuAD article: title, then paragraphs "
+                                            "separated by blank lines) and OUTDIR/gold.jsonl. SQuAD 2.0 impossible "
+                                            "questions become unanswerable.")
+    squad.add_argument("squad_file", metavar="FILE")
+    squad.add_argument("out_dir", metavar="OUTDIR")
+    squad.set_defaults(run=_import_squad)
     return parser
 
 
@@ -70,6 +97,57 @@ def _ask(args: argparse.Namespace) -> int:
     for citation in answer.citations:
         print(f"  — {citation.source}, line {citation.line}, chars {citation.start}-{citation.end}")
     print(f"confidence {answer.confidence:.2f}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import hashlib
+    from pathlib import Path
+
+    from .evaluation import Evaluator, evaluation_json, load_gold, select, summarize
+    from .indexing import progress_bar
+    from .pipeline import build
+    from .report import write_report
+    from .retrieval import RETRIEVERS
+
+    retrievers = tuple(r.strip() for r in args.retriever.split(",") if r.strip())
+    unknown = set(retrievers) - set(RETRIEVERS)
+    if unknown or not retrievers:
+        raise RagError(f"unknown retriever {', '.join(sorted(unknown)) or '(none)'}; choose from {', '.join(RETRIEVERS)}")
+    questions = select(load_gold(args.gold), args.limit, args.sample, args.seed)
+    corpus = Path(args.corpus).resolve()
+    index_dir = args.index_dir or str(Path(DEFAULT_INDEX_DIR) / "eval" / f"{corpus.name}-{hashlib.sha1(str(corpus).encode()).hexdigest()[:8]}")
+    qa = build(corpus, index_dir=index_dir, show_progress=True)
+    print(f"index {index_dir}: {qa.report.summary()}", file=sys.stderr)
+    with progress_bar(total=len(questions), unit="question", desc="evaluating") as bar:
+        results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
+    meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.manifest.model,
+            "documents": len(qa.store.documents), "chunks": len(qa.store.chunks)}
+    _print_table({name: summarize(rs) for name, rs in results.items()})
+    if args.json:
+        Path(args.json).write_text(json.dumps(evaluation_json(results, args.k, meta), indent=1, ensure_ascii=False))
+        print(f"wrote {args.json}")
+    if args.report:
+        written = write_report(results, args.report, args.title or corpus.name, meta)
+        print("wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def _print_table(metrics: dict[str, dict]) -> None:
+    names = list(metrics)
+    first = next(iter(metrics.values()))
+    print(f"{first['n']} questions ({first['n_answerable']} answerable, {first['errors']} errors)")
+    print(f"{'metric':<28}" + "".join(f"{name:>10}" for name in names))
+    for group in ("retrieval", "answer", "citation", "abstain", "latency_ms"):
+        for key in first[group]:
+            print(f"{group + ' ' + key:<28}" + "".join(f"{metrics[n][group][key]:>10}" for n in names))
+
+
+def _import_squad(args: argparse.Namespace) -> int:
+    from .squad import import_squad
+
+    articles, gold, n_articles, n_questions = import_squad(args.squad_file, args.out_dir)
+    print(f"wrote {n_articles} articles to {articles} and {n_questions} questions to {gold}")
     return 0
 
 

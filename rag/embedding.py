@@ -81,7 +81,7 @@ class Embedder:
             encoded = self.model.tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
-    def run(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+    def run(self, texts: list[str]) -> np.ndarray:
         """Embed texts; warn (never silently truncate) when a text is longer than the model's window."""
         model = self.model
         if not texts:
@@ -95,6 +95,6 @@ class Embedder:
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
-                show_progress_bar=show_progress,
+                show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)

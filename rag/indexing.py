@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,11 @@ from .errors import CorpusError, IndexCorruptError
 from .store import FORMAT_VERSION, IndexWriter, Manifest, read_manifest
 
 ProgressCallback = Callable[[int, int, str], None]
+
+
+def progress_bar(**options) -> tqdm:
+    """A tqdm bar that redraws often on a terminal and only every 15 s in a log file."""
+    return tqdm(mininterval=0.2 if sys.stderr.isatty() else 15.0, **options)
 
 
 @dataclass
@@ -89,7 +95,7 @@ class Indexer:
 
     def _add(self, writer: IndexWriter, documents: list[Document], report: IndexReport,
              show_progress: bool, on_progress: ProgressCallback | None) -> None:
-        with tqdm(total=len(documents), unit="file", desc="indexing", disable=not show_progress) as bar:
+        with progress_bar(total=len(documents), unit="file", desc="indexing", disable=not show_progress) as bar:
             for first in range(0, len(documents), self.documents_per_batch):
                 batch = documents[first : first + self.documents_per_batch]
                 chunked = [self.chunker.run(document.text) for document in batch]

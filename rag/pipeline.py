@@ -14,7 +14,7 @@ from .embedding import Embedder
 from .errors import InvalidQuestionError
 from .indexing import Indexer, IndexReport
 from .lexical import Analyzer, TermStatistics
-from .retrieval import DEFAULT_RETRIEVER, RETRIEVERS, BM25Retriever, DenseRetriever, HybridRetriever, Query
+from .retrieval import DEFAULT_RETRIEVER, RETRIEVERS, BM25Retriever, DenseRetriever, HybridRetriever, Passage, Query
 from .store import IndexStore
 
 MAX_QUESTION_CHARS = 1000
@@ -41,6 +41,14 @@ class QA:
 
     def ask(self, question: str, k: int = 5, retriever: str | None = None) -> Answer:
         """Answer with a verbatim, cited quote, or abstain and return the closest passages."""
+        query, passages = self._retrieve(question, k, retriever)
+        return self.answer_builder.run(query, passages)
+
+    def retrieve(self, question: str, k: int = 5, retriever: str | None = None) -> list[Passage]:
+        """The k passages closest to the question, best first, without choosing an answer."""
+        return self._retrieve(question, k, retriever)[1]
+
+    def _retrieve(self, question: str, k: int, retriever: str | None) -> tuple[Query, list[Passage]]:
         question = check_question(question)
         if not 1 <= k <= MAX_K:
             raise InvalidQuestionError(f"k must be between 1 and {MAX_K}, not {k}")
@@ -48,8 +56,7 @@ class QA:
         if retriever not in self.retrievers:
             raise InvalidQuestionError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
         query = Query(question, self.embedder.run([question])[0], self.analyzer.run([question])[0])
-        passages = self.retrievers[retriever].run(query, k)
-        return self.answer_builder.run(query, passages)
+        return query, self.retrievers[retriever].run(query, k)
 
     __call__ = ask
 

@@ -1,0 +1,184 @@
+"""Speed benchmark for Verbatim: index build, raw model throughput and ask() latency.
+
+What it measures, on one machine, in one run:
+
+1. Index build: `Indexer.run(..., rebuild=True)` into a fresh temporary folder, with the model
+   already loaded and warmed up (model load time is reported separately).
+2. Raw model throughput on exactly the texts the indexer embeds (every chunk and every sentence
+   of every document), via `SentenceTransformer.encode` directly. The ratio build / raw encode
+   shows what indexing (loading, chunking, token checks, writing) adds on top of pure encoding.
+   Build and raw encode are alternated `--repeat` times and medians are reported, to damp noise.
+3. An incremental no-change re-run of the indexer (it should embed nothing).
+4. The model-window check: chunk lengths in the model's own tokens vs its window.
+5. `qa.ask()` latency (p50/p95/mean/max) for each retriever: hybrid, dense and bm25.
+
+Why a script: speed depends on the machine, so it is measured here and reported, never asserted
+by timed tests.
+
+    python eval/bench.py [--corpus data/articles] [--questions 200] [--repeat 3] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import rag  # noqa: E402
+from rag.chunking import SentenceChunker  # noqa: E402
+from rag.documents import DocumentLoader  # noqa: E402
+from rag.embedding import Embedder  # noqa: E402
+from rag.indexing import Indexer  # noqa: E402
+
+RETRIEVERS = ("hybrid", "dense", "bm25")
+GOLD = ROOT / "eval" / "gold.jsonl"
+
+
+def machine_facts() -> dict:
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "cuda": torch.cuda.is_available(),
+    }
+
+
+def corpus_texts(corpus: Path) -> tuple[list[str], list[str]]:
+    """(chunk texts, all texts the indexer embeds: per document its chunks then its sentences)."""
+    chunker = SentenceChunker()
+    chunks: list[str] = []
+    texts: list[str] = []
+    for document in DocumentLoader().run(corpus).documents:
+        parts = chunker.run(document.text)
+        chunks += [c.text for c in parts.chunks]
+        texts += [c.text for c in parts.chunks] + [s.text for s in parts.sentences]
+    return chunks, texts
+
+
+def questions(corpus: Path, n: int) -> list[str]:
+    """Gold questions if any, topped up to n with questions made from corpus sentences."""
+    found: list[str] = []
+    if GOLD.is_file():
+        for line in GOLD.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                found.append(json.loads(line)["question"])
+    chunker = SentenceChunker()
+    templates = ("What about {}?", "Who said {}?", "When did {} happen?", "Why {}?")
+    made: list[str] = []
+    for document in DocumentLoader().run(corpus).documents:
+        for sentence in chunker.run(document.text).sentences:
+            words = sentence.text.split()
+            if len(words) >= 4:
+                made += [t.format(" ".join(words[:8])) for t in templates]
+    made = made or ["What happened?"]
+    while len(found) < n:
+        found.append(made[len(found) % len(made)])
+    return found
+
+
+def latency(qa: rag.QA, asks: list[str], retriever: str) -> dict:
+    for question in asks[:5]:
+        qa.ask(question, k=5, retriever=retriever)
+    times = []
+    for question in asks:
+        started = time.perf_counter()
+        qa.ask(question, k=5, retriever=retriever)
+        times.append((time.perf_counter() - started) * 1000)
+    ms = np.array(times)
+    return {"n": len(times), "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
+            "mean_ms": float(ms.mean()), "max_ms": float(ms.max())}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "articles")
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
+    args = parser.parse_args(argv)
+
+    facts = machine_facts()
+    print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
+
+    embedder = Embedder()
+    started = time.perf_counter()
+    model = embedder.model
+    model.encode(["warm up"], normalize_embeddings=True)
+    load_s = time.perf_counter() - started
+    print(f"model {embedder.model_name}: loaded and warmed up in {load_s:.2f}s")
+
+    chunks, texts = corpus_texts(args.corpus)
+    n_tokens = embedder.count_tokens(chunks)
+    window = {"max_tokens": embedder.max_tokens, "chunk_max": max(n_tokens), "chunk_mean": statistics.fmean(n_tokens),
+              "chunks_over": sum(n > embedder.max_tokens for n in n_tokens)}
+    print(f"window: chunks max {window['chunk_max']} / mean {window['chunk_mean']:.1f} model tokens "
+          f"vs window {window['max_tokens']}; {window['chunks_over']} over")
+
+    with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as tmp:
+        index_dir = Path(tmp) / "index"
+        builds, encodes = [], []
+        for round_ in range(args.repeat):
+            report = Indexer(embedder).run(args.corpus, index_dir, rebuild=True)
+            builds.append(report.seconds)
+            started = time.perf_counter()
+            model.encode(texts, batch_size=64, normalize_embeddings=True)
+            encodes.append(time.perf_counter() - started)
+            print(f"round {round_ + 1}: build {builds[-1]:.3f}s, raw encode {encodes[-1]:.3f}s")
+        embedded = report.chunks_embedded + report.sentences_embedded
+        if embedded != len(texts):
+            print(f"warning: indexer embedded {embedded} texts, benchmark collected {len(texts)}")
+        build_s, encode_s = statistics.median(builds), statistics.median(encodes)
+        build = {"seconds_median": build_s, "seconds": builds, "chunks": report.chunks_embedded,
+                 "sentences": report.sentences_embedded, "texts_per_s": embedded / build_s,
+                 "chunks_per_s": report.chunks_embedded / build_s}
+        raw = {"seconds_median": encode_s, "seconds": encodes, "texts": len(texts), "texts_per_s": len(texts) / encode_s,
+               "build_over_encode": build_s / encode_s}
+
+        again = Indexer(embedder).run(args.corpus, index_dir)
+        incremental = {"seconds": again.seconds, "embedded": again.chunks_embedded + again.sentences_embedded}
+
+        asks = questions(args.corpus, args.questions)
+        started = time.perf_counter()
+        qa = rag.load(index_dir)
+        open_s = time.perf_counter() - started
+        asks_latency = {name: latency(qa, asks, name) for name in RETRIEVERS}
+
+    print()
+    print(f"{'index build (median of ' + str(args.repeat) + ')':<34} {build_s:8.3f} s   "
+          f"{report.chunks_embedded} chunks + {report.sentences_embedded} sentences   "
+          f"{build['texts_per_s']:7.1f} texts/s   {build['chunks_per_s']:6.1f} chunks/s")
+    print(f"{'raw encode, same texts (median)':<34} {encode_s:8.3f} s   {len(texts)} texts   "
+          f"{raw['texts_per_s']:7.1f} texts/s   build/encode = {raw['build_over_encode']:.2f}x")
+    print(f"{'no-change re-run':<34} {incremental['seconds']:8.3f} s   embedded {incremental['embedded']}")
+    print(f"{'rag.load (model loads on 1st ask)':<34} {open_s:8.3f} s")
+    print(f"\nask() latency over {len(asks)} questions, k=5 (ms)")
+    print(f"{'retriever':<10}{'p50':>9}{'p95':>9}{'mean':>9}{'max':>9}")
+    for name, row in asks_latency.items():
+        print(f"{name:<10}{row['p50_ms']:9.2f}{row['p95_ms']:9.2f}{row['mean_ms']:9.2f}{row['max_ms']:9.2f}")
+
+    figures = {"machine": facts, "corpus": str(args.corpus), "model": embedder.model_name, "model_load_s": load_s,
+               "window": window, "build": build, "raw_encode": raw, "incremental": incremental,
+               "open_s": open_s, "ask": asks_latency}
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()

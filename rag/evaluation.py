@@ -1,0 +1,244 @@
+"""Gold questions → metrics: how far the answers can be trusted, retriever by retriever.
+
+Every question is asked through the public API (`QA.retrieve` for the top-10 ranking, `QA.ask`
+for the answer); a question that raises counts as a miss with its error kept, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import string
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RagError
+from .pipeline import QA
+
+RECALL_KS = (1, 5, 10)
+_GOLD_KEYS = {"id", "question", "answers", "sources"}
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    answers: list[str]
+    sources: list[str]
+    type: str = "factoid"
+    evidence: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_gold(path: str | Path) -> list[GoldQuestion]:
+    """Read a gold JSONL file; a malformed line is an error naming the file and line."""
+    questions, seen = [], set()
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            missing = _GOLD_KEYS - set(data)
+            if missing:
+                raise ValueError(f"missing {', '.join(sorted(missing))}")
+            question = GoldQuestion(
+                id=str(data["id"]), question=data["question"], answers=list(data["answers"]),
+                sources=list(data["sources"]), type=data.get("type") or ("factoid" if data["answers"] else "unanswerable"),
+                evidence=data.get("evidence") or "",
+            )
+        except (ValueError, TypeError) as exc:
+            raise RagError(f"{path}, line {number}: not a gold question ({exc})") from exc
+        if question.id in seen:
+            raise RagError(f"{path}, line {number}: duplicate id {question.id!r}")
+        seen.add(question.id)
+        questions.append(question)
+    if not questions:
+        raise RagError(f"{path} holds no questions")
+    return questions
+
+
+def select(questions: list[GoldQuestion], limit: int | None = None, sample: int | None = None, seed: int = 0) -> list[GoldQuestion]:
+    """The first `limit` questions, or a reproducible random `sample` of them."""
+    if sample is not None and sample < len(questions):
+        questions = random.Random(seed).sample(questions, sample)
+    return questions[:limit] if limit is not None else questions
+
+
+# SQuAD's official answer normalisation and scores.
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = set(string.punctuation) | set("‘’“”–—…")
+
+
+def normalize_answer(text: str) -> str:
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def exact_match(prediction: str, answers: list[str]) -> float:
+    return float(any(normalize_answer(prediction) == normalize_answer(a) for a in answers))
+
+
+def f1_score(prediction: str, answers: list[str]) -> float:
+    def f1(gold: str) -> float:
+        predicted, wanted = normalize_answer(prediction).split(), normalize_answer(gold).split()
+        common = sum((Counter(predicted) & Counter(wanted)).values())
+        if not common:
+            return 0.0
+        precision, recall = common / len(predicted), common / len(wanted)
+        return 2 * precision * recall / (precision + recall)
+
+    return max((f1(a) for a in answers), default=0.0)
+
+
+def contains_answer(text: str, answers: list[str]) -> bool:
+    normalized = f" {normalize_answer(text)} "
+    return any(f" {normalize_answer(a)} " in normalized for a in answers if normalize_answer(a))
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    type: str
+    question: str
+    expected: list[str]
+    sources: list[str]
+    answer: str = ""
+    span: str | None = None
+    abstained: bool = True
+    confidence: float = 0.0
+    cited: list[str] = field(default_factory=list)
+    retrieved: list[str] = field(default_factory=list)
+    answer_rank: int | None = None
+    hit: bool = False
+    em: float = 0.0
+    f1: float = 0.0
+    latency_ms: float = 0.0
+    error: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.expected)
+
+    @property
+    def source_rank(self) -> int | None:
+        """1-based rank of the first retrieved passage from a gold source."""
+        return next((i + 1 for i, s in enumerate(self.retrieved) if s in self.sources), None)
+
+    @property
+    def correct(self) -> bool:
+        """Answered with a gold answer, or rightly abstained on an unanswerable question."""
+        return self.hit if self.answerable else self.abstained
+
+
+class Evaluator:
+    """Asks every gold question with each retriever and keeps what came back."""
+
+    def __init__(self, qa: QA, k: int = 5, retrievers: tuple[str, ...] = ("hybrid", "dense", "bm25")):
+        self.qa = qa
+        self.k = k
+        self.retrievers = retrievers
+
+    def run(self, questions: list[GoldQuestion], on_question: Callable[[], None] | None = None) -> dict[str, list[QuestionResult]]:
+        results: dict[str, list[QuestionResult]] = {name: [] for name in self.retrievers}
+        for question in questions:
+            for name in self.retrievers:
+                results[name].append(self._ask(question, name))
+            if on_question:
+                on_question()
+        return results
+
+    def _ask(self, gold: GoldQuestion, retriever: str) -> QuestionResult:
+        result = QuestionResult(gold.id, gold.type, gold.question, gold.answers, gold.sources)
+        try:
+            passages = self.qa.retrieve(gold.question, k=max(RECALL_KS), retriever=retriever)
+            started = time.perf_counter()
+            answer = self.qa.ask(gold.question, k=self.k, retriever=retriever)
+            result.latency_ms = (time.perf_counter() - started) * 1000
+        except RagError as exc:
+            result.error = str(exc)
+            return result
+        result.retrieved = [p.source for p in passages]
+        result.answer_rank = next((i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None)
+        result.answer, result.abstained, result.confidence = answer.text, answer.abstained, answer.confidence
+        result.span = answer.span.text if answer.span else None
+        result.cited = list(dict.fromkeys(c.source for c in answer.citations))
+        if gold.answerable and not answer.abstained:
+            result.hit = contains_answer(answer.text, gold.answers)
+            scored = result.span if result.span else answer.text
+            result.em, result.f1 = exact_match(scored, gold.answers), f1_score(scored, gold.answers)
+        return result
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return round(float(np.mean(values)), 4) if values else 0.0
+
+
+def _answer_metrics(results: list[QuestionResult]) -> dict:
+    """Answer scores; on unanswerable questions a right abstention scores 1 (the SQuAD 2.0 convention)."""
+    return {
+        "n": len(results),
+        "hit": _mean(r.correct for r in results),
+        "em": _mean(r.em if r.answerable else float(r.abstained) for r in results),
+        "f1": _mean(r.f1 if r.answerable else float(r.abstained) for r in results),
+    }
+
+
+def summarize(results: list[QuestionResult]) -> dict:
+    """The metrics of one retriever's run (see eval/README.md for definitions)."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    answered = [r for r in results if not r.abstained]
+    abstained = [r for r in results if r.abstained]
+    retrieval = {f"recall@{k}": _mean((r.source_rank or 99) <= k for r in answerable) for k in RECALL_KS}
+    retrieval["mrr"] = _mean(1 / r.source_rank if r.source_rank else 0.0 for r in answerable)
+    retrieval.update({f"answer_in_top{k}": _mean((r.answer_rank or 99) <= k for r in answerable) for k in RECALL_KS})
+    latencies = [r.latency_ms for r in results if r.error is None]
+    by_type = defaultdict(list)
+    for r in results:
+        by_type[r.type].append(r)
+    return {
+        "n": len(results),
+        "n_answerable": len(answerable),
+        "errors": sum(r.error is not None for r in results),
+        "retrieval": retrieval,
+        "answer": {
+            "hit": _mean(r.hit for r in answerable),
+            "em": _mean(r.em for r in answerable),
+            "f1": _mean(r.f1 for r in answerable),
+        },
+        "citation": {
+            "precision": _mean(len(set(r.cited) & set(r.sources)) / len(r.cited) for r in answered if r.cited),
+            "recall": _mean(len(set(r.cited) & set(r.sources)) / len(r.sources) for r in answerable),
+        },
+        "abstain": {
+            "precision": _mean(not r.answerable for r in abstained),
+            "recall": _mean(r.abstained for r in unanswerable),
+            "false_abstain_rate": _mean(r.abstained for r in answerable),
+        },
+        "latency_ms": {
+            "p50": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
+            "p95": round(float(np.percentile(latencies, 95)), 2) if latencies else 0.0,
+        },
+        "by_type": {name: _answer_metrics(group) for name, group in sorted(by_type.items())},
+    }
+
+
+def evaluation_json(results: dict[str, list[QuestionResult]], k: int, meta: dict) -> dict:
+    """The JSON written by `rag eval`: the first retriever's metrics at top level, every retriever under `retrievers`."""
+    main = next(iter(results))
+    metrics = {name: summarize(rs) for name, rs in results.items()}
+    return {
+        **metrics[main], "retriever": main, "k": k, **meta,
+        "retrievers": metrics,
+        "questions": {name: [asdict(r) for r in rs] for name, rs in results.items()},
+    }

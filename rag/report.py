@@ -1,0 +1,116 @@
+"""Evaluation results → a Markdown report with PNG plots beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .evaluation import RECALL_KS, QuestionResult, summarize
+
+_ROWS = [
+    ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
+    ("retrieval", "answer_in_top5"), ("answer", "hit"), ("answer", "em"), ("answer", "f1"),
+    ("citation", "precision"), ("citation", "recall"), ("abstain", "precision"), ("abstain", "recall"),
+    ("abstain", "false_abstain_rate"), ("latency_ms", "p50"), ("latency_ms", "p95"),
+]
+
+
+def _cell(text: str, limit: int = 90) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plot_recall(results: dict[str, list[QuestionResult]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ks = range(1, max(RECALL_KS) + 1)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, rs in results.items():
+        answerable = [r for r in rs if r.answerable] or rs
+        ax.plot(ks, [sum((r.source_rank or 99) <= k for r in answerable) / len(answerable) for k in ks], marker="o", label=f"{name}: gold source")
+        ax.plot(ks, [sum((r.answer_rank or 99) <= k for r in answerable) / len(answerable) for k in ks], linestyle="--", label=f"{name}: answer in passage")
+    ax.set(xlabel="k (passages retrieved)", ylabel="share of answerable questions", title=f"Recall@k — {title}", ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_confidence(results: list[QuestionResult], path: Path, title: str, threshold: float = 0.5) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = {
+        "answerable, right answer": [r.confidence for r in results if r.answerable and r.hit],
+        "answerable, wrong or abstained": [r.confidence for r in results if r.answerable and not r.hit],
+        "unanswerable": [r.confidence for r in results if not r.answerable],
+    }
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = [i / 20 for i in range(21)]
+    for (label, values), color in zip(groups.items(), ("tab:green", "tab:orange", "tab:red")):
+        if values:
+            ax.hist(values, bins=bins, alpha=0.55, label=f"{label} ({len(values)})", color=color)
+    ax.axvline(threshold, color="black", linestyle=":", label=f"abstain below {threshold}")
+    ax.set(xlabel="confidence", ylabel="questions", title=f"Confidence — {title}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def threshold_table(results: list[QuestionResult]) -> list[str]:
+    """What abstaining below each confidence would give: the trade-off the threshold is chosen from."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    lines = ["| abstain below | answered right | false abstain rate | abstain recall | abstain precision |", "|---|---|---|---|---|"]
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
+        abstain = [r.abstained or r.confidence < threshold for r in results]
+        kept_right = sum(r.hit and r.confidence >= threshold for r in answerable)
+        false_abstain = sum(a for a, r in zip(abstain, results) if r.answerable)
+        true_abstain = sum(a for a, r in zip(abstain, results) if not r.answerable)
+        lines.append(
+            f"| {threshold:.1f} | {kept_right / max(1, len(answerable)):.3f} | {false_abstain / max(1, len(answerable)):.3f} | "
+            f"{true_abstain / max(1, len(unanswerable)) if unanswerable else float('nan'):.3f} | "
+            f"{true_abstain / max(1, sum(abstain)):.3f} |"
+        )
+    return lines
+
+
+def write_report(results: dict[str, list[QuestionResult]], path: str | Path, title: str, meta: dict, max_failures: int = 60) -> list[Path]:
+    """Write the Markdown report and its plots; return the files written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    main = next(iter(results))
+    metrics = {name: summarize(rs) for name, rs in results.items()}
+    recall_png, confidence_png = path.with_name(f"{path.stem}-recall.png"), path.with_name(f"{path.stem}-confidence.png")
+    plot_recall(results, recall_png, title)
+    plot_confidence(results[main], confidence_png, f"{title} ({main})")
+
+    names = list(results)
+    lines = [f"# Evaluation: {title}", ""]
+    lines += [f"- {key}: `{value}`" for key, value in meta.items()]
+    lines += ["", f"## Retrievers side by side (k = {meta.get('k', 5)} passages for the answer)", ""]
+    lines += ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines += [f"| {group} {key} | " + " | ".join(f"{metrics[n][group][key]}" for n in names) + " |" for group, key in _ROWS]
+    lines += ["", f"![recall@k]({recall_png.name})", "", f"## Per question type ({main})", ""]
+    lines += ["| type | n | hit | em | f1 |", "|---|---|---|---|---|"]
+    lines += [f"| {t} | {m['n']} | {m['hit']} | {m['em']} | {m['f1']} |" for t, m in metrics[main]["by_type"].items()]
+    lines += ["", "On `unanswerable` questions a right abstention counts as a hit (and em = f1 = 1).", ""]
+    lines += [f"## Confidence and abstention ({main})", "", f"![confidence]({confidence_png.name})", ""]
+    lines += threshold_table(results[main])
+    failures = [r for r in results[main] if not r.correct]
+    lines += ["", f"## Failed questions ({main}: {len(failures)} of {len(results[main])}" + (f", first {max_failures} shown" if len(failures) > max_failures else "") + ")", ""]
+    lines += ["| id | type | question | expected | returned | cited | confidence |", "|---|---|---|---|---|---|---|"]
+    for r in failures[:max_failures]:
+        returned = r.error or ("(abstained)" if r.abstained else (r.span or r.answer))
+        lines.append(
+            f"| {r.id} | {r.type} | {_cell(r.question)} | {_cell(' / '.join(r.expected) or '(unanswerable)', 60)} | "
+            f"{_cell(returned)} | {_cell(', '.join(r.cited) or '-', 60)} | {r.confidence:.2f} |"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [path, recall_png, confidence_png]

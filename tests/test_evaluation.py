@@ -1,0 +1,127 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.errors import RagError
+from rag.evaluation import (
+    Evaluator, GoldQuestion, QuestionResult, contains_answer, exact_match, f1_score, load_gold, normalize_answer, select,
+    summarize,
+)
+from rag.squad import import_squad
+from tests.conftest import ARTICLES, ROOT
+
+
+def test_squad_normalisation_and_scores():
+    assert normalize_answer("The  Denver Broncos!") == "denver broncos"
+    assert exact_match("the Denver Broncos", ["Denver Broncos"]) == 1.0
+    assert f1_score("Denver Broncos won", ["Denver Broncos"]) == pytest.approx(0.8)
+    assert f1_score("Carolina", ["Denver Broncos"]) == 0.0
+    assert contains_answer("Kremlin spokesperson Dmitry Peskov stated…", ["Dmitry Peskov"])
+    assert not contains_answer("Peskovian", ["Peskov"])
+
+
+def result(**fields) -> QuestionResult:
+    base = dict(id="q", type="factoid", question="?", expected=["x"], sources=["a.txt"])
+    return QuestionResult(**{**base, **fields})
+
+
+def test_metrics_count_every_question_and_define_abstention():
+    results = [
+        result(id="1", answer="x", abstained=False, hit=True, em=1.0, f1=1.0, cited=["a.txt"], retrieved=["a.txt", "b.txt"]),
+        result(id="2", answer="y", abstained=False, cited=["b.txt"], retrieved=["b.txt", "a.txt"]),
+        result(id="3", abstained=True, retrieved=["b.txt"]),  # false abstention
+        result(id="4", type="unanswerable", expected=[], sources=[], abstained=True),
+        result(id="5", type="unanswerable", expected=[], sources=[], abstained=False, answer="z", cited=["c.txt"]),
+        result(id="6", error="boom"),  # an error is a miss, not dropped
+    ]
+    m = summarize(results)
+    assert m["n"] == 6 and m["n_answerable"] == 4 and m["errors"] == 1
+    assert m["retrieval"]["recall@1"] == 0.25 and m["retrieval"]["recall@5"] == 0.5
+    assert m["retrieval"]["mrr"] == pytest.approx((1 + 0.5) / 4, abs=1e-4)
+    assert m["answer"]["hit"] == 0.25 and m["answer"]["em"] == 0.25
+    assert m["citation"]["precision"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["citation"]["recall"] == 0.25
+    assert m["abstain"] == {"precision": pytest.approx(1 / 3, abs=1e-4), "recall": 0.5, "false_abstain_rate": 0.5}
+    assert m["by_type"]["unanswerable"] == {"n": 2, "hit": 0.5, "em": 0.5, "f1": 0.5}
+
+
+def test_gold_file_errors_name_the_line(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "a", "question": "Q?", "answers": [], "sources": []}\n{"id": "b", "question": "Q?"}\n')
+    with pytest.raises(RagError, match="line 2.*missing answers, sources"):
+        load_gold(gold)
+    gold.write_text('{"id": "a", "question": "Q?", "answers": [], "sources": []}\n' * 2)
+    with pytest.raises(RagError, match="duplicate id"):
+        load_gold(gold)
+
+
+def test_select_limits_and_samples_reproducibly():
+    questions = [GoldQuestion(str(i), "q", [], []) for i in range(50)]
+    assert [q.id for q in select(questions, limit=3)] == ["0", "1", "2"]
+    assert select(questions, sample=10, seed=1) == select(questions, sample=10, seed=1) != select(questions, sample=10, seed=2)
+
+
+SQUAD = {"version": "2.0", "data": [{"title": "Super_Bowl_50", "paragraphs": [
+    {"context": "Super Bowl 50 was played in Santa Clara. The Denver Broncos won the game.",
+     "qas": [{"id": "s1", "question": "Who won Super Bowl 50?", "answers": [{"text": "Denver Broncos", "answer_start": 45},
+                                                                        {"text": "Denver Broncos", "answer_start": 45}]},
+             {"id": "s2", "question": "Where was the halftime ticket printed?", "answers": [], "is_impossible": True}]},
+    {"context": "Attendance was 71,088.", "qas": [{"id": "s3", "question": "How many attended?", "answers": [{"text": "71,088", "answer_start": 15}]}]},
+]}]}
+
+
+def test_import_squad_writes_articles_and_gold(tmp_path):
+    source = tmp_path / "squad.json"
+    source.write_text(json.dumps(SQUAD))
+    articles, gold_file, n_articles, n_questions = import_squad(source, tmp_path / "out")
+    text = (articles / "000_Super_Bowl_50.txt").read_text()
+    assert text.startswith("Super Bowl 50\n\nSuper Bowl 50 was played") and "\n\nAttendance was 71,088." in text
+    gold = {q.id: q for q in load_gold(gold_file)}
+    assert (n_articles, n_questions) == (1, 3)
+    assert gold["s1"].answers == ["Denver Broncos"] and gold["s1"].sources == ["000_Super_Bowl_50.txt"] and gold["s1"].type == "who"
+    assert gold["s1"].evidence == "The Denver Broncos won the game."
+    assert gold["s2"].answers == [] and gold["s2"].sources == [] and gold["s2"].type == "unanswerable"
+    assert gold["s3"].type == "how_many"
+    assert "CC BY-SA 4.0" in (tmp_path / "out" / "NOTICE").read_text()
+
+
+def test_evaluator_asks_every_question_with_every_retriever(qa):
+    questions = [
+        GoldQuestion("p", "Who is the Kremlin spokesperson?", ["Dmitry Peskov"], ["000_9cebef51757e5eed.txt"]),
+        GoldQuestion("u", "What is the recipe for a chocolate cake?", [], [], "unanswerable"),
+    ]
+    results = Evaluator(qa, k=5).run(questions)
+    assert list(results) == ["hybrid", "dense", "bm25"]
+    for name, (peskov, cake) in results.items():
+        assert peskov.hit and peskov.source_rank == 1 and peskov.cited[0] == "000_9cebef51757e5eed.txt"
+        assert len(peskov.retrieved) == (7 if name == "bm25" else 10)  # bm25 returns only chunks sharing a term
+        assert cake.abstained and cake.correct
+        assert len(cake.retrieved) == (0 if name == "bm25" else 10)  # no query term occurs in the articles
+
+
+def test_rag_eval_command_prints_table_and_writes_json_and_report(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "a", "question": "Who is the Kremlin spokesperson?", "answers": ["Dmitry Peskov"], "sources": ["000_9cebef51757e5eed.txt"], "type": "factoid"},
+        {"id": "b", "question": "What is the recipe for a chocolate cake?", "answers": [], "sources": [], "type": "unanswerable"},
+    ]))
+    out, report = tmp_path / "out.json", tmp_path / "reports" / "articles.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "eval", "--gold", str(gold), "--corpus", str(ARTICLES), "--index-dir", str(tmp_path / "idx"),
+         "--json", str(out), "--report", str(report)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "retrieval recall@5" in done.stdout and "hybrid" in done.stdout and "bm25" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["n"] == 2 and set(data) >= {"retrieval", "answer", "citation", "abstain", "latency_ms", "by_type", "retrievers"}
+    assert set(data["retrieval"]) >= {"recall@1", "recall@5", "recall@10", "mrr"}
+    assert set(data["abstain"]) == {"precision", "recall", "false_abstain_rate"}
+    assert data["answer"]["hit"] == 1.0 and data["abstain"]["recall"] == 1.0
+    assert set(data["retrievers"]) == {"hybrid", "dense", "bm25"}
+    text = report.read_text()
+    assert "| metric | hybrid | dense | bm25 |" in text and "Failed questions" in text
+    assert (report.parent / "articles-recall.png").stat().st_size > 5000
+    assert (report.parent / "articles-confidence.png").stat().st_size > 5000
