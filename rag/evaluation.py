@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
-import string
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RagError
+from .lexical import normalize_answer
 from .pipeline import QA
 
 RECALL_KS = (1, 5, 10)
@@ -73,16 +72,7 @@ def select(questions: list[GoldQuestion], limit: int | None = None, sample: int 
     return questions[:limit] if limit is not None else questions
 
 
-# SQuAD's official answer normalisation and scores.
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = set(string.punctuation) | set("‘’“”–—…")
-
-
-def normalize_answer(text: str) -> str:
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", text).split())
-
-
+# SQuAD's official scores, on answers normalised by `normalize_answer`.
 def exact_match(prediction: str, answers: list[str]) -> float:
     return float(any(normalize_answer(prediction) == normalize_answer(a) for a in answers))
 
@@ -159,10 +149,11 @@ class Evaluator:
     def _ask(self, gold: GoldQuestion, retriever: str) -> QuestionResult:
         result = QuestionResult(gold.id, gold.type, gold.question, gold.answers, gold.sources)
         try:
-            passages = self.qa.retrieve(gold.question, k=max(RECALL_KS), retriever=retriever)
+            self.qa.clear_cache()
             started = time.perf_counter()
             answer = self.qa.ask(gold.question, k=self.k, retriever=retriever)
             result.latency_ms = (time.perf_counter() - started) * 1000
+            passages = self.qa.retrieve(gold.question, k=max(RECALL_KS), retriever=retriever)
         except RagError as exc:
             result.error = str(exc)
             return result

