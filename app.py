@@ -1,9 +1,9 @@
-"""Verbatim web chat: ask the indexed articles, get verbatim quotes with their citations.
+"""Verbatim web chat: ask the articles, read the verbatim answer, open the cited article beside the chat.
 
     python app.py [--corpus DIR] [--index-dir D] [--host H] [--port P]
 
 The first start builds the index of the corpus (with progress on the terminal); later starts only
-index what changed.
+index what changed. The API endpoint `/ask` answers a question as JSON for `gradio_client`.
 """
 
 from __future__ import annotations
@@ -12,42 +12,251 @@ import argparse
 import html
 import logging
 import os
+import threading
+from pathlib import Path
 
 import gradio as gr
 
 import rag
+from rag.library import Library
 
 EXAMPLES = [
     "Who is the Kremlin spokesperson?",
-    "When did Putin launch the full-scale invasion of Ukraine?",
-    "What did Zelenskyy say Putin is trying to do?",
-    "How many casualties has the war caused this month?",
+    "In what year did Russia launch its full-scale invasion of Ukraine?",
+    "In which city did Trump address the World Economic Forum?",
+    "Why has Zelensky's presidential term been prolonged?",
+    "How many nuclear warheads does Russia possess?",
 ]
 
+CSS = """
+.vb-hidden { display: none !important; }
+.vb-answer blockquote { margin: 0 0 .5em 0; padding: .4em .8em; border-left: 4px solid #2563eb; background: #eff6ff;
+  color: #111827; border-radius: 4px; overflow-wrap: anywhere; }
+.vb-answer mark, .vb-article mark { background: #fde047; color: #111827; padding: 0 .1em; border-radius: 2px; }
+.vb-meta { font-size: .85em; color: #4b5563; margin: .2em 0; }
+.vb-chip { display: inline-block; margin: .15em .3em .15em 0; padding: .15em .6em; border-radius: 999px;
+  border: 1px solid #2563eb; color: #1d4ed8 !important; background: #fff; cursor: pointer; font-size: .85em;
+  text-decoration: none !important; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.vb-chip:hover { background: #dbeafe; }
+.vb-abstain { border-left: 4px solid #d97706; background: #fffbeb; color: #111827; padding: .4em .8em; border-radius: 4px; }
+.vb-abstain ul { margin: .3em 0 0 1em; padding: 0; }
+.vb-passage { border: 1px solid #e5e7eb; border-radius: 6px; padding: .5em .7em; margin-bottom: .5em; cursor: pointer;
+  color: inherit; overflow-wrap: anywhere; }
+.vb-passage:hover { border-color: #2563eb; }
+.vb-passage .vb-meta { display: flex; justify-content: space-between; gap: .5em; }
+.vb-article { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 65vh; overflow-y: auto; line-height: 1.5;
+  padding: .6em; border: 1px solid #e5e7eb; border-radius: 6px; }
+.vb-article h3 { white-space: normal; margin-top: 0; }
+"""
 
-def render(answer: rag.Answer) -> str:
-    """The chat reply: the quote and its citations, or a plain statement that the articles do not answer."""
+# Clicks on citation chips and passages put "source|start|end" into a hidden box and press a hidden
+# button, so the server renders that article beside the chat; then the highlight is scrolled into view.
+JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const chip = event.target.closest('[data-vb-target]');
+    if (!chip) return;
+    event.preventDefault();
+    const box = document.querySelector('#vb-open-target textarea, #vb-open-target input');
+    box.value = chip.dataset.vbTarget;
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    setTimeout(() => document.querySelector('#vb-open-button').click(), 60);
+  });
+}
+"""
+SCROLL_TO_HIGHLIGHT = """
+() => {
+  setTimeout(() => {
+    const hit = document.querySelector('#vb-hit');
+    const panel = hit?.closest('.vb-article');
+    if (panel) panel.scrollTop = hit.offsetTop - panel.offsetTop - panel.clientHeight / 3;
+  }, 150);
+}
+"""
+
+
+def _target(source: str, start: int, end: int) -> str:
+    return html.escape(f"{source}|{start}|{end}", quote=True)
+
+
+def _chip(source: str, start: int, end: int, label: str) -> str:
+    return f'<a class="vb-chip" href="#" data-vb-target="{_target(source, start, end)}" title="open {html.escape(source)}">{html.escape(label)}</a>'
+
+
+def render_answer(answer: rag.Answer) -> str:
+    """The chat reply: the quote with its short answer marked, confidence and citation chips; or the
+    plain statement that the articles do not answer, with the closest passages."""
     if answer.abstained:
-        closest = "\n".join(f"- `{p.source}`: {html.escape(p.text[:200])}…" for p in answer.passages[:3])
-        return f"**{rag.NOT_ANSWERED}**\n\nClosest passages:\n{closest}"
-    cites = "\n".join(f"- `{c.source}`, line {c.line} (chars {c.start}–{c.end})" for c in answer.citations)
-    return f"> {html.escape(answer.text)}\n\n{cites}\n\nconfidence {answer.confidence:.2f}"
+        items = "".join(
+            f"<li>{_chip(p.source, p.start, p.end, p.source)} {html.escape(_shorten(p.text, 160))}</li>" for p in answer.passages[:3]
+        )
+        return (f'<div class="vb-abstain"><strong>{html.escape(rag.NOT_ANSWERED)}</strong>'
+                f'<div class="vb-meta">confidence {answer.confidence:.2f} · closest passages:</div><ul>{items}</ul></div>')
+    first = answer.citations[0]
+    quote = html.escape(answer.text)
+    if answer.span:
+        before = html.escape(answer.text[: answer.span.start - first.start])
+        after = html.escape(answer.text[answer.span.end - first.start :])
+        quote = f"{before}<mark>{html.escape(answer.span.text)}</mark>{after}"
+    chips = "".join(_chip(c.source, c.start, c.end, f"{c.source} · line {c.line}") for c in answer.citations)
+    return (f'<div class="vb-answer"><blockquote>“{quote}”</blockquote>'
+            f'<div class="vb-meta">confidence {answer.confidence:.2f}</div><div class="vb-chips">{chips}</div></div>')
 
 
-def create_app(qa: rag.QA) -> gr.Blocks:
-    def respond(message: str, history: list) -> str:
-        try:
-            return render(qa.ask(message))
-        except rag.InvalidQuestionError as exc:
-            return f"⚠️ {exc}"
-
-    return gr.ChatInterface(
-        respond,
-        title="Verbatim",
-        description="Answers are sentences quoted verbatim from the articles, each with its source file and line.",
-        examples=EXAMPLES,
-        api_name="ask",
+def render_passages(passages: list[rag.Passage]) -> str:
+    if not passages:
+        return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, best first.</div>'
+    return "".join(
+        f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
+        f'<div class="vb-meta"><span>#{rank} · {html.escape(p.source)}</span><span>score {p.score:.3f}</span></div>'
+        f"{html.escape(_shorten(p.text, 320))}</div>"
+        for rank, p in enumerate(passages, 1)
     )
+
+
+def render_article(document, start: int, end: int) -> str:
+    """The whole article with the cited span highlighted (id vb-hit, scrolled into view)."""
+    text = document.text
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    body = f'{html.escape(text[:start])}<mark id="vb-hit">{html.escape(text[start:end])}</mark>{html.escape(text[end:])}'
+    return f'<div class="vb-article"><h3>{html.escape(document.title)}</h3><div class="vb-meta">{html.escape(document.id)}</div>{body}</div>'
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class ChatService:
+    """The library and the QA opened on its current index; uploads swap in a new QA atomically."""
+
+    def __init__(self, library: Library, qa: rag.QA):
+        self.library = library
+        self.qa = qa
+        self._lock = threading.Lock()
+
+    def ask(self, question: str, k: int, retriever: str) -> rag.Answer:
+        return self.qa.ask(question, k=int(k), retriever=retriever)
+
+    def library_rows(self) -> list[list]:
+        return [[d.title, d.id, d.n_chunks] for d in sorted(self.qa.store.documents.values(), key=lambda d: d.id)]
+
+    def stats(self) -> str:
+        store = self.qa.store
+        return (f"**{len(store.documents)}** articles · **{len(store.chunks)}** chunks · **{len(store.sentences)}** sentences · "
+                f"model `{store.manifest.model}`")
+
+    def replace(self, qa: rag.QA) -> None:
+        with self._lock:
+            self.qa = qa
+
+
+def create_app(service: ChatService) -> gr.Blocks:
+    with gr.Blocks(title="Verbatim") as demo:
+        gr.Markdown("# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
+                    "and line. Click a citation to read it in the article.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(label="Chat", height=480, elem_id="vb-chat", sanitize_html=False)
+                with gr.Row():
+                    question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False, scale=5,
+                                          elem_id="vb-question", max_length=rag.pipeline.MAX_QUESTION_CHARS * 2)
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
+                gr.Examples(EXAMPLES, inputs=question, label="Try")
+                with gr.Accordion("Settings", open=False):
+                    k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
+                    retriever = gr.Radio(list(rag.RETRIEVERS), value=service.qa.retriever, label="Retrieval",
+                                         info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words")
+            with gr.Column(scale=2, min_width=300):
+                with gr.Tabs(selected="sources") as tabs:
+                    with gr.Tab("Sources", id="sources"):
+                        passages = gr.HTML(render_passages([]), elem_id="vb-passages")
+                    with gr.Tab("Article", id="article"):
+                        article = gr.HTML('<div class="vb-meta">Click a citation or a passage to read the article here.</div>',
+                                          elem_id="vb-article")
+                    with gr.Tab("Library", id="library"):
+                        stats = gr.Markdown(service.stats(), elem_id="vb-stats")
+                        table = gr.Dataframe(service.library_rows(), headers=["title", "file", "chunks"], interactive=False,
+                                             wrap=True, elem_id="vb-library")
+                        uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm"],
+                                          label="Add articles (.txt, .md, .html; 5 MB each)", elem_id="vb-upload")
+                        add = gr.Button("Add to library", elem_id="vb-add")
+                        status = gr.Markdown(elem_id="vb-status")
+                        with gr.Row():
+                            doomed = gr.Dropdown(sorted(service.qa.store.documents), label="Remove an article",
+                                                 scale=3, elem_id="vb-remove-choice")
+                            remove = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
+        open_target = gr.Textbox(elem_id="vb-open-target", elem_classes="vb-hidden", show_label=False, container=False)
+        open_button = gr.Button("open", elem_id="vb-open-button", elem_classes="vb-hidden")
+
+        def respond(message: str, history: list, k_value: float, mode: str):
+            history = list(history or [])
+            if not (message or "").strip():
+                return history, message, gr.skip()
+            history.append({"role": "user", "content": message})
+            try:
+                answer = service.ask(message, k_value, mode)
+            except rag.InvalidQuestionError as exc:
+                history.append({"role": "assistant", "content": f'<div class="vb-abstain">⚠️ {html.escape(str(exc))}</div>'})
+                return history, "", gr.skip()
+            history.append({"role": "assistant", "content": render_answer(answer)})
+            return history, "", render_passages(answer.passages)
+
+        def open_article(target: str):
+            source, _, rest = (target or "").partition("|")
+            start, _, end = rest.partition("|")
+            document = service.qa.store.documents.get(source)
+            if document is None or not start.isdigit() or not end.isdigit():
+                return gr.skip(), gr.skip()
+            return render_article(document, int(start), int(end)), gr.Tabs(selected="article")
+
+        def library_outputs(message: str):
+            choices = sorted(service.qa.store.documents)
+            return message, service.library_rows(), service.stats(), gr.Dropdown(choices=choices, value=None), None
+
+        def add_files(files, progress=gr.Progress()):
+            if not files:
+                return library_outputs("Choose one or more files first.")
+            pairs = [(Path(getattr(f, "orig_name", None) or Path(f).name).name, Path(f).read_bytes()) for f in files]
+            progress(0, desc="indexing")
+            result, qa = service.library.add(pairs, on_progress=lambda done, total, _: progress(done / max(total, 1), desc="indexing"))
+            service.replace(qa)
+            lines = [f"✅ added `{name}`" for name in result.added]
+            lines += [f"❌ rejected `{name}`: {reason}" for name, reason in result.rejected]
+            return library_outputs("\n\n".join(lines) or "Nothing to add.")
+
+        def remove_article(doc_id: str | None):
+            if not doc_id:
+                return library_outputs("Choose an article to remove.")
+            try:
+                service.replace(service.library.remove(doc_id))
+            except rag.RagError as exc:
+                return library_outputs(f"❌ {exc}")
+            return library_outputs(f"🗑️ removed `{doc_id}` (its file was moved to `{service.library.corpus_dir}/.removed/`)")
+
+        def api_ask(question: str, k: int = 5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER) -> dict:
+            """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`)."""
+            try:
+                return service.ask(question, k, retriever).to_dict()
+            except rag.InvalidQuestionError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        chat_inputs = [question, chatbot, k, retriever]
+        chat_outputs = [chatbot, question, passages]
+        question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
+        send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
+        open_button.click(open_article, open_target, [article, tabs], api_visibility="private").then(
+            None, js=SCROLL_TO_HIGHLIGHT)
+        library_view = [status, table, stats, doomed, uploads]
+        add.click(add_files, uploads, library_view, api_visibility="private")
+        remove.click(remove_article, doomed, library_view, api_visibility="private")
+        gr.api(api_ask, api_name="ask")
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str, port: int, **options):
+    """Serve with the page's CSS and JS; several users are answered at once, each in their own session."""
+    return demo.queue(default_concurrency_limit=8).launch(server_name=host, server_port=port, css=CSS, js=JS, **options)
 
 
 def main() -> None:
@@ -58,12 +267,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("VERBATIM_PORT", "7860")), help="port (default: %(default)s)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    library = Library(args.corpus, args.index_dir)
     try:
-        qa = rag.build(args.corpus, index_dir=args.index_dir, show_progress=True)
+        qa = library.open(show_progress=True)
     except rag.RagError as exc:
         parser.exit(2, f"app.py: error: {exc}\n")
     print(f"index {args.index_dir}: {qa.report.summary()}")
-    create_app(qa).queue().launch(server_name=args.host, server_port=args.port)
+    launch(create_app(ChatService(library, qa)), args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .entities import Entity, expected_types
+from .entities import DURATION, Entity, expected_types
 from .lexical import TermStatistics, normalize_answer
 from .retrieval import Passage, Query
 from .store import IndexStore, StoredSentence
@@ -35,6 +35,7 @@ _POINTS_BACK = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")
+_LENGTH = re.compile(r"\b(second|minute|hour|day|week|month|year|decade|centur)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,12 @@ class AnswerBuilder:
         text = self.store.documents[sentences[0].doc_id].text
         words = list(_WORD.finditer(text, start, end))
         analysed = self.terms.analyzer.run([w.group() for w in words])
-        anchors = [w.start() for w, terms in zip(words, analysed) if set(terms) & set(query.terms)] or [start]
+        anchors = [(w.start(), w.end()) for w, terms in zip(words, analysed) if set(terms) & set(query.terms)] or [(start, start)]
 
         def distance(entity: Entity) -> float:
-            gap = min(min(abs(a - entity.start), abs(a - entity.end)) for a in anchors)
-            return gap / 6 + 5 * types.index(entity.label)
+            gap = min(max(a_start - entity.end, entity.start - a_end, 0) for a_start, a_end in anchors)
+            not_a_length = types == DURATION and not _LENGTH.search(text[entity.start : entity.end])
+            return gap / 6 + 5 * types.index(entity.label) + 10 * not_a_length
 
         best = min(entities, key=distance)
         return Span(text[best.start : best.end], best.start, best.end)

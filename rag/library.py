@@ -1,0 +1,124 @@
+"""The corpus folder and its index kept in step: add uploaded articles, remove articles.
+
+Uploads are checked one by one (type, size, readable text, duplicate content) and written
+under safe names; a bad file is rejected with its reason while the rest of the batch goes in.
+A removed article's file is moved to `<corpus>/.removed/` (hidden folders are not indexed), so
+nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .documents import parse_document
+from .errors import RagError, UnreadableFileError
+from .indexing import IndexReport
+from .pipeline import QA, build
+from .store import read_manifest
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+REMOVED_FOLDER = ".removed"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A plain file name: no folders, no leading dots, only portable characters, lower-case suffix."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = _UNSAFE.sub("_", stem).strip("._-")[:100] or "article"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+@dataclass
+class UploadResult:
+    added: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    report: IndexReport | None = None
+
+
+class Library:
+    """Owns the corpus folder and the index built from it; one change at a time."""
+
+    def __init__(self, corpus_dir: str | Path, index_dir: str | Path, model: str | None = None,
+                 max_upload_bytes: int = MAX_UPLOAD_BYTES):
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir)
+        self.model = model
+        self.max_upload_bytes = max_upload_bytes
+        self._lock = threading.Lock()
+
+    def open(self, show_progress: bool = False, on_progress: Callable[[int, int, str], None] | None = None) -> QA:
+        """Bring the index up to date with the folder and open it."""
+        with self._lock:
+            return build(self.corpus_dir, self.index_dir, model=self.model, show_progress=show_progress, on_progress=on_progress)
+
+    def add(self, files: list[tuple[str, bytes]], on_progress: Callable[[int, int, str], None] | None = None) -> tuple[UploadResult, QA]:
+        """Check and store uploaded (name, content) pairs, then index what was accepted."""
+        result = UploadResult()
+        with self._lock:
+            known = self._known_hashes()
+            for name, raw in files:
+                try:
+                    target = self._accept(name, raw, known)
+                except UnreadableFileError as exc:
+                    result.rejected.append((name, str(exc)))
+                    continue
+                _write_atomically(target, raw)
+                known[hashlib.sha256(raw).hexdigest()] = target.name
+                result.added.append(target.relative_to(self.corpus_dir).as_posix())
+            qa = build(self.corpus_dir, self.index_dir, model=self.model, on_progress=on_progress)
+        result.report = qa.report
+        return result, qa
+
+    def remove(self, doc_id: str) -> QA:
+        """Take an article out of the library; its file moves to the .removed folder."""
+        with self._lock:
+            path = (self.corpus_dir / doc_id).resolve()
+            if self.corpus_dir.resolve() not in path.parents or not path.is_file():
+                raise RagError(f"no article {doc_id!r} in {self.corpus_dir}")
+            removed = self.corpus_dir / REMOVED_FOLDER / doc_id
+            removed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, _unused(removed))
+            return build(self.corpus_dir, self.index_dir, model=self.model)
+
+    def _known_hashes(self) -> dict[str, str]:
+        """sha256 of every indexed article's bytes → its id (the manifest keeps them)."""
+        manifest = read_manifest(self.index_dir)
+        return {sha: doc_id for doc_id, sha in manifest.documents.items()} if manifest else {}
+
+    def _accept(self, name: str, raw: bytes, known: dict[str, str]) -> Path:
+        """Where an upload goes, or UnreadableFileError saying why it cannot."""
+        safe = safe_file_name(name)
+        if len(raw) > self.max_upload_bytes:
+            raise UnreadableFileError(f"file is {len(raw):,} bytes; uploads are limited to {self.max_upload_bytes:,}")
+        duplicate = known.get(hashlib.sha256(raw).hexdigest())
+        if duplicate:
+            raise UnreadableFileError(f"same content as {duplicate}, already in the library")
+        parse_document(safe, raw)  # raises for unsupported types, empty and binary files
+        return _unused(self.corpus_dir / safe)
+
+
+def _unused(path: Path) -> Path:
+    """The path itself, or name-2.ext, name-3.ext ... when it is taken."""
+    candidate, n = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".upload-", delete=False) as tmp:
+        tmp.write(data)
+    os.replace(tmp.name, path)

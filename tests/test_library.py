@@ -1,0 +1,59 @@
+import shutil
+
+import pytest
+
+from rag.errors import RagError
+from rag.library import Library, safe_file_name
+from tests.conftest import ARTICLES
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..\\..\\win.ini.MD", "win.ini.md"),
+    (".hidden.txt", "hidden.txt"),
+    ("Putin & Trump: talks?.html", "Putin_Trump_talks.html"),
+    ("/abs/path/ok.txt", "ok.txt"),
+    ("....txt", "article.txt"),
+])
+def test_upload_names_are_sanitised(name, safe):
+    assert safe_file_name(name) == safe
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, articles_index):
+    root = tmp_path_factory.mktemp("library")
+    shutil.copytree(ARTICLES, root / "corpus")
+    shutil.copytree(articles_index, root / "index")
+    return Library(root / "corpus", root / "index", max_upload_bytes=10_000)
+
+
+def test_uploads_are_checked_one_by_one_and_the_good_ones_indexed(library):
+    good = b"The lighthouse keeper of Port Ellen retired on Tuesday after forty-two years of service."
+    result, qa = library.add([
+        ("../../keeper.txt", good),
+        ("copy.txt", (ARTICLES / "000_9cebef51757e5eed.txt").read_bytes()),
+        ("again.txt", good),
+        ("empty.md", b"  \n"),
+        ("blob.txt", bytes(range(256)) * 8),
+        ("huge.txt", b"word " * 5000),
+        ("slides.pdf", b"%PDF-1.4"),
+    ])
+    assert result.added == ["keeper.txt"]
+    reasons = dict(result.rejected)
+    assert "same content as 000_9cebef51757e5eed.txt" in reasons["copy.txt"]
+    assert "same content as keeper.txt" in reasons["again.txt"]
+    assert "empty" in reasons["empty.md"] and "binary" in reasons["blob.txt"]
+    assert "limited to 10,000" in reasons["huge.txt"] and "unsupported file type" in reasons["slides.pdf"]
+    assert (library.corpus_dir / "keeper.txt").read_bytes() == good
+    assert not (library.corpus_dir.parent / "keeper.txt").exists()
+    assert result.report.added == ["keeper.txt"] and result.report.chunks_embedded == 1
+    answer = qa.ask("How long did the lighthouse keeper of Port Ellen serve?")
+    assert answer.citations[0].source == "keeper.txt" and answer.span.text == "forty-two years"
+
+
+def test_removing_an_article_moves_its_file_aside_and_unindexes_it(library):
+    qa = library.remove("003_11d5bc04a0aec479.txt")
+    assert "003_11d5bc04a0aec479.txt" not in qa.store.documents
+    assert (library.corpus_dir / ".removed" / "003_11d5bc04a0aec479.txt").is_file()
+    with pytest.raises(RagError, match="no article"):
+        library.remove("../outside.txt")
