@@ -78,10 +78,10 @@ class ScoringWeights:
     abstain rate of at most 5% on the gold set (see eval/README.md, "How the defaults were chosen")."""
 
     similarity: float = 0.6
-    terms: float = 0.5
-    context: float = 0.2
+    terms: float = 0.2
+    context: float = 0.3
     neighbours: float = 0.05
-    answer_type: float = 0.2
+    answer_type: float = 0.15
     is_question: float = 0.3
 
 
@@ -89,11 +89,16 @@ class ScoringWeights:
 class Calibration:
     """Score → confidence: confidence is 0.5 at `threshold` and rises with slope `slope`."""
 
-    threshold: float = 0.56
+    threshold: float = 0.49
     slope: float = 10.0
 
     def confidence(self, score: float) -> float:
         return 1.0 / (1.0 + math.exp(-self.slope * (score - self.threshold)))
+
+
+def _gap(entity: Entity, anchors: list[tuple[int, int]]) -> int:
+    """Characters between an entity and the nearest anchor word (0 when they touch or overlap)."""
+    return min(max(a_start - entity.end, entity.start - a_end, 0) for a_start, a_end in anchors)
 
 
 class AnswerBuilder:
@@ -101,7 +106,7 @@ class AnswerBuilder:
 
     def __init__(self, store: IndexStore, terms: TermStatistics, weights: ScoringWeights = ScoringWeights(),
                  calibration: Calibration = Calibration(), max_words: int = 60, duplicate_similarity: float = 0.9,
-                 corroboration_margin: float = 0.15):
+                 corroboration_margin: float = 0.15, near_chars: int = 40):
         self.store = store
         self.terms = terms
         self.weights = weights
@@ -109,6 +114,7 @@ class AnswerBuilder:
         self.max_words = max_words
         self.duplicate_similarity = duplicate_similarity
         self.corroboration_margin = corroboration_margin
+        self.near_chars = near_chars
 
     def run(self, query: Query, passages: list[Passage]) -> Answer:
         rows, context = self._candidates(query, passages)
@@ -148,7 +154,7 @@ class AnswerBuilder:
         around = np.array([context[row] for row in rows])
         neighbours = np.array([self._neighbour_similarity(s, similarity) for s in sentences])
         if types:
-            typed = np.array([1.0 if self._answer_entities(query, types, s) else -1.0 for s in sentences])
+            typed = np.array([self._type_evidence(query, types, s) for s in sentences])
         else:
             typed = np.zeros(len(rows))
         asks = np.array([s.text.rstrip("”\"’' ").endswith("?") for s in sentences], dtype=float)
@@ -166,6 +172,22 @@ class AnswerBuilder:
         asked = normalize_answer(query.text)
         return [e for e in sentence.entities if e.label in types and normalize_answer(text[e.start : e.end]) not in asked]
 
+    def _type_evidence(self, query: Query, types: tuple[str, ...], sentence: StoredSentence) -> float:
+        """1 when the sentence names an entity of the asked-for type next to the question's words,
+        0 when only farther away, -1 when it names none."""
+        entities = self._answer_entities(query, types, sentence)
+        if not entities:
+            return -1.0
+        text = self.store.documents[sentence.doc_id].text
+        anchors = self._anchors(query, text, sentence.start, sentence.end)
+        return 1.0 if min(_gap(e, anchors) for e in entities) <= self.near_chars else 0.0
+
+    def _anchors(self, query: Query, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Offsets of the words in text[start:end] that carry one of the question's terms."""
+        words = list(_WORD.finditer(text, start, end))
+        analysed = self.terms.analyzer.run([w.group() for w in words])
+        return [(w.start(), w.end()) for w, terms in zip(words, analysed) if set(terms) & set(query.terms)] or [(start, start)]
+
     def _span(self, query: Query, types: tuple[str, ...], sentences: list[StoredSentence], start: int, end: int) -> Span | None:
         """The expected-type entity nearest the question's words in the quote; None when there is none."""
         if not types:
@@ -174,12 +196,10 @@ class AnswerBuilder:
         if not entities:
             return None
         text = self.store.documents[sentences[0].doc_id].text
-        words = list(_WORD.finditer(text, start, end))
-        analysed = self.terms.analyzer.run([w.group() for w in words])
-        anchors = [(w.start(), w.end()) for w, terms in zip(words, analysed) if set(terms) & set(query.terms)] or [(start, start)]
+        anchors = self._anchors(query, text, start, end)
 
         def distance(entity: Entity) -> float:
-            gap = min(max(a_start - entity.end, entity.start - a_end, 0) for a_start, a_end in anchors)
+            gap = _gap(entity, anchors)
             not_a_length = types == DURATION and not _LENGTH.search(text[entity.start : entity.end])
             return gap / 6 + 5 * types.index(entity.label) + 10 * not_a_length
 
