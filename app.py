@@ -139,7 +139,7 @@ class ChatService:
         return self.qa.ask(question, k=int(k), retriever=retriever)
 
     def library_rows(self) -> list[list]:
-        return [[d.title, d.id, d.n_chunks] for d in sorted(self.qa.store.documents.values(), key=lambda d: d.id)]
+        return [[d.id, d.title, d.n_chunks] for d in sorted(self.qa.store.documents.values(), key=lambda d: d.id)]
 
     def stats(self) -> str:
         store = self.qa.store
@@ -176,8 +176,9 @@ def create_app(service: ChatService) -> gr.Blocks:
                                           elem_id="vb-article")
                     with gr.Tab("Library", id="library"):
                         stats = gr.Markdown(service.stats(), elem_id="vb-stats")
-                        table = gr.Dataframe(service.library_rows(), headers=["title", "file", "chunks"], interactive=False,
-                                             wrap=True, elem_id="vb-library")
+                        table = gr.Dataframe(service.library_rows(), headers=["file", "title", "chunks"], interactive=False,
+                                             wrap=True, column_widths=["34%", "52%", "14%"], max_height=320,
+                                             elem_id="vb-library")
                         uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm"],
                                           label="Add articles (.txt, .md, .html; 5 MB each)", elem_id="vb-upload")
                         add = gr.Button("Add to library", elem_id="vb-add")

@@ -125,6 +125,7 @@ def _eval(args: argparse.Namespace) -> int:
             "documents": len(qa.store.documents), "chunks": len(qa.store.chunks)}
     _print_table({name: summarize(rs) for name, rs in results.items()})
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(evaluation_json(results, args.k, meta), indent=1, ensure_ascii=False))
         print(f"wrote {args.json}")
     if args.report:

@@ -14,7 +14,7 @@ from .chunking import SentenceChunker
 from .documents import Document, DocumentLoader, SkippedFile
 from .embedding import Embedder
 from .entities import EntityTagger
-from .errors import CorpusError, IndexCorruptError
+from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
 from .store import FORMAT_VERSION, IndexWriter, Manifest, read_manifest
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -66,7 +66,7 @@ class Indexer:
             raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
         try:
             live = read_manifest(index_dir)
-        except IndexCorruptError:
+        except (IndexCorruptError, IndexIncompatibleError):
             if not rebuild:
                 raise
             live = None

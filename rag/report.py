@@ -68,14 +68,14 @@ def threshold_table(results: list[QuestionResult]) -> list[str]:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     lines = ["| abstain below | answered right | false abstain rate | abstain recall | abstain precision |", "|---|---|---|---|---|"]
-    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
+    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
         abstain = [r.abstained or r.confidence < threshold for r in results]
         kept_right = sum(r.hit and r.confidence >= threshold for r in answerable)
         false_abstain = sum(a for a, r in zip(abstain, results) if r.answerable)
         true_abstain = sum(a for a, r in zip(abstain, results) if not r.answerable)
         lines.append(
             f"| {threshold:.1f} | {kept_right / max(1, len(answerable)):.3f} | {false_abstain / max(1, len(answerable)):.3f} | "
-            f"{true_abstain / max(1, len(unanswerable)) if unanswerable else float('nan'):.3f} | "
+            f"{f'{true_abstain / len(unanswerable):.3f}' if unanswerable else '-'} | "
             f"{true_abstain / max(1, sum(abstain)):.3f} |"
         )
     return lines
@@ -102,6 +102,7 @@ def write_report(results: dict[str, list[QuestionResult]], path: str | Path, tit
     lines += [f"| {t} | {m['n']} | {m['hit']} | {m['em']} | {m['f1']} |" for t, m in metrics[main]["by_type"].items()]
     lines += ["", "On `unanswerable` questions a right abstention counts as a hit (and em = f1 = 1).", ""]
     lines += [f"## Confidence and abstention ({main})", "", f"![confidence]({confidence_png.name})", ""]
+    lines += ["The answer builder abstains below a confidence of 0.5; each row shows what abstaining below a higher", "value would give.", ""]
     lines += threshold_table(results[main])
     failures = [r for r in results[main] if not r.correct]
     lines += ["", f"## Failed questions ({main}: {len(failures)} of {len(results[main])}" + (f", first {max_failures} shown" if len(failures) > max_failures else "") + ")", ""]

@@ -131,6 +131,10 @@ def test_index_from_another_model_or_format_is_refused_with_rebuild_hint(article
     (live_generation(index_dir) / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexIncompatibleError, match="format version 99"):
         rag.load(index_dir)
+    with pytest.raises(IndexIncompatibleError, match="format version 99"):
+        Indexer(embedder).run(corpus, index_dir)
+    assert len(Indexer(embedder).run(corpus, index_dir, rebuild=True).added) == 5
+    assert len(rag.load(index_dir).store.documents) == 5
 
 
 def test_empty_corpus_is_refused_and_the_index_kept(articles_index, tmp_path, embedder):
