@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 import rag
-from rag.library import Library
+from rag.library import Library, UploadResult
 
 EXAMPLES = [
     "Who is the Kremlin spokesperson?",
@@ -99,6 +99,7 @@ def render_answer(answer: rag.Answer) -> str:
         after = html.escape(answer.text[answer.span.end - first.start :])
         quote = f"{before}<mark>{html.escape(answer.span.text)}</mark>{after}"
     chips = "".join(_chip(c.source, c.start, c.end, f"{c.source} · line {c.line}") for c in answer.citations)
+    quote = quote.replace("\n", "<br>")  # a blank line would end the HTML block and let Markdown in
     return (f'<div class="vb-answer"><blockquote>“{quote}”</blockquote>'
             f'<div class="vb-meta">confidence {answer.confidence:.2f}</div><div class="vb-chips">{chips}</div></div>')
 
@@ -128,12 +129,22 @@ def _shorten(text: str, limit: int) -> str:
 
 
 class ChatService:
-    """The library and the QA opened on its current index; uploads swap in a new QA atomically."""
+    """The library and the QA opened on its current index. Library changes run one at a time and
+    swap in the QA of the index they wrote, so the chat never goes back to an older index."""
 
     def __init__(self, library: Library, qa: rag.QA):
         self.library = library
         self.qa = qa
         self._lock = threading.Lock()
+
+    def add(self, files: list[tuple[str, bytes]], on_progress) -> UploadResult:
+        with self._lock:
+            result, self.qa = self.library.add(files, on_progress=on_progress)
+        return result
+
+    def remove(self, doc_id: str) -> None:
+        with self._lock:
+            self.qa = self.library.remove(doc_id)
 
     def ask(self, question: str, k: int, retriever: str) -> rag.Answer:
         return self.qa.ask(question, k=int(k), retriever=retriever)
@@ -145,10 +156,6 @@ class ChatService:
         store = self.qa.store
         return (f"**{len(store.documents)}** articles · **{len(store.chunks)}** chunks · **{len(store.sentences)}** sentences · "
                 f"model `{store.manifest.model}`")
-
-    def replace(self, qa: rag.QA) -> None:
-        with self._lock:
-            self.qa = qa
 
 
 def create_app(service: ChatService) -> gr.Blocks:
@@ -194,7 +201,7 @@ def create_app(service: ChatService) -> gr.Blocks:
             history = list(history or [])
             if not (message or "").strip():
                 return history, message, gr.skip()
-            history.append({"role": "user", "content": message})
+            history.append({"role": "user", "content": html.escape(message)})
             try:
                 answer = service.ask(message, k_value, mode)
             except rag.InvalidQuestionError as exc:
@@ -204,12 +211,15 @@ def create_app(service: ChatService) -> gr.Blocks:
             return history, "", render_passages(answer.passages)
 
         def open_article(target: str):
-            source, _, rest = (target or "").partition("|")
-            start, _, end = rest.partition("|")
+            source, start, end = (target or "").rsplit("|", 2) if (target or "").count("|") >= 2 else ("", "", "")
             document = service.qa.store.documents.get(source)
-            if document is None or not start.isdigit() or not end.isdigit():
+            try:
+                span = int(start), int(end)
+            except ValueError:
                 return gr.skip(), gr.skip()
-            return render_article(document, int(start), int(end)), gr.Tabs(selected="article")
+            if document is None:
+                return gr.skip(), gr.skip()
+            return render_article(document, *span), gr.Tabs(selected="article")
 
         def library_outputs(message: str):
             choices = sorted(service.qa.store.documents)
@@ -220,8 +230,10 @@ def create_app(service: ChatService) -> gr.Blocks:
                 return library_outputs("Choose one or more files first.")
             pairs = [(Path(getattr(f, "orig_name", None) or Path(f).name).name, Path(f).read_bytes()) for f in files]
             progress(0, desc="indexing")
-            result, qa = service.library.add(pairs, on_progress=lambda done, total, _: progress(done / max(total, 1), desc="indexing"))
-            service.replace(qa)
+            try:
+                result = service.add(pairs, on_progress=lambda done, total, _: progress(done / max(total, 1), desc="indexing"))
+            except rag.RagError as exc:
+                return library_outputs(f"❌ {exc}")
             lines = [f"✅ added `{name}`" for name in result.added]
             lines += [f"❌ rejected `{name}`: {reason}" for name, reason in result.rejected]
             return library_outputs("\n\n".join(lines) or "Nothing to add.")
@@ -230,7 +242,7 @@ def create_app(service: ChatService) -> gr.Blocks:
             if not doc_id:
                 return library_outputs("Choose an article to remove.")
             try:
-                service.replace(service.library.remove(doc_id))
+                service.remove(doc_id)
             except rag.RagError as exc:
                 return library_outputs(f"❌ {exc}")
             return library_outputs(f"🗑️ removed `{doc_id}` (its file was moved to `{service.library.corpus_dir}/.removed/`)")

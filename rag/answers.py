@@ -49,7 +49,8 @@ class Span:
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a quote stands: `source` is the file relative to the corpus root, `line` is 1-based."""
+    """Where a quote stands: `source` is the file relative to the corpus root; `start`/`end` index the
+    document's text (for .html the extracted main text; line endings normalised to \\n); `line` is 1-based."""
 
     source: str
     start: int

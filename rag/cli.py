@@ -9,6 +9,7 @@ import os
 import sys
 
 from .errors import RagError
+from .retrieval import RETRIEVERS
 
 DEFAULT_INDEX_DIR = os.environ.get("VERBATIM_INDEX_DIR", "index")
 
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
     ask.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
-    ask.add_argument("--retriever", default=None, choices=("hybrid", "dense", "bm25"), help="retrieval mode (default: hybrid)")
+    ask.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     ask.set_defaults(run=_ask)
 
@@ -108,7 +109,6 @@ def _eval(args: argparse.Namespace) -> int:
     from .indexing import progress_bar
     from .pipeline import build
     from .report import write_report
-    from .retrieval import RETRIEVERS
 
     retrievers = tuple(r.strip() for r in args.retriever.split(",") if r.strip())
     unknown = set(retrievers) - set(RETRIEVERS)
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except RagError as exc:
+    except (RagError, OSError) as exc:
         print(f"rag: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -77,8 +77,9 @@ class Embedder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Length of each text in the model's own tokens, as it would see them (with special tokens)."""
+        tokenizer = self.model.tokenizer  # loads the model first, outside the lock it takes
         with self._lock:
-            encoded = self.model.tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
+            encoded = tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def run(self, texts: list[str]) -> np.ndarray:

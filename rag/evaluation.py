@@ -1,7 +1,8 @@
 """Gold questions → metrics: how far the answers can be trusted, retriever by retriever.
 
 Every question is asked through the public API (`QA.retrieve` for the top-10 ranking, `QA.ask`
-for the answer); a question that raises counts as a miss with its error kept, never dropped.
+for the answer); a question the pipeline refuses (a RagError) counts as a miss with its error
+kept, never dropped.
 """
 
 from __future__ import annotations
@@ -40,8 +41,12 @@ class GoldQuestion:
 
 def load_gold(path: str | Path) -> list[GoldQuestion]:
     """Read a gold JSONL file; a malformed line is an error naming the file and line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(f"cannot read the gold file {path}: {exc}") from exc
     questions, seen = [], set()
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -49,6 +54,8 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
             missing = _GOLD_KEYS - set(data)
             if missing:
                 raise ValueError(f"missing {', '.join(sorted(missing))}")
+            if data["answers"] and not data["sources"]:
+                raise ValueError("an answerable question needs its sources")
             question = GoldQuestion(
                 id=str(data["id"]), question=data["question"], answers=list(data["answers"]),
                 sources=list(data["sources"]), type=data.get("type") or ("factoid" if data["answers"] else "unanswerable"),
@@ -155,7 +162,7 @@ class Evaluator:
             result.latency_ms = (time.perf_counter() - started) * 1000
             passages = self.qa.retrieve(gold.question, k=max(RECALL_KS), retriever=retriever)
         except RagError as exc:
-            result.error = str(exc)
+            result.error, result.abstained = str(exc), False  # an error is a miss, never a right abstention
             return result
         result.retrieved = [p.source for p in passages]
         result.answer_rank = next((i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None)

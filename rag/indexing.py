@@ -11,11 +11,11 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .chunking import SentenceChunker
-from .documents import Document, DocumentLoader, SkippedFile
+from .documents import Document, DocumentLoader, LoadedCorpus, SkippedFile
 from .embedding import Embedder
 from .entities import EntityTagger
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
-from .store import FORMAT_VERSION, IndexWriter, Manifest, read_manifest
+from .store import FORMAT_VERSION, IndexWriter, Manifest, index_lock, read_manifest
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -64,6 +64,14 @@ class Indexer:
         corpus = DocumentLoader().run(corpus_dir)
         if not corpus.documents:
             raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
+        with index_lock(index_dir):
+            report = self._update(corpus, index_dir, rebuild, show_progress, on_progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _update(self, corpus: LoadedCorpus, index_dir: str | Path, rebuild: bool,
+                show_progress: bool, on_progress: ProgressCallback | None) -> IndexReport:
+        """Compare the corpus with the live index and write what changed (the caller holds the index lock)."""
         try:
             live = read_manifest(index_dir)
         except (IndexCorruptError, IndexIncompatibleError):
@@ -93,7 +101,6 @@ class Indexer:
                     writer.remove(doc_id)
                 self._add(writer, to_add, report, show_progress, on_progress)
                 writer.commit()
-        report.seconds = time.perf_counter() - started
         return report
 
     def _add(self, writer: IndexWriter, documents: list[Document], report: IndexReport,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import string
+import threading
 from collections import Counter
 
 # Words that shape a question but are not evidence for an answer.
@@ -24,11 +24,16 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
-@functools.cache
-def _stemmer():
-    import Stemmer
+_local = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _stemmer():
+    """One Snowball stemmer per thread: PyStemmer's must not be called concurrently."""
+    if not hasattr(_local, "stemmer"):
+        import Stemmer
+
+        _local.stemmer = Stemmer.Stemmer("english")
+    return _local.stemmer
 
 
 class Analyzer:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import parse_document
+from .embedding import Embedder
 from .errors import RagError, UnreadableFileError
 from .indexing import IndexReport
 from .pipeline import QA, build
@@ -53,14 +54,14 @@ class Library:
                  max_upload_bytes: int = MAX_UPLOAD_BYTES):
         self.corpus_dir = Path(corpus_dir)
         self.index_dir = Path(index_dir)
-        self.model = model
+        self.embedder = Embedder(model)
         self.max_upload_bytes = max_upload_bytes
         self._lock = threading.Lock()
 
     def open(self, show_progress: bool = False, on_progress: Callable[[int, int, str], None] | None = None) -> QA:
         """Bring the index up to date with the folder and open it."""
         with self._lock:
-            return build(self.corpus_dir, self.index_dir, model=self.model, show_progress=show_progress, on_progress=on_progress)
+            return self._build(show_progress=show_progress, on_progress=on_progress)
 
     def add(self, files: list[tuple[str, bytes]], on_progress: Callable[[int, int, str], None] | None = None) -> tuple[UploadResult, QA]:
         """Check and store uploaded (name, content) pairs, then index what was accepted."""
@@ -76,20 +77,29 @@ class Library:
                 _write_atomically(target, raw)
                 known[hashlib.sha256(raw).hexdigest()] = target.name
                 result.added.append(target.relative_to(self.corpus_dir).as_posix())
-            qa = build(self.corpus_dir, self.index_dir, model=self.model, on_progress=on_progress)
+            qa = self._build(on_progress=on_progress)
         result.report = qa.report
         return result, qa
 
     def remove(self, doc_id: str) -> QA:
-        """Take an article out of the library; its file moves to the .removed folder."""
+        """Take an article out of the library; its file moves to the .removed folder (and back if indexing fails)."""
         with self._lock:
-            path = (self.corpus_dir / doc_id).resolve()
-            if self.corpus_dir.resolve() not in path.parents or not path.is_file():
+            root = self.corpus_dir.resolve()
+            path = (root / doc_id).resolve()
+            if root not in path.parents or not path.is_file():
                 raise RagError(f"no article {doc_id!r} in {self.corpus_dir}")
-            removed = self.corpus_dir / REMOVED_FOLDER / doc_id
+            removed = _unused(root / REMOVED_FOLDER / path.relative_to(root))
             removed.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, _unused(removed))
-            return build(self.corpus_dir, self.index_dir, model=self.model)
+            shutil.move(path, removed)
+            try:
+                return self._build()
+            except RagError:
+                shutil.move(removed, path)
+                raise
+
+    def _build(self, **options) -> QA:
+        """Update the index with the folder, reusing one loaded embedding model across updates."""
+        return build(self.corpus_dir, self.index_dir, embedder=self.embedder, **options)
 
     def _known_hashes(self) -> dict[str, str]:
         """sha256 of every indexed article's bytes → its id (the manifest keeps them)."""

@@ -108,8 +108,8 @@ def load(index_dir: str | Path = "index", model: str | None = None, retriever: s
 
 def build(corpus_dir: str | Path, index_dir: str | Path = "index", model: str | None = None,
           retriever: str = DEFAULT_RETRIEVER, rebuild: bool = False, show_progress: bool = False,
-          on_progress: Callable[[int, int, str], None] | None = None) -> QA:
-    """Build the index of a corpus folder, or bring it up to date, then open it."""
-    embedder = Embedder(model)
+          on_progress: Callable[[int, int, str], None] | None = None, embedder: Embedder | None = None) -> QA:
+    """Build the index of a corpus folder, or bring it up to date, then open it (`embedder`: reuse a loaded model)."""
+    embedder = embedder or Embedder(model)
     report = Indexer(embedder).run(corpus_dir, index_dir, rebuild=rebuild, show_progress=show_progress, on_progress=on_progress)
     return QA(IndexStore.open(index_dir, model=embedder.model_name), embedder, retriever, report)

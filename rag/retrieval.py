@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,9 +36,6 @@ class Passage:
     @classmethod
     def of(cls, chunk: StoredChunk, score: float) -> Passage:
         return cls(chunk.doc_id, chunk.start, chunk.end, chunk.text, float(score), chunk.id)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class DenseRetriever:

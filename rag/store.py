@@ -18,12 +18,14 @@ at any point leaves the previous index whole and usable.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import fcntl
 import json
 import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -118,12 +120,11 @@ def _live_generation(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
-def read_manifest(index_dir: str | Path) -> Manifest | None:
-    """The live manifest, or None when no index has been built there."""
-    index_dir = Path(index_dir)
-    generation = _live_generation(index_dir)
-    if generation is None:
-        return None
+def _unreadable(index_dir: str | Path, exc: Exception) -> IndexCorruptError:
+    return IndexCorruptError(f"the index at {index_dir} is unreadable ({exc}); {rebuild_hint(index_dir)}")
+
+
+def _read_manifest(generation: Path, index_dir: str | Path) -> Manifest:
     try:
         data = json.loads((generation / "manifest.json").read_text())
         if data.get("format_version") != FORMAT_VERSION:
@@ -133,7 +134,26 @@ def read_manifest(index_dir: str | Path) -> Manifest | None:
             )
         return Manifest(**data)
     except (OSError, ValueError, TypeError, AttributeError) as exc:
-        raise IndexCorruptError(f"the index at {index_dir} is unreadable ({exc}); {rebuild_hint(index_dir)}") from exc
+        raise _unreadable(index_dir, exc) from exc
+
+
+def read_manifest(index_dir: str | Path) -> Manifest | None:
+    """The live manifest, or None when no index has been built there."""
+    generation = _live_generation(Path(index_dir))
+    return None if generation is None else _read_manifest(generation, index_dir)
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: str | Path) -> Iterator[None]:
+    """Held by the one process that updates an index, from reading what is there to swapping in the new one."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class IndexStore:
@@ -156,17 +176,16 @@ class IndexStore:
         import faiss
 
         index_dir = Path(index_dir)
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
-        manifest.check_compatible(model or manifest.model, manifest.chunker, manifest.entity_model, index_dir)
         generation = _live_generation(index_dir)
+        if generation is None:
+            raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
+        manifest = _read_manifest(generation, index_dir)
+        manifest.check_compatible(model or manifest.model, manifest.chunker, manifest.entity_model, index_dir)
         try:
             chunk_index = faiss.read_index(str(generation / "chunks.faiss"))
-            store = cls._read_sqlite(index_dir, generation / "store.sqlite", manifest, chunk_index)
+            return cls._read_sqlite(index_dir, generation / "store.sqlite", manifest, chunk_index)
         except (RuntimeError, sqlite3.Error, OSError, ValueError) as exc:
-            raise IndexCorruptError(f"the index at {index_dir} is unreadable ({exc}); {rebuild_hint(index_dir)}") from exc
-        return store
+            raise _unreadable(index_dir, exc) from exc
 
     @classmethod
     def _read_sqlite(cls, index_dir: Path, path: Path, manifest: Manifest, chunk_index) -> IndexStore:
@@ -214,8 +233,10 @@ class IndexStore:
 class IndexWriter:
     """Writes the next generation of an index: copy the live one aside, change it, then swap it in.
 
-    Use as a context manager; nothing is visible to readers until `commit()`, and an exception
-    (or a crash) leaves the live generation as it was.
+    Use as a context manager while holding `index_lock`; nothing is visible to readers until
+    `commit()`, and an exception (or a crash) leaves the live generation as it was. The previous
+    generation is kept until the next build, so a reader in another process that is opening it
+    as the swap happens still finds it whole.
     """
 
     def __init__(self, index_dir: str | Path, manifest: Manifest, start_empty: bool = False):
@@ -224,25 +245,30 @@ class IndexWriter:
         self.start_empty = start_empty
         self._documents: dict[str, str] = {}
         self._committed = False
+        self._previous: Path | None = None
 
     def __enter__(self) -> IndexWriter:
         import faiss
 
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.index_dir / ".lock", "w")
-        fcntl.flock(self._lock, fcntl.LOCK_EX)
         live = None if self.start_empty else _live_generation(self.index_dir)
         self.generation = self.index_dir / f"gen-{time.time_ns()}"
-        self.generation.mkdir()
-        if live is not None:
-            shutil.copyfile(live / "store.sqlite", self.generation / "store.sqlite")
-            self._chunk_index = faiss.read_index(str(live / "chunks.faiss"))
-            self._documents = dict(read_manifest(self.index_dir).documents)
-            self.db = sqlite3.connect(self.generation / "store.sqlite")
-        else:
-            self._chunk_index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.manifest.dimension))
-            self.db = sqlite3.connect(self.generation / "store.sqlite")
-            self.db.executescript(_SCHEMA)
+        self.generation.mkdir(parents=True)
+        try:
+            if live is not None:
+                self._documents = dict(_read_manifest(live, self.index_dir).documents)
+                shutil.copyfile(live / "store.sqlite", self.generation / "store.sqlite")
+                self._chunk_index = faiss.read_index(str(live / "chunks.faiss"))
+                self.db = sqlite3.connect(self.generation / "store.sqlite")
+            else:
+                self._chunk_index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.manifest.dimension))
+                self.db = sqlite3.connect(self.generation / "store.sqlite")
+                self.db.executescript(_SCHEMA)
+        except (RuntimeError, sqlite3.Error, OSError) as exc:
+            shutil.rmtree(self.generation, ignore_errors=True)
+            raise _unreadable(self.index_dir, exc) from exc
+        except BaseException:
+            shutil.rmtree(self.generation, ignore_errors=True)
+            raise
         return self
 
     def remove(self, doc_id: str) -> None:
@@ -290,6 +316,7 @@ class IndexWriter:
         for path in self.generation.iterdir():
             _fsync(path)
         _fsync(self.generation)
+        self._previous = _live_generation(self.index_dir)
         pointer = self.index_dir / "CURRENT.tmp"
         pointer.write_text(self.generation.name + "\n")
         _fsync(pointer)
@@ -298,16 +325,12 @@ class IndexWriter:
         self._committed = True
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if not self._committed:
-                self.db.close()
-            live = _live_generation(self.index_dir)
-            for old in self.index_dir.glob("gen-*"):
-                if old != live:
-                    shutil.rmtree(old, ignore_errors=True)
-        finally:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
+        if not self._committed:
+            self.db.close()
+        keep = {_live_generation(self.index_dir), self._previous}
+        for old in self.index_dir.glob("gen-*"):
+            if old not in keep:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _fsync(path: Path) -> None:

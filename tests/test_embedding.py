@@ -38,3 +38,10 @@ def test_overlong_text_is_reported_not_silently_truncated(embedder, caplog):
 def test_unknown_model_names_are_refused_without_downloading():
     with pytest.raises(ModelNotFoundError, match="not available offline"):
         Embedder("someone/not-packaged-model").run(["x"])
+
+
+def test_counting_tokens_first_loads_the_model_without_deadlock():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(Embedder().count_tokens, ["hello world"]).result(timeout=120) == [4]

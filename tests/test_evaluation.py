@@ -125,3 +125,18 @@ def test_rag_eval_command_prints_table_and_writes_json_and_report(tmp_path):
     assert "| metric | hybrid | dense | bm25 |" in text and "Failed questions" in text
     assert (report.parent / "articles-recall.png").stat().st_size > 5000
     assert (report.parent / "articles-confidence.png").stat().st_size > 5000
+
+
+def test_a_question_that_errors_is_a_miss_not_a_right_abstention(qa):
+    class Refusing:
+        def clear_cache(self):
+            pass
+
+        def ask(self, *args, **kwargs):
+            raise RagError("refused")
+
+        retrieve = ask
+
+    [result] = Evaluator(Refusing(), retrievers=("hybrid",)).run([GoldQuestion("u", "Q?", [], [], "unanswerable")])["hybrid"]
+    assert result.error == "refused" and not result.abstained and not result.correct
+    assert summarize([result])["abstain"]["recall"] == 0.0

@@ -57,3 +57,28 @@ def test_removing_an_article_moves_its_file_aside_and_unindexes_it(library):
     assert (library.corpus_dir / ".removed" / "003_11d5bc04a0aec479.txt").is_file()
     with pytest.raises(RagError, match="no article"):
         library.remove("../outside.txt")
+
+
+def test_remove_refuses_paths_outside_the_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("An article about the harbour.")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not an article of this library")
+    library = Library(corpus, tmp_path / "index")
+    for doc_id in ("../secret.txt", str(outside), "sub/../../secret.txt"):
+        with pytest.raises(RagError, match="no article"):
+            library.remove(doc_id)
+    assert outside.read_text() == "not an article of this library"
+
+
+def test_removing_the_last_article_is_refused_and_loses_nothing(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "only.txt").write_text("The only article about the harbour of Port Ellen.")
+    library = Library(corpus, tmp_path / "index")
+    library.open()
+    with pytest.raises(RagError, match="no readable"):
+        library.remove("only.txt")
+    assert (corpus / "only.txt").is_file()
+    assert "only.txt" in library.open().store.documents
