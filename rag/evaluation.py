@@ -181,6 +181,12 @@ def _mean(values) -> float:
     return round(float(np.mean(values)), 4) if values else 0.0
 
 
+def recall_at(results: list[QuestionResult], k: int, rank: str = "source_rank") -> float:
+    """Share of answerable results whose `rank` (source_rank or answer_rank) is at most k."""
+    answerable = [r for r in results if r.answerable]
+    return _mean((getattr(r, rank) or k + 1) <= k for r in answerable)
+
+
 def _answer_metrics(results: list[QuestionResult]) -> dict:
     """Answer scores; on unanswerable questions a right abstention scores 1 (the SQuAD 2.0 convention)."""
     return {
@@ -197,9 +203,9 @@ def summarize(results: list[QuestionResult]) -> dict:
     unanswerable = [r for r in results if not r.answerable]
     answered = [r for r in results if not r.abstained]
     abstained = [r for r in results if r.abstained]
-    retrieval = {f"recall@{k}": _mean((r.source_rank or 99) <= k for r in answerable) for k in RECALL_KS}
+    retrieval = {f"recall@{k}": recall_at(results, k) for k in RECALL_KS}
     retrieval["mrr"] = _mean(1 / r.source_rank if r.source_rank else 0.0 for r in answerable)
-    retrieval.update({f"answer_in_top{k}": _mean((r.answer_rank or 99) <= k for r in answerable) for k in RECALL_KS})
+    retrieval.update({f"answer_in_top{k}": recall_at(results, k, "answer_rank") for k in RECALL_KS})
     latencies = [r.latency_ms for r in results if r.error is None]
     by_type = defaultdict(list)
     for r in results:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .evaluation import RECALL_KS, QuestionResult, summarize
+from .evaluation import RECALL_KS, QuestionResult, recall_at, summarize
 
 _ROWS = [
     ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
@@ -28,9 +28,8 @@ def plot_recall(results: dict[str, list[QuestionResult]], path: Path, title: str
     ks = range(1, max(RECALL_KS) + 1)
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rs in results.items():
-        answerable = [r for r in rs if r.answerable] or rs
-        ax.plot(ks, [sum((r.source_rank or 99) <= k for r in answerable) / len(answerable) for k in ks], marker="o", label=f"{name}: gold source")
-        ax.plot(ks, [sum((r.answer_rank or 99) <= k for r in answerable) / len(answerable) for k in ks], linestyle="--", label=f"{name}: answer in passage")
+        ax.plot(ks, [recall_at(rs, k) for k in ks], marker="o", label=f"{name}: gold source")
+        ax.plot(ks, [recall_at(rs, k, "answer_rank") for k in ks], linestyle="--", label=f"{name}: answer in passage")
     ax.set(xlabel="k (passages retrieved)", ylabel="share of answerable questions", title=f"Recall@k — {title}", ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

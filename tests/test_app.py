@@ -1,7 +1,6 @@
 """The web app's named API endpoint, served for real on a free local port and called with gradio_client."""
 
 import shutil
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -9,13 +8,7 @@ from gradio_client import Client
 
 from app import ChatService, create_app, launch
 from rag.library import Library
-from tests.conftest import ARTICLES
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import ARTICLES, free_port
 
 
 @pytest.fixture(scope="module")

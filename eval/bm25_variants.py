@@ -1,0 +1,49 @@
+"""Which text analysis should BM25 use? Stemming and stopword removal on and off, side by side.
+
+Measures BM25-alone retrieval (gold source in the top 1 / 5, a gold answer inside a top-5 passage)
+on a gold file and its corpus for the four combinations, in one run:
+
+    python eval/bm25_variants.py --gold eval/gold.jsonl --index-dir index/eval/<corpus index> [--sample N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag.evaluation import contains_answer, load_gold, select  # noqa: E402
+from rag.lexical import Analyzer  # noqa: E402
+from rag.retrieval import BM25Retriever, Query  # noqa: E402
+from rag.store import IndexStore  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", required=True)
+    parser.add_argument("--index-dir", required=True, help="an index built from the gold file's corpus")
+    parser.add_argument("--sample", type=int, default=None)
+    args = parser.parse_args()
+    questions = [q for q in select(load_gold(args.gold), sample=args.sample) if q.answerable]
+    store = IndexStore.open(args.index_dir)
+    print(f"{len(questions)} answerable questions, {len(store.chunks)} chunks")
+    print(f"{'stem':<6}{'stopwords':<11}{'recall@1':>9}{'recall@5':>9}{'answer@5':>9}")
+    for stem in (True, False):
+        for stopwords in (True, False):
+            analyzer = Analyzer(stem=stem, stopwords=stopwords)
+            retriever = BM25Retriever(store, analyzer)
+            at1 = at5 = answer5 = 0
+            for q in questions:
+                passages = retriever.run(Query(q.question, None, analyzer.run([q.question])[0]), 5)
+                sources = [p.source for p in passages]
+                at1 += bool(sources[:1]) and sources[0] in q.sources
+                at5 += any(s in q.sources for s in sources)
+                answer5 += any(contains_answer(p.text, q.answers) for p in passages)
+            n = len(questions)
+            print(f"{str(stem):<6}{str(stopwords):<11}{at1 / n:>9.3f}{at5 / n:>9.3f}{answer5 / n:>9.3f}")
+
+
+if __name__ == "__main__":
+    main()
