@@ -128,7 +128,7 @@ def test_upload_then_ask_about_it_and_bad_files_are_rejected(page, server, tmp_p
     page.set_input_files("#vb-upload input[type=file]", [str(good), str(empty), str(binary)])
     page.wait_for_timeout(1500)
     page.click("#vb-add")
-    status = page.wait_for_selector("#vb-status :text('added')", timeout=120_000)
+    page.wait_for_selector("#vb-status :text('added')", timeout=120_000)
     text = page.locator("#vb-status").inner_text()
     assert "added harbour_news.txt" in text
     assert "rejected empty.md: empty file" in text and "rejected scan.txt: binary file" in text
