@@ -126,7 +126,9 @@ def test_upload_then_ask_about_it_and_bad_files_are_rejected(page, server, tmp_p
     binary.write_bytes(bytes(range(256)) * 8)
     page.get_by_role("tab", name="Library").click()
     page.set_input_files("#vb-upload input[type=file]", [str(good), str(empty), str(binary)])
-    page.wait_for_timeout(1500)
+    page.wait_for_function(  # all three uploaded to the server: listed with their size and download link
+        """() => { const text = document.querySelector('#vb-upload').innerText;
+                   return ['harbour news', 'empty', 'scan'].every(n => text.includes(n)) && (text.match(/⇣/g) || []).length >= 3; }""")
     page.click("#vb-add")
     page.wait_for_selector("#vb-status :text('added')", timeout=120_000)
     text = page.locator("#vb-status").inner_text()
