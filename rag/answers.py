@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .entities import DURATION, Entity, expected_types
-from .lexical import TermStatistics, normalize_answer
+from .lexical import TermStatistics, contains_answer, normalize_answer
 from .retrieval import Passage, Query
 from .store import IndexStore, StoredSentence
 
@@ -217,11 +217,12 @@ class AnswerBuilder:
 
     def _bounded(self, first: StoredSentence, last: StoredSentence, query: Query) -> tuple[int, int]:
         """Offsets of the quote; a sentence over the word limit is cut to its most relevant window."""
-        words = list(_WORD.finditer(self.store.documents[last.doc_id].text, first.start, last.end))
+        text = self.store.documents[last.doc_id].text
+        words = list(_WORD.finditer(text, first.start, last.end))
         if len(words) <= self.max_words:
             return first.start, last.end
-        wanted = set(query.terms)
-        hits = [bool(wanted & set(terms)) for terms in self.terms.analyzer.run([w.group() for w in words])]
+        anchors = {a_start for a_start, _ in self._anchors(query, text, first.start, last.end)}
+        hits = [w.start() in anchors for w in words]
         best = max(range(len(words) - self.max_words + 1), key=lambda i: sum(hits[i : i + self.max_words]))
         return words[best].start(), words[best + self.max_words - 1].end()
 
@@ -233,13 +234,12 @@ class AnswerBuilder:
         vectors = self.store.sentence_vectors
         duplicate = (vectors @ vectors[own].T).max(axis=1) >= self.duplicate_similarity
         floor = max(float(similarity[r]) for r in own) - self.corroboration_margin
-        wanted = normalize_answer(span.text) if span else ""
         best: dict[str, StoredSentence] = {}
         for row in np.flatnonzero(duplicate | (similarity >= floor)):
             sentence = self.store.sentences[int(row)]
             if sentence.doc_id == own_doc:
                 continue
-            if not duplicate[row] and not (wanted and f" {wanted} " in f" {normalize_answer(sentence.text)} "):
+            if not duplicate[row] and not (span and contains_answer(sentence.text, [span.text])):
                 continue
             if sentence.doc_id not in best or similarity[row] > similarity[best[sentence.doc_id].row]:
                 best[sentence.doc_id] = sentence

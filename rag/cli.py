@@ -123,13 +123,14 @@ def _eval(args: argparse.Namespace) -> int:
         results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
     meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.manifest.model,
             "documents": len(qa.store.documents), "chunks": len(qa.store.chunks)}
-    _print_table({name: summarize(rs) for name, rs in results.items()})
+    metrics = {name: summarize(rs) for name, rs in results.items()}
+    _print_table(metrics)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(evaluation_json(results, args.k, meta), indent=1, ensure_ascii=False))
+        Path(args.json).write_text(json.dumps(evaluation_json(results, metrics, args.k, meta), indent=1, ensure_ascii=False))
         print(f"wrote {args.json}")
     if args.report:
-        written = write_report(results, args.report, args.title or corpus.name, meta)
+        written = write_report(results, metrics, args.report, args.title or corpus.name, meta)
         print("wrote " + ", ".join(map(str, written)))
     return 0
 

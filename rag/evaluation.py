@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RagError
-from .lexical import normalize_answer
+from .lexical import contains_answer, normalize_answer
 from .pipeline import QA
 
 RECALL_KS = (1, 5, 10)
@@ -94,11 +94,6 @@ def f1_score(prediction: str, answers: list[str]) -> float:
         return 2 * precision * recall / (precision + recall)
 
     return max((f1(a) for a in answers), default=0.0)
-
-
-def contains_answer(text: str, answers: list[str]) -> bool:
-    normalized = f" {normalize_answer(text)} "
-    return any(f" {normalize_answer(a)} " in normalized for a in answers if normalize_answer(a))
 
 
 @dataclass
@@ -237,10 +232,9 @@ def summarize(results: list[QuestionResult]) -> dict:
     }
 
 
-def evaluation_json(results: dict[str, list[QuestionResult]], k: int, meta: dict) -> dict:
+def evaluation_json(results: dict[str, list[QuestionResult]], metrics: dict[str, dict], k: int, meta: dict) -> dict:
     """The JSON written by `rag eval`: the first retriever's metrics at top level, every retriever under `retrievers`."""
     main = next(iter(results))
-    metrics = {name: summarize(rs) for name, rs in results.items()}
     return {
         **metrics[main], "retriever": main, "k": k, **meta,
         "retrievers": metrics,

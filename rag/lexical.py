@@ -24,6 +24,12 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
+def contains_answer(text: str, answers: list[str]) -> bool:
+    """Whether one of the answers stands in the text as whole words, after normalisation."""
+    normalized = f" {normalize_answer(text)} "
+    return any(f" {normalize_answer(a)} " in normalized for a in answers if normalize_answer(a))
+
+
 _local = threading.local()
 
 

@@ -50,7 +50,8 @@ class QA:
         self.retrievers = {"dense": dense, "bm25": bm25, "hybrid": HybridRetriever([dense, bm25])}
         terms = TermStatistics.from_texts([s.text for s in store.sentences], self.analyzer)
         self.answer_builder = AnswerBuilder(store, terms)
-        self._embed_cached = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
+        # Question → vector; recent ones are cached (follow-ups, retries and evaluations repeat them).
+        self._embed = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
 
     def ask(self, question: str, k: int = 5, retriever: str | None = None) -> Answer:
         """Answer with a verbatim, cited quote, or abstain and return the closest passages."""
@@ -75,12 +76,7 @@ class QA:
 
     def clear_cache(self) -> None:
         """Forget cached question vectors (so that a timing includes the embedding)."""
-        self._embed_cached.cache_clear()
-
-    def _embed(self, question: str) -> np.ndarray:
-        """The question's vector; recent ones are cached (follow-ups, retries and evaluations repeat them)."""
-        return self._embed_cached(question)
-
+        self._embed.cache_clear()
 
 
 def _read_only(vector: np.ndarray) -> np.ndarray:

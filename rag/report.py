@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .evaluation import RECALL_KS, QuestionResult, recall_at, summarize
+from .evaluation import RECALL_KS, QuestionResult, recall_at
 
 _ROWS = [
     ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
@@ -80,12 +80,12 @@ def threshold_table(results: list[QuestionResult]) -> list[str]:
     return lines
 
 
-def write_report(results: dict[str, list[QuestionResult]], path: str | Path, title: str, meta: dict, max_failures: int = 60) -> list[Path]:
-    """Write the Markdown report and its plots; return the files written."""
+def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, dict], path: str | Path, title: str,
+                 meta: dict, max_failures: int = 60) -> list[Path]:
+    """Write the Markdown report and its plots (`metrics`: `summarize` of each retriever); return the files written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     main = next(iter(results))
-    metrics = {name: summarize(rs) for name, rs in results.items()}
     recall_png, confidence_png = path.with_name(f"{path.stem}-recall.png"), path.with_name(f"{path.stem}-confidence.png")
     plot_recall(results, recall_png, title)
     plot_confidence(results[main], confidence_png, f"{title} ({main})")
