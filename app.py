@@ -106,13 +106,21 @@ def render_answer(answer: rag.Answer) -> str:
 
 def render_passages(passages: list[rag.Passage]) -> str:
     if not passages:
-        return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, best first.</div>'
+        return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, most likely answer first.</div>'
     return "".join(
         f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
-        f'<div class="vb-meta"><span>#{rank} · {html.escape(p.source)}</span><span>score {p.score:.3f}</span></div>'
+        f'<div class="vb-meta"><span>#{rank} · {html.escape(p.source)}</span>{_reading(p)}</div>'
         f"{html.escape(_shorten(p.text, 320))}</div>"
         for rank, p in enumerate(passages, 1)
     )
+
+
+def _reading(passage: rag.Passage) -> str:
+    """What the reader found in a passage, as a person reads it: its answer there and how likely that is."""
+    if passage.answer is None:
+        return '<span class="vb-reading">not read</span>'
+    return (f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 60))}</q> · '
+            f"{passage.probability:.0%} likely</span>")
 
 
 def render_article(document, start: int, end: int) -> str:
@@ -278,10 +286,12 @@ def main() -> None:
     parser.add_argument("--index-dir", default=os.environ.get("VERBATIM_INDEX_DIR", "index"), help="index folder (default: %(default)s)")
     parser.add_argument("--host", default=os.environ.get("VERBATIM_HOST", "127.0.0.1"), help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("VERBATIM_PORT", "7860")), help="port (default: %(default)s)")
+    parser.add_argument("--reader", default=None, help="reader model folder (default: $VERBATIM_READER or models/reader)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    library = Library(args.corpus, args.index_dir)
+    library = Library(args.corpus, args.index_dir, reader=args.reader)
     try:
+        library.reader.load()
         qa = library.open(show_progress=True)
     except rag.RagError as exc:
         parser.exit(2, f"app.py: error: {exc}\n")

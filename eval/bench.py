@@ -4,19 +4,22 @@ What it measures, on one machine, in one run:
 
 1. Index build: `Indexer.run(..., rebuild=True)` into a fresh temporary folder, with the model
    already loaded and warmed up (model load time is reported separately).
-2. Raw model throughput on exactly the texts the indexer embeds (every chunk and every sentence
-   of every document), via `SentenceTransformer.encode` directly. The ratio build / raw encode
-   shows what indexing (loading, chunking, token checks, entity tagging, writing) adds on top of
-   pure encoding; the entity tagger's time on the same sentences is printed beside it.
-   Build and raw encode are alternated `--repeat` times and medians are reported, to damp noise.
+2. Raw model throughput on exactly the texts the indexer embeds (every chunk of every document),
+   via `SentenceTransformer.encode` directly. The ratio build / raw encode shows what indexing
+   (loading, chunking, token checks, writing) adds on top of pure encoding. Build and raw encode
+   are alternated `--repeat` times and medians are reported, to damp noise.
 3. An incremental no-change re-run of the indexer (it should embed nothing).
 4. The model-window check: chunk lengths in the model's own tokens vs its window.
-5. `qa.ask()` latency (p50/p95/mean/max) for each retriever: hybrid, dense and bm25.
+5. `qa.ask()` latency (p50/p95/mean/max) for each retriever: hybrid, dense and bm25, next to
+   `qa.retrieve()` alone (the difference is the reader's share).
+6. With `--baseline REV`: the benchmark of an earlier commit (e.g. the one before the reader), run
+   from a git worktree in the same Python environment right after, and its ask() figures printed
+   beside these. It needs that commit's dependencies installed.
 
 Why a script: speed depends on the machine, so it is measured here and reported, never asserted
 by timed tests.
 
-    python eval/bench.py [--corpus data/articles] [--questions 200] [--repeat 3] [--json OUT]
+    python eval/bench.py [--corpus data/articles] [--questions 200] [--repeat 3] [--baseline REV] [--json OUT]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +44,6 @@ import rag  # noqa: E402
 from rag.chunking import SentenceChunker  # noqa: E402
 from rag.documents import DocumentLoader  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
-from rag.entities import EntityTagger  # noqa: E402
 from rag.indexing import Indexer  # noqa: E402
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -60,18 +63,10 @@ def machine_facts() -> dict:
     }
 
 
-def corpus_texts(corpus: Path) -> tuple[list[str], list[str], list[str]]:
-    """(chunk texts, sentence texts, all texts the indexer embeds: per document its chunks then its sentences)."""
+def chunk_texts(corpus: Path) -> list[str]:
+    """The texts the indexer embeds: every chunk of every document."""
     chunker = SentenceChunker()
-    chunks: list[str] = []
-    sentences: list[str] = []
-    texts: list[str] = []
-    for document in DocumentLoader().run(corpus).documents:
-        parts = chunker.run(document.text)
-        chunks += [c.text for c in parts.chunks]
-        sentences += [s.text for s in parts.sentences]
-        texts += [c.text for c in parts.chunks] + [s.text for s in parts.sentences]
-    return chunks, sentences, texts
+    return [c.text for document in DocumentLoader().run(corpus).documents for c in chunker.run(document.text).chunks]
 
 
 def questions(corpus: Path, n: int) -> list[str]:
@@ -95,14 +90,14 @@ def questions(corpus: Path, n: int) -> list[str]:
     return found
 
 
-def latency(qa: rag.QA, asks: list[str], retriever: str) -> dict:
+def latency(call, asks: list[str], retriever: str, clear_cache) -> dict:
     for question in asks[:5]:
-        qa.ask(question, k=5, retriever=retriever)
+        call(question, k=5, retriever=retriever)
     times = []
     for question in asks:
-        qa.clear_cache()  # time the whole ask, question embedding included
+        clear_cache()  # time the whole call, question embedding included
         started = time.perf_counter()
-        qa.ask(question, k=5, retriever=retriever)
+        call(question, k=5, retriever=retriever)
         times.append((time.perf_counter() - started) * 1000)
     ms = np.array(times)
     return {"n": len(times), "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
@@ -114,6 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "articles")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", default=None, metavar="REV", help="also run this commit's benchmark and compare ask()")
     parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
     args = parser.parse_args(argv)
 
@@ -127,10 +123,8 @@ def main(argv: list[str] | None = None) -> dict:
     load_s = time.perf_counter() - started
     print(f"model {embedder.model_name}: loaded and warmed up in {load_s:.2f}s")
 
-    chunks, sentences, texts = corpus_texts(args.corpus)
-    tagger = EntityTagger()
-    tagger.run(["warm up the entity model"])
-    n_tokens = embedder.count_tokens(chunks)
+    texts = chunk_texts(args.corpus)
+    n_tokens = embedder.count_tokens(texts)
     window = {"max_tokens": embedder.max_tokens, "chunk_max": max(n_tokens), "chunk_mean": statistics.fmean(n_tokens),
               "chunks_over": sum(n > embedder.max_tokens for n in n_tokens)}
     print(f"window: chunks max {window['chunk_max']} / mean {window['chunk_mean']:.1f} model tokens "
@@ -138,60 +132,73 @@ def main(argv: list[str] | None = None) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as tmp:
         index_dir = Path(tmp) / "index"
-        builds, encodes, tags = [], [], []
+        builds, encodes = [], []
         for round_ in range(args.repeat):
             report = Indexer(embedder).run(args.corpus, index_dir, rebuild=True)
             builds.append(report.seconds)
             started = time.perf_counter()
             model.encode(texts, batch_size=64, normalize_embeddings=True)
             encodes.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            tagger.run(sentences)
-            tags.append(time.perf_counter() - started)
-            print(f"round {round_ + 1}: build {builds[-1]:.3f}s, raw encode {encodes[-1]:.3f}s, entity tagging {tags[-1]:.3f}s")
-        embedded = report.chunks_embedded + report.sentences_embedded
+            print(f"round {round_ + 1}: build {builds[-1]:.3f}s, raw encode {encodes[-1]:.3f}s")
+        embedded = report.chunks_embedded
         if embedded != len(texts):
             print(f"warning: indexer embedded {embedded} texts, benchmark collected {len(texts)}")
         build_s, encode_s = statistics.median(builds), statistics.median(encodes)
         build = {"seconds_median": build_s, "seconds": builds, "chunks": report.chunks_embedded,
-                 "sentences": report.sentences_embedded, "texts_per_s": embedded / build_s,
                  "chunks_per_s": report.chunks_embedded / build_s}
         raw = {"seconds_median": encode_s, "seconds": encodes, "texts": len(texts), "texts_per_s": len(texts) / encode_s,
                "build_over_encode": build_s / encode_s}
-        tag_s = statistics.median(tags)
-        entities = {"seconds_median": tag_s, "sentences": len(sentences), "build_over_encode_plus_tagging": build_s / (encode_s + tag_s)}
 
         again = Indexer(embedder).run(args.corpus, index_dir)
-        incremental = {"seconds": again.seconds, "embedded": again.chunks_embedded + again.sentences_embedded}
+        incremental = {"seconds": again.seconds, "embedded": again.chunks_embedded}
 
         asks = questions(args.corpus, args.questions)
         started = time.perf_counter()
         qa = rag.load(index_dir)
         open_s = time.perf_counter() - started
-        asks_latency = {name: latency(qa, asks, name) for name in RETRIEVERS}
+        asks_latency = {name: latency(qa.ask, asks, name, qa.clear_cache) for name in RETRIEVERS}
+        retrieve_latency = {name: latency(qa.retrieve, asks, name, qa.clear_cache) for name in RETRIEVERS}
+    baseline = run_baseline(args.baseline, args.corpus, args.questions) if args.baseline else None
 
     print()
     print(f"{'index build (median of ' + str(args.repeat) + ')':<34} {build_s:8.3f} s   "
-          f"{report.chunks_embedded} chunks + {report.sentences_embedded} sentences   "
-          f"{build['texts_per_s']:7.1f} texts/s   {build['chunks_per_s']:6.1f} chunks/s")
+          f"{report.chunks_embedded} chunks   {build['chunks_per_s']:6.1f} chunks/s")
     print(f"{'raw encode, same texts (median)':<34} {encode_s:8.3f} s   {len(texts)} texts   "
           f"{raw['texts_per_s']:7.1f} texts/s   build/encode = {raw['build_over_encode']:.2f}x")
-    print(f"{'entity tagging, same sentences':<34} {tag_s:8.3f} s   {len(sentences)} sentences   "
-          f"build/(encode + tagging) = {entities['build_over_encode_plus_tagging']:.2f}x")
     print(f"{'no-change re-run':<34} {incremental['seconds']:8.3f} s   embedded {incremental['embedded']}")
     print(f"{'rag.load (model loads on 1st ask)':<34} {open_s:8.3f} s")
-    print(f"\nask() latency over {len(asks)} questions, k=5 (ms)")
-    print(f"{'retriever':<10}{'p50':>9}{'p95':>9}{'mean':>9}{'max':>9}")
+    print(f"\nlatency over {len(asks)} questions, k=5, question embedding included (ms)")
+    print(f"{'retriever':<10}{'ask p50':>9}{'p95':>9}{'mean':>9}{'max':>9}{'retrieve p50':>14}{'p95':>9}"
+          + (f"{'baseline ask p50':>18}{'p95':>9}" if baseline else ""))
     for name, row in asks_latency.items():
-        print(f"{name:<10}{row['p50_ms']:9.2f}{row['p95_ms']:9.2f}{row['mean_ms']:9.2f}{row['max_ms']:9.2f}")
+        line = (f"{name:<10}{row['p50_ms']:9.2f}{row['p95_ms']:9.2f}{row['mean_ms']:9.2f}{row['max_ms']:9.2f}"
+                f"{retrieve_latency[name]['p50_ms']:14.2f}{retrieve_latency[name]['p95_ms']:9.2f}")
+        if baseline:
+            line += f"{baseline['ask'][name]['p50_ms']:18.2f}{baseline['ask'][name]['p95_ms']:9.2f}"
+        print(line)
 
     figures = {"machine": facts, "corpus": str(args.corpus), "model": embedder.model_name, "model_load_s": load_s,
-               "window": window, "build": build, "raw_encode": raw, "entity_tagging": entities, "incremental": incremental,
-               "open_s": open_s, "ask": asks_latency}
+               "window": window, "build": build, "raw_encode": raw, "incremental": incremental,
+               "open_s": open_s, "ask": asks_latency, "retrieve": retrieve_latency,
+               "baseline": {"rev": args.baseline, **baseline} if baseline else None}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
         print(f"\nwrote {args.json}")
     return figures
+
+
+def run_baseline(rev: str, corpus: Path, n_questions: int) -> dict:
+    """The benchmark of commit `rev`, run from a temporary git worktree with this Python."""
+    with tempfile.TemporaryDirectory(prefix="verbatim-baseline-") as tmp:
+        tree, out = Path(tmp) / "tree", Path(tmp) / "figures.json"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), rev], check=True)
+        try:
+            print(f"\nbaseline {rev}: running its eval/bench.py")
+            subprocess.run([sys.executable, "eval/bench.py", "--corpus", str(corpus.resolve()), "--questions", str(n_questions),
+                            "--repeat", "1", "--json", str(out)], cwd=tree, check=True, stdout=subprocess.DEVNULL)
+            return json.loads(out.read_text())
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
 
 if __name__ == "__main__":

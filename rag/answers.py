@@ -1,30 +1,21 @@
-"""Passages → answer: pick the sentence that best answers the question, quote it verbatim and cite it.
+"""Passages → answer: the reader picks the span that answers the question; the sentence holding it is
+quoted verbatim and cited.
 
-Each sentence of the retrieved passages is scored on five kinds of evidence:
-
-- its embedding's cosine similarity to the question's,
-- the IDF-weighted share of the question's terms it contains (BM25-style term evidence),
-- the similarity of the passage around it and of its neighbouring sentences,
-- whether it names an entity of the type the question asks for ("who" → a person, "when" → a
-  date, "how many" → a number, "where" → a place) that the question itself does not name,
-- whether it is itself a question (an FAQ heading asks, the sentence after it answers).
-
-The best sentence is quoted (with its predecessor when it opens with a word that points back,
-like "He" or "This"), the entity of the expected type becomes the short answer span, and every
-other article that states the same thing is cited too. The score is mapped to a confidence by a
-logistic curve; below 0.5 the builder abstains and returns the passages alone.
+The reader (rag/reader.py) reads all retrieved passages of the question in one batch and scores
+their spans against each other and against "no answer here". Its calibrated confidence is the
+probability that the quote holds the answer; below the calibrated threshold the builder abstains
+and returns the passages alone. The quote is the sentence (or sentences) holding the best span,
+with its predecessor when it opens with a word that points back, like "He" or "This"; every other
+article in which the reader found the same answer is cited too.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
-import numpy as np
-
-from .entities import DURATION, Entity, expected_types
-from .lexical import TermStatistics, contains_answer, normalize_answer
+from .lexical import contains_answer
+from .reader import PassageReading, Reader, Reading
 from .retrieval import Passage, Query
 from .store import IndexStore, StoredSentence
 
@@ -35,7 +26,6 @@ _POINTS_BACK = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")
-_LENGTH = re.compile(r"\b(second|minute|hour|day|week|month|year|decade|centur)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +51,9 @@ class Citation:
 
 @dataclass
 class Answer:
+    """`confidence` is the calibrated probability that `text` holds the answer; `passages` are the
+    retrieved ones, reranked by the reader, each with its own best span and probability."""
+
     question: str
     text: str
     abstained: bool
@@ -73,175 +66,95 @@ class Answer:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class ScoringWeights:
-    """Chosen by a grid search that maximised gold hit + gold abstain recall + SQuAD hit at a false
-    abstain rate of at most 5% on the gold set (see eval/README.md, "How the defaults were chosen")."""
-
-    similarity: float = 0.6
-    terms: float = 0.2
-    context: float = 0.3
-    neighbours: float = 0.05
-    answer_type: float = 0.15
-    is_question: float = 0.3
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Score → confidence: confidence is 0.5 at `threshold` and rises with slope `slope`."""
-
-    threshold: float = 0.49
-    slope: float = 10.0
-
-    def confidence(self, score: float) -> float:
-        return 1.0 / (1.0 + math.exp(-self.slope * (score - self.threshold)))
-
-
-def _gap(entity: Entity, anchors: list[tuple[int, int]]) -> int:
-    """Characters between an entity and the nearest anchor word (0 when they touch or overlap)."""
-    return min(max(a_start - entity.end, entity.start - a_end, 0) for a_start, a_end in anchors)
-
-
 class AnswerBuilder:
-    """Chooses, bounds and cites the extractive answer among the retrieved passages' sentences."""
+    """Reads the retrieved passages, then bounds, quotes and cites the best answer among them.
 
-    def __init__(self, store: IndexStore, terms: TermStatistics, weights: ScoringWeights = ScoringWeights(),
-                 calibration: Calibration = Calibration(), max_words: int = 60, duplicate_similarity: float = 0.9,
-                 corroboration_margin: float = 0.15, near_chars: int = 40):
+    `corroboration_share`: another article is cited too when the reader's best span there is the same
+    answer and at least this share as probable as the answer itself."""
+
+    def __init__(self, store: IndexStore, reader: Reader, max_words: int = 60, corroboration_share: float = 0.1):
         self.store = store
-        self.terms = terms
-        self.weights = weights
-        self.calibration = calibration
+        self.reader = reader
         self.max_words = max_words
-        self.duplicate_similarity = duplicate_similarity
-        self.corroboration_margin = corroboration_margin
-        self.near_chars = near_chars
+        self.corroboration_share = corroboration_share
 
     def run(self, query: Query, passages: list[Passage]) -> Answer:
-        rows, context = self._candidates(query, passages)
-        if not rows:
-            return Answer(query.text, "", True, 0.0, passages=passages)
-        similarity = self.store.sentence_vectors @ query.vector
-        types = expected_types(query.text)
-        scores = self.score(query, rows, context, similarity, types)
-        best = int(np.argmax(scores))
-        confidence = self.calibration.confidence(float(scores[best]))
-        if confidence < 0.5:
-            return Answer(query.text, "", True, confidence, passages=passages)
-        sentence = self.store.sentences[rows[best]]
-        first = self._with_predecessor(sentence)
-        start, end = self._bounded(first, sentence, query)
-        document = self.store.documents[sentence.doc_id]
-        span = self._span(query, types, [s for s in (first, sentence) if s.start >= start and s.end <= end] or [sentence], start, end)
-        citations = [Citation(sentence.doc_id, start, end, first.line, document.text[start:end])]
-        citations += self._corroborating({first.row, sentence.row}, span, similarity)
-        return Answer(query.text, citations[0].quote, False, confidence, citations, passages, span)
+        if not passages:
+            return Answer(query.text, "", True, 0.0)
+        reading = self.reader.run(query.text, [p.text for p in passages])
+        ranked = _reranked(passages, reading)
+        merged = _merged(passages, reading)
+        calibration = self.reader.calibration
+        confidence = calibration.confidence(merged)
+        if merged.best is None or confidence < calibration.threshold:
+            return Answer(query.text, "", True, confidence, passages=ranked)
+        span = _span(passages[merged.best.passage], merged.best)
+        citations = [self._cite(passages[merged.best.passage], span)]
+        for read in merged.spans[1:]:
+            passage, found = passages[read.passage], _span(passages[read.passage], read)
+            if (passage.source not in {c.source for c in citations} and read.probability >= self.corroboration_share * merged.best.probability
+                    and (contains_answer(found.text, [span.text]) or contains_answer(span.text, [found.text]))):
+                citations.append(self._cite(passage, found))
+        return Answer(query.text, citations[0].quote, False, confidence, citations, ranked, span)
 
-    def _candidates(self, query: Query, passages: list[Passage]) -> tuple[list[int], dict[int, float]]:
-        """Sentence rows of the passages, in passage order, each with its best passage similarity."""
-        context: dict[int, float] = {}
-        for passage in passages:
-            chunk = self.store.chunks[passage.chunk_id]
-            passage_similarity = float(self.store.chunk_index.reconstruct(chunk.id) @ query.vector)
-            for row in chunk.sentence_rows:
-                context[row] = max(context.get(row, -1.0), passage_similarity)
-        return list(context), context
+    def _cite(self, passage: Passage, span: Span) -> Citation:
+        """The quote holding a span: its sentence(s), with a predecessor it points back to, at most max_words."""
+        holding = self._sentences(passage, span.start, span.end)
+        first, last = self._with_predecessor(holding[0], holding[-1]), holding[-1]
+        start, end = self._bounded(first, last, span)
+        text = self.store.documents[passage.source].text
+        return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end])
 
-    def score(self, query: Query, rows: list[int], context: dict[int, float], similarity: np.ndarray,
-              types: tuple[str, ...]) -> np.ndarray:
-        w = self.weights
-        sentences = [self.store.sentences[row] for row in rows]
-        coverage = np.array([self.terms.coverage(query.terms, row) for row in rows])
-        around = np.array([context[row] for row in rows])
-        neighbours = np.array([self._neighbour_similarity(s, similarity) for s in sentences])
-        if types:
-            typed = np.array([self._type_evidence(query, types, s) for s in sentences])
-        else:
-            typed = np.zeros(len(rows))
-        asks = np.array([s.text.rstrip("”\"’' ").endswith("?") for s in sentences], dtype=float)
-        return (w.similarity * similarity[rows] + w.terms * coverage + w.context * around
-                + w.neighbours * neighbours + w.answer_type * typed - w.is_question * asks)
+    def _sentences(self, passage: Passage, start: int, end: int) -> list[StoredSentence]:
+        """The passage's sentences that overlap document offsets [start, end) (sentences cover all its words)."""
+        rows = self.store.chunks[passage.chunk_id].sentence_rows
+        return [s for s in (self.store.sentences[r] for r in rows) if s.start < end and s.end > start]
 
-    def _neighbour_similarity(self, sentence: StoredSentence, similarity: np.ndarray) -> float:
-        rows = [r for r in (sentence.row - 1, sentence.row + 1)
-                if 0 <= r < len(self.store.sentences) and self.store.sentences[r].doc_id == sentence.doc_id]
-        return max((float(similarity[r]) for r in rows), default=0.0)
+    def _with_predecessor(self, first: StoredSentence, last: StoredSentence) -> StoredSentence:
+        """The sentence before `first` when `first` opens with a word that points back and both fit the word limit."""
+        if first.position == 0 or not _POINTS_BACK.match(first.text):
+            return first
+        previous = self.store.sentences[first.row - 1]
+        words = len(_WORD.findall(self.store.documents[first.doc_id].text[previous.start : last.end]))
+        return previous if previous.doc_id == first.doc_id and words <= self.max_words else first
 
-    def _answer_entities(self, query: Query, types: tuple[str, ...], sentence: StoredSentence) -> list[Entity]:
-        """Entities of the expected types that the question does not already name."""
-        text = self.store.documents[sentence.doc_id].text
-        asked = normalize_answer(query.text)
-        return [e for e in sentence.entities if e.label in types and normalize_answer(text[e.start : e.end]) not in asked]
-
-    def _type_evidence(self, query: Query, types: tuple[str, ...], sentence: StoredSentence) -> float:
-        """1 when the sentence names an entity of the asked-for type next to the question's words,
-        0 when only farther away, -1 when it names none."""
-        entities = self._answer_entities(query, types, sentence)
-        if not entities:
-            return -1.0
-        text = self.store.documents[sentence.doc_id].text
-        anchors = self._anchors(query, text, sentence.start, sentence.end)
-        return 1.0 if min(_gap(e, anchors) for e in entities) <= self.near_chars else 0.0
-
-    def _anchors(self, query: Query, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Offsets of the words in text[start:end] that carry one of the question's terms."""
-        words = list(_WORD.finditer(text, start, end))
-        analysed = self.terms.analyzer.run([w.group() for w in words])
-        return [(w.start(), w.end()) for w, terms in zip(words, analysed) if set(terms) & set(query.terms)] or [(start, start)]
-
-    def _span(self, query: Query, types: tuple[str, ...], sentences: list[StoredSentence], start: int, end: int) -> Span | None:
-        """The expected-type entity nearest the question's words in the quote; None when there is none."""
-        if not types:
-            return None
-        entities = [e for s in sentences for e in self._answer_entities(query, types, s) if e.start >= start and e.end <= end]
-        if not entities:
-            return None
-        text = self.store.documents[sentences[0].doc_id].text
-        anchors = self._anchors(query, text, start, end)
-
-        def distance(entity: Entity) -> float:
-            gap = _gap(entity, anchors)
-            not_a_length = types == DURATION and not _LENGTH.search(text[entity.start : entity.end])
-            return gap / 6 + 5 * types.index(entity.label) + 10 * not_a_length
-
-        best = min(entities, key=distance)
-        return Span(text[best.start : best.end], best.start, best.end)
-
-    def _with_predecessor(self, sentence: StoredSentence) -> StoredSentence:
-        """The sentence before, when this one only makes sense with it and both fit the word limit."""
-        if sentence.position == 0 or not _POINTS_BACK.match(sentence.text):
-            return sentence
-        previous = self.store.sentences[sentence.row - 1]
-        words = len(_WORD.findall(previous.text)) + len(_WORD.findall(sentence.text))
-        return previous if previous.doc_id == sentence.doc_id and words <= self.max_words else sentence
-
-    def _bounded(self, first: StoredSentence, last: StoredSentence, query: Query) -> tuple[int, int]:
-        """Offsets of the quote; a sentence over the word limit is cut to its most relevant window."""
+    def _bounded(self, first: StoredSentence, last: StoredSentence, span: Span) -> tuple[int, int]:
+        """Offsets of the quote; one over the word limit is cut to the window of words centred on the span."""
         text = self.store.documents[last.doc_id].text
         words = list(_WORD.finditer(text, first.start, last.end))
         if len(words) <= self.max_words:
             return first.start, last.end
-        anchors = {a_start for a_start, _ in self._anchors(query, text, first.start, last.end)}
-        hits = [w.start() in anchors for w in words]
-        best = max(range(len(words) - self.max_words + 1), key=lambda i: sum(hits[i : i + self.max_words]))
-        return words[best].start(), words[best + self.max_words - 1].end()
+        first_word = next(i for i, w in enumerate(words) if w.end() > span.start)
+        last_word = max(i for i, w in enumerate(words) if w.start() < span.end)
+        room = self.max_words - (last_word - first_word + 1)
+        if room <= 0:
+            return words[first_word].start(), words[last_word].end()
+        begin = max(0, min(first_word - room // 2, len(words) - self.max_words))
+        return words[begin].start(), words[begin + self.max_words - 1].end()
 
-    def _corroborating(self, own_rows: set[int], span: Span | None, similarity: np.ndarray) -> list[Citation]:
-        """One citation per other article that states the same: a near-duplicate of the quote, or a sentence
-        about as close to the question that holds the same short answer. Closest to the question first."""
-        own = sorted(own_rows)
-        own_doc = self.store.sentences[own[0]].doc_id
-        vectors = self.store.sentence_vectors
-        duplicate = (vectors @ vectors[own].T).max(axis=1) >= self.duplicate_similarity
-        floor = max(float(similarity[r]) for r in own) - self.corroboration_margin
-        best: dict[str, StoredSentence] = {}
-        for row in np.flatnonzero(duplicate | (similarity >= floor)):
-            sentence = self.store.sentences[int(row)]
-            if sentence.doc_id == own_doc:
-                continue
-            if not duplicate[row] and not (span and contains_answer(sentence.text, [span.text])):
-                continue
-            if sentence.doc_id not in best or similarity[row] > similarity[best[sentence.doc_id].row]:
-                best[sentence.doc_id] = sentence
-        ranked = sorted(best.values(), key=lambda s: -similarity[s.row])
-        return [Citation(s.doc_id, s.start, s.end, s.line, s.text) for s in ranked]
+
+def _span(passage: Passage, read: PassageReading) -> Span:
+    """The reader's span in a passage, as offsets into the passage's document."""
+    return Span(passage.text[read.start : read.end], passage.start + read.start, passage.start + read.end)
+
+
+def _merged(passages: list[Passage], reading: Reading) -> Reading:
+    """The reading with the same document span read in two overlapping chunks (they share a sentence)
+    counted once, its probabilities summed."""
+    merged: dict[tuple[str, int, int], PassageReading] = {}
+    for read in reading.spans:
+        span = _span(passages[read.passage], read)
+        key = (passages[read.passage].source, span.start, span.end)
+        merged[key] = replace(merged[key], probability=merged[key].probability + read.probability) if key in merged else read
+    return Reading(sorted(merged.values(), key=lambda r: -r.probability), reading.no_answer)
+
+
+def _reranked(passages: list[Passage], reading: Reading) -> list[Passage]:
+    """The passages with the reader's span and probability, most probable answer first; unread ones last."""
+    read = {r.passage: r for r in reading.spans}
+    annotated = [
+        replace(p, answer=p.text[read[i].start : read[i].end], probability=read[i].probability) if i in read else p
+        for i, p in enumerate(passages)
+    ]
+    order = sorted(range(len(passages)), key=lambda i: -read[i].probability if i in read else 1.0)
+    return [annotated[i] for i in order]

@@ -86,8 +86,18 @@ class SentenceSplitter:
 
 
 def _locate(paragraph: str, segments: list[str]) -> list[tuple[int, int]]:
-    """Find each segment's stripped text in the paragraph, in order (pysbd returns strings, not offsets)."""
+    """Find each segment's stripped text in the paragraph, in order (pysbd returns strings, not offsets).
+
+    Sentences cover every non-blank character: text pysbd dropped (it can lose a sentence, e.g. one
+    ending in "B♭.") or altered becomes a sentence of its own."""
     spans, cursor = [], 0
+
+    def gap(start: int, end: int) -> None:
+        skipped = paragraph[start:end]
+        if skipped.strip():
+            lead = len(skipped) - len(skipped.lstrip())
+            spans.append((start + lead, start + len(skipped.rstrip())))
+
     for segment in segments:
         segment = segment.strip()
         if not segment:
@@ -95,12 +105,10 @@ def _locate(paragraph: str, segments: list[str]) -> list[tuple[int, int]]:
         start = paragraph.find(segment, cursor)
         if start < 0:  # pysbd altered the text: keep the rest of the paragraph as one sentence
             break
+        gap(cursor, start)
         spans.append((start, start + len(segment)))
         cursor = start + len(segment)
-    rest = paragraph[cursor:]
-    if rest.strip():
-        lead = len(rest) - len(rest.lstrip())
-        spans.append((cursor + lead, len(paragraph.rstrip())))
+    gap(cursor, len(paragraph))
     return spans
 
 

@@ -12,6 +12,7 @@ from .errors import RagError
 from .retrieval import RETRIEVERS
 
 DEFAULT_INDEX_DIR = os.environ.get("VERBATIM_INDEX_DIR", "index")
+READER_HELP = "reader model folder (default: $VERBATIM_READER or the shipped models/reader)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
     ask.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    ask.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
     ask.set_defaults(run=_ask)
 
     evaluate = commands.add_parser("eval", help="score answers against a gold question file",
@@ -58,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
     evaluate.add_argument("--sample", type=int, default=None, metavar="N", help="a random sample of N questions")
     evaluate.add_argument("--seed", type=int, default=0, help="seed for --sample (default: %(default)s)")
+    evaluate.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
     evaluate.set_defaults(run=_eval)
 
     squad = commands.add_parser("import-squad", help="turn a SQuAD JSON file into article files and a gold file",
@@ -84,7 +87,7 @@ def _ask(args: argparse.Namespace) -> int:
     from .pipeline import check_question, load
 
     check_question(args.question)
-    answer = load(args.index_dir).ask(args.question, k=args.k, retriever=args.retriever)
+    answer = load(args.index_dir, reader=args.reader).ask(args.question, k=args.k, retriever=args.retriever)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -117,12 +120,13 @@ def _eval(args: argparse.Namespace) -> int:
     questions = select(load_gold(args.gold), args.limit, args.sample, args.seed)
     corpus = Path(args.corpus).resolve()
     index_dir = args.index_dir or str(Path(DEFAULT_INDEX_DIR) / "eval" / f"{corpus.name}-{hashlib.sha1(str(corpus).encode()).hexdigest()[:8]}")
-    qa = build(corpus, index_dir=index_dir, show_progress=True)
+    qa = build(corpus, index_dir=index_dir, show_progress=True, reader=args.reader)
     print(f"index {index_dir}: {qa.report.summary()}", file=sys.stderr)
     with progress_bar(total=len(questions), unit="question", desc="evaluating") as bar:
         results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
     meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.manifest.model,
-            "documents": len(qa.store.documents), "chunks": len(qa.store.chunks)}
+            "documents": len(qa.store.documents), "chunks": len(qa.store.chunks), "reader": str(qa.answer_builder.reader.path),
+            "abstain_below": qa.answer_builder.reader.calibration.threshold}
     metrics = {name: summarize(rs) for name, rs in results.items()}
     _print_table(metrics)
     if args.json:

@@ -20,6 +20,7 @@ import numpy as np
 from .errors import RagError
 from .lexical import contains_answer, normalize_answer
 from .pipeline import QA
+from .reader import Reader
 
 RECALL_KS = (1, 5, 10)
 _GOLD_KEYS = {"id", "question", "answers", "sources"}
@@ -169,6 +170,40 @@ class Evaluator:
             scored = result.span if result.span else answer.text
             result.em, result.f1 = exact_match(scored, gold.answers), f1_score(scored, gold.answers)
         return result
+
+
+def read_paragraphs(reader: Reader, questions: list[tuple[str, str, list[str]]]) -> tuple[list[str], dict]:
+    """The reader alone, given each question's gold paragraph ((question, paragraph, answers) triples):
+    its spans, and its SQuAD exact match and F1 (in %) and median time per question."""
+    spans, seconds = [], []
+    for question, paragraph, _ in questions:
+        started = time.perf_counter()
+        best = reader.run(question, [paragraph]).best
+        seconds.append(time.perf_counter() - started)
+        spans.append(paragraph[best.start : best.end] if best else "")
+    return spans, {
+        "em": round(100 * float(np.mean([exact_match(s, q[2]) for s, q in zip(spans, questions)])), 2),
+        "f1": round(100 * float(np.mean([f1_score(s, q[2]) for s, q in zip(spans, questions)])), 2),
+        "p50_ms": round(1000 * float(np.percentile(seconds, 50)), 2),
+    }
+
+
+def span_agreement(spans: list[str], others: list[str]) -> dict:
+    """How often two readers pick the same span, and their F1 against each other (in %)."""
+    return {"same_span": round(float(np.mean([a == b for a, b in zip(spans, others)])), 4),
+            "f1_between": round(100 * float(np.mean([f1_score(a, [b]) for a, b in zip(spans, others)])), 2)}
+
+
+def reliability(confidence: list[float], right: list[bool], bins: int = 10) -> list[dict]:
+    """The reliability diagram's points: per confidence bin, how many, their mean confidence and share right."""
+    confidence, right = np.asarray(confidence, dtype=float), np.asarray(right, dtype=bool)
+    rows = []
+    for low, high in zip(np.linspace(0, 1, bins + 1)[:-1], np.linspace(0, 1, bins + 1)[1:]):
+        inside = (confidence >= low) & ((confidence < high) | (high == 1))
+        if inside.any():
+            rows.append({"bin": [round(float(low), 2), round(float(high), 2)], "n": int(inside.sum()),
+                         "confidence": round(float(confidence[inside].mean()), 4), "right": round(float(right[inside].mean()), 4)})
+    return rows
 
 
 def _mean(values) -> float:

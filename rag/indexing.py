@@ -13,7 +13,6 @@ from tqdm.auto import tqdm
 from .chunking import SentenceChunker
 from .documents import Document, DocumentLoader, LoadedCorpus, SkippedFile
 from .embedding import Embedder
-from .entities import EntityTagger
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
 from .store import FORMAT_VERSION, IndexWriter, Manifest, index_lock, read_manifest
 
@@ -33,7 +32,6 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
     chunks_embedded: int = 0
-    sentences_embedded: int = 0
     seconds: float = 0.0
 
     @property
@@ -44,18 +42,16 @@ class IndexReport:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
-            f"embedded {self.chunks_embedded} chunks and {self.sentences_embedded} sentences in {self.seconds:.1f}s"
+            f"embedded {self.chunks_embedded} chunks in {self.seconds:.1f}s"
         )
 
 
 class Indexer:
     """Builds or incrementally updates the index of a corpus folder."""
 
-    def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None,
-                 tagger: EntityTagger | None = None, documents_per_batch: int = 16):
+    def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None, documents_per_batch: int = 16):
         self.embedder = embedder or Embedder()
         self.chunker = chunker or SentenceChunker()
-        self.tagger = tagger or EntityTagger()
         self.documents_per_batch = documents_per_batch
 
     def run(self, corpus_dir: str | Path, index_dir: str | Path, rebuild: bool = False,
@@ -79,7 +75,7 @@ class Indexer:
                 raise
             live = None
         if live is not None and not rebuild:
-            live.check_compatible(self.embedder.model_name, self.chunker.settings, self.tagger.model, index_dir)
+            live.check_compatible(self.embedder.model_name, self.chunker.settings, index_dir)
         indexed = {} if live is None or rebuild else live.documents
         report = IndexReport(skipped=corpus.skipped)
         to_add: list[Document] = []
@@ -95,7 +91,7 @@ class Indexer:
         present = {d.id for d in corpus.documents} | {s.path for s in corpus.skipped}
         report.removed = sorted(set(indexed) - present)
         if report.changed or live is None or rebuild:
-            target = Manifest(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings, self.tagger.model)
+            target = Manifest(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
             with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:
                 for doc_id in report.updated + report.removed:
                     writer.remove(doc_id)
@@ -109,17 +105,11 @@ class Indexer:
             for first in range(0, len(documents), self.documents_per_batch):
                 batch = documents[first : first + self.documents_per_batch]
                 chunked = [self.chunker.run(document.text) for document in batch]
-                texts = [c.text for parts in chunked for c in parts.chunks] + [s.text for parts in chunked for s in parts.sentences]
-                vectors = self.embedder.run(texts)
-                n_chunks = sum(len(parts.chunks) for parts in chunked)
-                chunk_vectors, sentence_vectors = vectors[:n_chunks], vectors[n_chunks:]
-                entities = self.tagger.run(texts[n_chunks:])
+                vectors = self.embedder.run([c.text for parts in chunked for c in parts.chunks])
                 for document, parts in zip(batch, chunked):
-                    n, m = len(parts.chunks), len(parts.sentences)
-                    writer.add(document, parts, chunk_vectors[:n], sentence_vectors[:m], entities[:m])
-                    chunk_vectors, sentence_vectors, entities = chunk_vectors[n:], sentence_vectors[m:], entities[m:]
-                report.chunks_embedded += n_chunks
-                report.sentences_embedded += len(texts) - n_chunks
+                    writer.add(document, parts, vectors[: len(parts.chunks)])
+                    vectors = vectors[len(parts.chunks) :]
+                report.chunks_embedded += sum(len(parts.chunks) for parts in chunked)
                 bar.update(len(batch))
                 if on_progress:
                     on_progress(bar.n, len(documents), batch[-1].id)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import re
 import string
 import threading
-from collections import Counter
 
 # Words that shape a question but are not evidence for an answer.
 QUESTION_WORDS = (
@@ -61,30 +59,3 @@ class Analyzer:
             texts, token_pattern=TOKEN_PATTERN, stopwords=self.stopwords, stemmer=_stemmer() if self.stem else None,
             return_ids=False, show_progress=False,
         )
-
-
-class TermStatistics:
-    """Each sentence's set of terms and every term's inverse document frequency over sentences."""
-
-    def __init__(self, analyzer: Analyzer, sentence_terms: list[frozenset[str]]):
-        self.analyzer = analyzer
-        self.sentence_terms = sentence_terms
-        n = len(sentence_terms)
-        df = Counter(term for terms in sentence_terms for term in terms)
-        self.idf = {term: math.log(1 + (n - count + 0.5) / (count + 0.5)) for term, count in df.items()}
-        self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)
-
-    @classmethod
-    def from_texts(cls, texts: list[str], analyzer: Analyzer) -> TermStatistics:
-        return cls(analyzer, [frozenset(terms) for terms in analyzer.run(texts)] if texts else [])
-
-    def weight(self, term: str) -> float:
-        return self.idf.get(term, self.unseen_idf)
-
-    def coverage(self, query_terms: list[str], row: int) -> float:
-        """IDF-weighted share of the question's terms that the sentence contains (0 to 1)."""
-        wanted = set(query_terms)
-        total = sum(self.weight(t) for t in wanted)
-        if not total:
-            return 0.0
-        return sum(self.weight(t) for t in wanted if t in self.sentence_terms[row]) / total

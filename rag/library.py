@@ -23,6 +23,7 @@ from .embedding import Embedder
 from .errors import RagError, UnreadableFileError
 from .indexing import IndexReport
 from .pipeline import QA, build
+from .reader import Reader
 from .store import read_manifest
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -51,10 +52,11 @@ class Library:
     """Owns the corpus folder and the index built from it; one change at a time."""
 
     def __init__(self, corpus_dir: str | Path, index_dir: str | Path, model: str | None = None,
-                 max_upload_bytes: int = MAX_UPLOAD_BYTES):
+                 max_upload_bytes: int = MAX_UPLOAD_BYTES, reader: str | Path | None = None):
         self.corpus_dir = Path(corpus_dir)
         self.index_dir = Path(index_dir)
         self.embedder = Embedder(model)
+        self.reader = Reader(reader)
         self.max_upload_bytes = max_upload_bytes
         self._lock = threading.Lock()
 
@@ -98,8 +100,8 @@ class Library:
                 raise
 
     def _build(self, **options) -> QA:
-        """Update the index with the folder, reusing one loaded embedding model across updates."""
-        return build(self.corpus_dir, self.index_dir, embedder=self.embedder, **options)
+        """Update the index with the folder, reusing one loaded embedding model and reader across updates."""
+        return build(self.corpus_dir, self.index_dir, embedder=self.embedder, reader=self.reader, **options)
 
     def _known_hashes(self) -> dict[str, str]:
         """sha256 of every indexed article's bytes → its id (the manifest keeps them)."""

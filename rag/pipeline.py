@@ -16,7 +16,8 @@ from .answers import Answer, AnswerBuilder
 from .embedding import Embedder
 from .errors import InvalidQuestionError
 from .indexing import Indexer, IndexReport
-from .lexical import Analyzer, TermStatistics
+from .lexical import Analyzer
+from .reader import Reader
 from .retrieval import DEFAULT_RETRIEVER, RETRIEVERS, BM25Retriever, DenseRetriever, HybridRetriever, Passage, Query
 from .store import IndexStore
 
@@ -36,7 +37,7 @@ class QA:
     """Answers questions from one opened index. Safe to call from several threads at once."""
 
     def __init__(self, store: IndexStore, embedder: Embedder, retriever: str = DEFAULT_RETRIEVER,
-                 report: IndexReport | None = None):
+                 report: IndexReport | None = None, reader: Reader | None = None):
         _one_blas_thread()
         if retriever not in RETRIEVERS:
             raise ValueError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
@@ -48,8 +49,7 @@ class QA:
         dense = DenseRetriever(store)
         bm25 = BM25Retriever(store, self.analyzer)
         self.retrievers = {"dense": dense, "bm25": bm25, "hybrid": HybridRetriever([dense, bm25])}
-        terms = TermStatistics.from_texts([s.text for s in store.sentences], self.analyzer)
-        self.answer_builder = AnswerBuilder(store, terms)
+        self.answer_builder = AnswerBuilder(store, reader or Reader())
         # Question → vector; recent ones are cached (follow-ups, retries and evaluations repeat them).
         self._embed = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
 
@@ -96,16 +96,23 @@ def check_question(question: str) -> str:
     return question
 
 
-def load(index_dir: str | Path = "index", model: str | None = None, retriever: str = DEFAULT_RETRIEVER) -> QA:
-    """Open an existing index (built with `model`, if one is named)."""
+def load(index_dir: str | Path = "index", model: str | None = None, retriever: str = DEFAULT_RETRIEVER,
+         reader: str | Path | Reader | None = None) -> QA:
+    """Open an existing index (built with `model`, if one is named); `reader`: a reader or its model folder."""
     store = IndexStore.open(index_dir, model=model)
-    return QA(store, Embedder(store.manifest.model), retriever)
+    return QA(store, Embedder(store.manifest.model), retriever, reader=_reader(reader))
 
 
 def build(corpus_dir: str | Path, index_dir: str | Path = "index", model: str | None = None,
           retriever: str = DEFAULT_RETRIEVER, rebuild: bool = False, show_progress: bool = False,
-          on_progress: Callable[[int, int, str], None] | None = None, embedder: Embedder | None = None) -> QA:
-    """Build the index of a corpus folder, or bring it up to date, then open it (`embedder`: reuse a loaded model)."""
+          on_progress: Callable[[int, int, str], None] | None = None, embedder: Embedder | None = None,
+          reader: str | Path | Reader | None = None) -> QA:
+    """Build the index of a corpus folder, or bring it up to date, then open it (`embedder`, `reader`: reuse
+    loaded models; `reader` may also name a reader model folder)."""
     embedder = embedder or Embedder(model)
     report = Indexer(embedder).run(corpus_dir, index_dir, rebuild=rebuild, show_progress=show_progress, on_progress=on_progress)
-    return QA(IndexStore.open(index_dir, model=embedder.model_name), embedder, retriever, report)
+    return QA(IndexStore.open(index_dir, model=embedder.model_name), embedder, retriever, report, _reader(reader))
+
+
+def _reader(reader: str | Path | Reader | None) -> Reader:
+    return reader if isinstance(reader, Reader) else Reader(reader)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .evaluation import RECALL_KS, QuestionResult, recall_at
+from .evaluation import RECALL_KS, QuestionResult, recall_at, reliability
 
 _ROWS = [
     ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
@@ -38,7 +38,9 @@ def plot_recall(results: dict[str, list[QuestionResult]], path: Path, title: str
     plt.close(fig)
 
 
-def plot_confidence(results: list[QuestionResult], path: Path, title: str, threshold: float = 0.5) -> None:
+def plot_confidence(results: list[QuestionResult], path: Path, title: str, threshold: float) -> None:
+    """Histograms of confidence for right answers, wrong answers and unanswerable questions (left), and the
+    reliability diagram of the answers given (right): how often an answer of each confidence was right."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,7 +51,7 @@ def plot_confidence(results: list[QuestionResult], path: Path, title: str, thres
         "answerable, wrong or abstained": [r.confidence for r in results if r.answerable and not r.hit],
         "unanswerable": [r.confidence for r in results if not r.answerable],
     }
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (ax, diagram) = plt.subplots(1, 2, figsize=(11, 4))
     bins = [i / 20 for i in range(21)]
     for (label, values), color in zip(groups.items(), ("tab:green", "tab:orange", "tab:red")):
         if values:
@@ -57,23 +59,34 @@ def plot_confidence(results: list[QuestionResult], path: Path, title: str, thres
     ax.axvline(threshold, color="black", linestyle=":", label=f"abstain below {threshold}")
     ax.set(xlabel="confidence", ylabel="questions", title=f"Confidence — {title}")
     ax.legend(fontsize=8)
+    answered = [r for r in results if not r.abstained]
+    points = reliability([r.confidence for r in answered], [r.hit for r in answered])
+    diagram.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    if points:
+        diagram.plot([p["confidence"] for p in points], [p["right"] for p in points], marker="o", label="answers given")
+        for p in points:
+            diagram.annotate(str(p["n"]), (p["confidence"], p["right"]), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    diagram.set(xlabel="confidence (bin mean)", ylabel="share right", xlim=(0, 1), ylim=(0, 1.02),
+                    title=f"Reliability of answers given ({len(answered)})")
+    diagram.grid(alpha=0.3)
+    diagram.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def threshold_table(results: list[QuestionResult]) -> list[str]:
+def threshold_table(results: list[QuestionResult], threshold: float) -> list[str]:
     """What abstaining below each confidence would give: the trade-off the threshold is chosen from."""
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     lines = ["| abstain below | answered right | false abstain rate | abstain recall | abstain precision |", "|---|---|---|---|---|"]
-    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
+    for threshold in sorted({0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(threshold, 3)}):
         abstain = [r.abstained or r.confidence < threshold for r in results]
         kept_right = sum(r.hit and r.confidence >= threshold for r in answerable)
         false_abstain = sum(a for a, r in zip(abstain, results) if r.answerable)
         true_abstain = sum(a for a, r in zip(abstain, results) if not r.answerable)
         lines.append(
-            f"| {threshold:.1f} | {kept_right / max(1, len(answerable)):.3f} | {false_abstain / max(1, len(answerable)):.3f} | "
+            f"| {threshold:.3g} | {kept_right / max(1, len(answerable)):.3f} | {false_abstain / max(1, len(answerable)):.3f} | "
             f"{f'{true_abstain / len(unanswerable):.3f}' if unanswerable else '-'} | "
             f"{true_abstain / max(1, sum(abstain)):.3f} |"
         )
@@ -88,7 +101,8 @@ def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, di
     main = next(iter(results))
     recall_png, confidence_png = path.with_name(f"{path.stem}-recall.png"), path.with_name(f"{path.stem}-confidence.png")
     plot_recall(results, recall_png, title)
-    plot_confidence(results[main], confidence_png, f"{title} ({main})")
+    threshold = meta["abstain_below"]
+    plot_confidence(results[main], confidence_png, f"{title} ({main})", threshold)
 
     names = list(results)
     lines = [f"# Evaluation: {title}", ""]
@@ -101,8 +115,11 @@ def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, di
     lines += [f"| {t} | {m['n']} | {m['hit']} | {m['em']} | {m['f1']} |" for t, m in metrics[main]["by_type"].items()]
     lines += ["", "On `unanswerable` questions a right abstention counts as a hit (and em = f1 = 1).", ""]
     lines += [f"## Confidence and abstention ({main})", "", f"![confidence]({confidence_png.name})", ""]
-    lines += ["The answer builder abstains below a confidence of 0.5; each row shows what abstaining below a higher", "value would give.", ""]
-    lines += threshold_table(results[main])
+    lines += ["Confidence is the reader's calibrated probability that the quote holds the answer; the answer builder",
+              f"abstains below {threshold:.3g} (chosen on held-out training questions, see models/reader/README.md).",
+              "Rows below the chosen threshold count only abstentions that already happened; each row shows what",
+              "abstaining below that value would give.", ""]
+    lines += threshold_table(results[main], threshold)
     failures = [r for r in results[main] if not r.correct]
     lines += ["", f"## Failed questions ({main}: {len(failures)} of {len(results[main])}" + (f", first {max_failures} shown" if len(failures) > max_failures else "") + ")", ""]
     lines += ["| id | type | question | expected | returned | cited | confidence |", "|---|---|---|---|---|---|---|"]

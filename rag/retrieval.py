@@ -24,7 +24,8 @@ class Query:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk: `score` is the retriever's own (cosine, BM25 or fused rank score)."""
+    """A retrieved chunk: `score` is the retriever's own (cosine, BM25 or fused rank score); once read,
+    `answer` is the reader's best span in it and `probability` the chance that this span is the answer."""
 
     source: str
     start: int
@@ -32,6 +33,8 @@ class Passage:
     text: str
     score: float
     chunk_id: int
+    answer: str | None = None
+    probability: float | None = None
 
     @classmethod
     def of(cls, chunk: StoredChunk, score: float) -> Passage:

@@ -1,13 +1,12 @@
 """The index on disk: a FAISS index of chunk vectors, an SQLite database of documents, chunks
-and sentences (with their vectors), and a manifest saying how it was built.
+and sentences, and a manifest saying how it was built.
 
 Layout of an index folder::
 
     CURRENT           name of the live generation; replaced atomically, last, by a build
     gen-<n>/          one complete generation
       manifest.json   format version, model, dimension, chunker settings, sha256 per document
-      store.sqlite    documents (full text), chunks and sentences with offsets, sentence vectors,
-                      named entities of each sentence
+      store.sqlite    documents (full text), chunks and sentences with offsets
       chunks.faiss    IndexIDMap2(IndexFlatIP) over normalised chunk vectors; ids = chunk row ids
     .lock             held by the one writer
 
@@ -33,10 +32,9 @@ import numpy as np
 
 from .chunking import ChunkedText
 from .documents import Document
-from .entities import Entity
 from .errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: no sentence vectors or entities (the reader answers)
 _SCHEMA = """
 CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE chunks (
@@ -45,12 +43,8 @@ CREATE TABLE chunks (
     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL, n_tokens INTEGER NOT NULL);
 CREATE TABLE sentences (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL REFERENCES documents(id),
-    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL,
-    vector BLOB NOT NULL);
-CREATE TABLE entities (
-    sentence_id INTEGER NOT NULL REFERENCES sentences(id), start INTEGER NOT NULL, end INTEGER NOT NULL, label TEXT NOT NULL);
+    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL);
 CREATE INDEX chunks_doc ON chunks(doc_id);
-CREATE INDEX entities_sentence ON entities(sentence_id);
 CREATE INDEX sentences_doc ON sentences(doc_id, position);
 """
 
@@ -65,16 +59,11 @@ class Manifest:
     model: str
     dimension: int
     chunker: dict
-    entity_model: str
     documents: dict[str, str] = field(default_factory=dict)
 
-    def check_compatible(self, model: str, chunker: dict, entity_model: str, index_dir: str | Path) -> None:
-        """Raise unless chunks, vectors and entities made with these settings could join this index."""
-        for what, mine, theirs in (
-            ("model", self.model, model),
-            ("chunker settings", self.chunker, chunker),
-            ("entity model", self.entity_model, entity_model),
-        ):
+    def check_compatible(self, model: str, chunker: dict, index_dir: str | Path) -> None:
+        """Raise unless chunks and vectors made with these settings could join this index."""
+        for what, mine, theirs in (("model", self.model, model), ("chunker settings", self.chunker, chunker)):
             if mine != theirs:
                 raise IndexIncompatibleError(
                     f"the index at {index_dir} was built with {what} {mine!r}, not {theirs!r}; {rebuild_hint(index_dir)}"
@@ -99,7 +88,6 @@ class StoredSentence:
     end: int
     line: int
     text: str
-    entities: tuple[Entity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,14 +148,12 @@ class IndexStore:
     """A built index read whole into memory. Immutable once opened, so threads may share it."""
 
     def __init__(self, index_dir: Path, manifest: Manifest, documents: dict[str, StoredDocument],
-                 chunks: dict[int, StoredChunk], sentences: list[StoredSentence],
-                 sentence_vectors: np.ndarray, chunk_index):
+                 chunks: dict[int, StoredChunk], sentences: list[StoredSentence], chunk_index):
         self.index_dir = index_dir
         self.manifest = manifest
         self.documents = documents
         self.chunks = chunks
         self.sentences = sentences
-        self.sentence_vectors = sentence_vectors
         self.chunk_index = chunk_index
 
     @classmethod
@@ -180,7 +166,8 @@ class IndexStore:
         if generation is None:
             raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
         manifest = _read_manifest(generation, index_dir)
-        manifest.check_compatible(model or manifest.model, manifest.chunker, manifest.entity_model, index_dir)
+        if model is not None:
+            manifest.check_compatible(model, manifest.chunker, index_dir)
         try:
             chunk_index = faiss.read_index(str(generation / "chunks.faiss"))
             return cls._read_sqlite(index_dir, generation / "store.sqlite", manifest, chunk_index)
@@ -194,17 +181,12 @@ class IndexStore:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             texts = {row[0]: row for row in db.execute("SELECT id, title, text, sha256 FROM documents")}
-            entities: dict[int, list[Entity]] = {}
-            for sentence_id, start, end, label in db.execute("SELECT sentence_id, start, end, label FROM entities ORDER BY start"):
-                entities.setdefault(sentence_id, []).append(Entity(start, end, label))
-            sentences, vectors, first_row = [], [], {}
-            for row, (sentence_id, doc_id, position, start, end, line, blob) in enumerate(
-                db.execute("SELECT id, doc_id, position, start, end, line, vector FROM sentences ORDER BY doc_id, position")
+            sentences, first_row = [], {}
+            for row, (doc_id, position, start, end, line) in enumerate(
+                db.execute("SELECT doc_id, position, start, end, line FROM sentences ORDER BY doc_id, position")
             ):
                 first_row.setdefault(doc_id, row)
-                sentences.append(StoredSentence(row, doc_id, position, start, end, line, texts[doc_id][2][start:end],
-                                                tuple(entities.get(sentence_id, ()))))
-                vectors.append(np.frombuffer(blob, dtype=np.float32))
+                sentences.append(StoredSentence(row, doc_id, position, start, end, line, texts[doc_id][2][start:end]))
             chunks, n_chunks = {}, dict.fromkeys(texts, 0)
             for chunk_id, doc_id, start, end, first, last in db.execute(
                 "SELECT id, doc_id, start, end, first_sentence, last_sentence FROM chunks"
@@ -217,10 +199,7 @@ class IndexStore:
         if chunk_index.ntotal != len(chunks) or chunk_index.d != manifest.dimension or set(texts) != set(manifest.documents):
             raise ValueError("vectors, chunks and manifest disagree")
         documents = {doc_id: StoredDocument(doc_id, title, text, sha, n_chunks[doc_id]) for doc_id, title, text, sha in texts.values()}
-        matrix = np.vstack(vectors) if vectors else np.zeros((0, manifest.dimension), dtype=np.float32)
-        if matrix.shape[1] != manifest.dimension:
-            raise ValueError("sentence vectors have the wrong dimension")
-        return cls(index_dir, manifest, documents, chunks, sentences, matrix, chunk_index)
+        return cls(index_dir, manifest, documents, chunks, sentences, chunk_index)
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
         """The k chunks closest to a normalised query vector, best first."""
@@ -275,25 +254,18 @@ class IndexWriter:
         ids = np.array([row[0] for row in self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))], dtype=np.int64)
         if len(ids):
             self._chunk_index.remove_ids(ids)
-        self.db.execute("DELETE FROM entities WHERE sentence_id IN (SELECT id FROM sentences WHERE doc_id = ?)", (doc_id,))
         for table in ("chunks", "sentences", "documents"):
             self.db.execute(f"DELETE FROM {table} WHERE {'id' if table == 'documents' else 'doc_id'} = ?", (doc_id,))
         self._documents.pop(doc_id, None)
 
-    def add(self, document: Document, chunked: ChunkedText, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
-            sentence_entities: list[list[Entity]]) -> None:
-        """Add a document; entity offsets are relative to their sentence."""
+    def add(self, document: Document, chunked: ChunkedText, chunk_vectors: np.ndarray) -> None:
         self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?)", (document.id, document.title, document.text, document.sha256))
         newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
-        for position, (s, vector, entities) in enumerate(zip(chunked.sentences, sentence_vectors, sentence_entities)):
-            cursor = self.db.execute(
-                "INSERT INTO sentences (doc_id, position, start, end, line, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1, vector.astype(np.float32).tobytes()),
-            )
-            self.db.executemany(
-                "INSERT INTO entities (sentence_id, start, end, label) VALUES (?, ?, ?, ?)",
-                [(cursor.lastrowid, s.start + e.start, s.start + e.end, e.label) for e in entities],
-            )
+        self.db.executemany(
+            "INSERT INTO sentences (doc_id, position, start, end, line) VALUES (?, ?, ?, ?, ?)",
+            [(document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
+             for position, s in enumerate(chunked.sentences)],
+        )
         ids = []
         for chunk in chunked.chunks:
             cursor = self.db.execute(

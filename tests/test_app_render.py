@@ -1,7 +1,8 @@
 """What the chat renders is escaped: article or user text can never become live HTML or Markdown."""
 
-from app import render_answer, render_article
+from app import render_answer, render_article, render_passages
 from rag.answers import Answer, Citation, Span
+from rag.retrieval import Passage
 from rag.store import StoredDocument
 
 TEXT = 'Title\n\nThe <script>alert(1)</script> [link](http://x) line.\n\nNext **line** <img src=x onerror=alert(2)>.'
@@ -22,3 +23,11 @@ def test_article_html_escapes_and_marks_the_span():
     rendered = render_article(document, 0, 5)
     assert '<mark id="vb-hit">Title</mark>' in rendered
     assert "<script>" not in rendered and "<b>Title</b>" not in rendered
+
+
+def test_sources_show_the_readers_answer_and_probability_not_fusion_scores():
+    read = Passage("a.txt", 0, 20, "Peskov <b>said</b> so.", 0.0325, 1, answer="Peskov <b>", probability=0.4236)
+    unread = Passage("b.txt", 0, 9, "Elsewhere", 0.0161, 2)
+    rendered = render_passages([read, unread])
+    assert "answer here: <q>Peskov &lt;b&gt;</q> · 42% likely" in rendered
+    assert "not read" in rendered and "0.032" not in rendered and "<b>said" not in rendered

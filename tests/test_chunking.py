@@ -26,6 +26,17 @@ def test_closing_quotes_stay_with_their_sentence():
     ]
 
 
+def test_a_sentence_the_segmenter_drops_is_kept():
+    # pysbd returns no segment for the second sentence of this SQuAD paragraph (CC BY-SA 4.0).
+    text = ("Sax's patent expired in 1866; thereafter, numerous saxophonists and instrument manufacturers implemented "
+            "their own improvements to the design and keywork. The first substantial modification was by a French "
+            "manufacturer who extended the bell slightly and added an extra key to extend the range downwards by one "
+            "semitone to B\u266d. It is suspected that Sax himself may have attempted this modification.")
+    sentences = SentenceSplitter().run(text)
+    assert "".join(s.text for s in sentences).replace(" ", "") == text.replace(" ", "")
+    assert any(s.text.startswith("The first substantial modification") for s in sentences)
+
+
 def test_lines_are_sentence_boundaries():
     assert sentences_of("Thursday, 19 December 2024\n\nPutin Signals Readiness\nHe spoke.") == [
         "Thursday, 19 December 2024", "Putin Signals Readiness", "He spoke.",
@@ -69,6 +80,7 @@ def test_offsets_are_exact_and_budgets_hold_on_odd_input(text, max_tokens, overl
         assert len(encode(sentence.text)) <= max_tokens
     for a, b in zip(chunked.sentences, chunked.sentences[1:]):
         assert a.end <= b.start
+        assert not text[a.end : b.start].strip(), "text between sentences must be blank: every word is in a sentence"
     for chunk in chunked.chunks:
         assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.n_tokens == len(encode(chunk.text)) <= max_tokens

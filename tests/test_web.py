@@ -83,6 +83,8 @@ def test_question_shows_quote_span_and_citation_and_keeps_history(page):
     assert answer.locator("mark").inner_text() == "Dmitry Peskov"
     assert "000_9cebef51757e5eed.txt · line 20" in answer.locator(".vb-chip").first.inner_text()
     assert page.locator("#vb-passages .vb-passage").count() == 5
+    reading = page.locator("#vb-passages .vb-passage").first.locator(".vb-reading")
+    assert reading.locator("q").inner_text() == "Dmitry Peskov" and reading.inner_text().endswith("% likely")
     ask(page, "In which city did Trump address the World Economic Forum?")
     assert page.locator(".vb-answer").last.locator("mark").inner_text() == "Davos"
     assert page.locator("#vb-chat .vb-answer").count() == 2  # the follow-up kept the first answer

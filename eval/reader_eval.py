@@ -1,0 +1,47 @@
+"""The reader alone, given each question's gold paragraph: SQuAD exact match and F1, its time per
+question, and (with --compare) how often a second reader, e.g. the unquantised fp32 export, picks the
+same span.
+
+    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json
+    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare models/.work/reader-fp32 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag.evaluation import read_paragraphs, span_agreement  # noqa: E402
+from rag.reader import Reader  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("squad", help="a SQuAD v1.1/v2.0 JSON file (its answerable questions are read)")
+    parser.add_argument("--reader", default=None, help="reader folder (default: $VERBATIM_READER or models/reader)")
+    parser.add_argument("--compare", default=None, help="a second reader folder to compare spans with")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument("--json", default=None, help="also write the figures here")
+    args = parser.parse_args()
+    data = json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]
+    questions = [(qa["question"], p["context"], [a["text"] for a in qa["answers"]])
+                 for article in data for p in article["paragraphs"] for qa in p["qas"] if qa["answers"]][: args.limit]
+    reader = Reader(args.reader)
+    spans, read = read_paragraphs(reader, questions)
+    figures = {"questions": len(questions), "reader": str(reader.path), **read}
+    if args.compare:
+        other = Reader(args.compare)
+        other_spans, compared = read_paragraphs(other, questions)
+        figures["compare"] = {"reader": str(other.path), **compared}
+        figures.update(span_agreement(spans, other_spans))
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+from dataclasses import replace
+
+import pytest
+
+import rag
+from rag.answers import AnswerBuilder, _merged
+from rag.reader import PassageReading, Reader, Reading
+from rag.retrieval import Passage
+
+
+def reader_with_threshold(tmp_path, threshold: float) -> Reader:
+    """The shipped reader with its abstention threshold moved."""
+    return Reader(calibration=replace(Reader().calibration, threshold=threshold))
+
+
+def ask_with(qa: rag.QA, reader: Reader, question: str) -> rag.Answer:
+    query, passages = qa._retrieve(question, 5, None)
+    return AnswerBuilder(qa.store, reader).run(query, passages)
+
+
+def test_below_the_threshold_the_builder_abstains_and_keeps_the_passages(qa, tmp_path):
+    answer = ask_with(qa, reader_with_threshold(tmp_path, 1.0), "Who is the Kremlin spokesperson?")
+    assert answer.abstained and answer.text == "" and answer.citations == [] and answer.span is None
+    assert 0 < answer.confidence < 1 and len(answer.passages) == 5
+    assert all(p.answer is not None and 0 <= p.probability <= 1 for p in answer.passages)
+
+
+def test_with_no_threshold_even_a_weak_answer_is_quoted_verbatim(qa, tmp_path):
+    answer = ask_with(qa, reader_with_threshold(tmp_path, 0.0), "What is the recipe for a chocolate cake?")
+    assert not answer.abstained and answer.confidence < qa.answer_builder.reader.calibration.threshold
+    citation = answer.citations[0]
+    assert qa.store.documents[citation.source].text[citation.start : citation.end] == answer.text
+
+
+def test_passages_carry_the_readers_answer_and_come_most_probable_first(qa):
+    answer = qa.ask("Who is the Kremlin spokesperson?")
+    probabilities = [p.probability for p in answer.passages]
+    assert probabilities == sorted(probabilities, reverse=True) and all(p.answer for p in answer.passages)
+    assert {p.chunk_id for p in answer.passages} == {p.chunk_id for p in qa.retrieve("Who is the Kremlin spokesperson?")}
+    assert "Peskov" in answer.passages[0].answer
+
+
+def test_the_same_span_read_in_two_overlapping_chunks_counts_once():
+    shared = "Peskov said so."
+    first = Passage("a.txt", 0, 30, "Intro line here. " + shared[:13] + "so.", 0.03, 1)
+    second = Passage("a.txt", 17, 40, shared + " More text.", 0.02, 2)
+    elsewhere = Passage("b.txt", 0, 15, shared, 0.01, 3)
+    reading = Reading([PassageReading(0, 17, 23, 0.3), PassageReading(1, 0, 6, 0.25), PassageReading(2, 0, 6, 0.2)], 0.1)
+    merged = _merged([first, second, elsewhere], reading)
+    assert [(r.passage, round(r.probability, 6)) for r in merged.spans] == [(0, 0.55), (2, 0.2)]
+    assert merged.no_answer == 0.1
+
+
+def test_a_long_sentence_is_cut_to_sixty_words_around_the_span(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    words = " ".join(f"word{i}" for i in range(70))
+    sentence = f"In a long statement, {words}, the mayor said the bridge will reopen on 3 June, {words}."
+    (corpus / "a.txt").write_text(f"City news.\n{sentence}\n")
+    qa = rag.build(corpus, index_dir=tmp_path / "index", model=embedder.model_name)
+    answer = ask_with(qa, reader_with_threshold(tmp_path, 0.0), "When will the bridge reopen?")
+    assert answer.span.text in answer.text and len(answer.text.split()) <= 60
+    assert answer.citations[0].start <= answer.span.start < answer.span.end <= answer.citations[0].end
+
+
+@pytest.mark.parametrize("question", ["Who is the Kremlin spokesperson?", "Where was Putin's annual press conference?"])
+def test_citations_are_unique_per_article_and_verbatim(qa, question):
+    answer = qa.ask(question)
+    sources = [c.source for c in answer.citations]
+    assert len(sources) == len(set(sources))
+    for citation in answer.citations:
+        assert qa.store.documents[citation.source].text[citation.start : citation.end] == citation.quote
