@@ -209,6 +209,7 @@ def _load_reader(path: Path, threads: int, calibration: ReaderCalibration | None
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to torch between questions
         session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         calibration = calibration or ReaderCalibration(**json.loads((path / "calibration.json").read_text()))
     except Exception as exc:  # a damaged file fails in the tokenizer's, onnxruntime's or json's own way
