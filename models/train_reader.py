@@ -504,7 +504,7 @@ research use as their authors released them.
 
 | setting | value |
 |---|---|
-| training questions (before the split, after the cap) | {training.get("questions", "?")} → {training.get("groups", "?")} groups |
+| training questions (held-out articles excluded) → groups | {training.get("questions", "?")} → {training.get("groups", "?")} groups |
 | steps × groups per step | {training.get("steps", "?")} × {training.get("batch_size", "?")} (epochs {training.get("epochs", "?")}) |
 | optimiser | AdamW, lr {training.get("lr", "?")}, weight decay 0.01, 6 % warm-up then linear decay, gradient norm ≤ 1 |
 | seed, threads | {training.get("seed", "?")}, {training.get("threads", "?")} |
