@@ -43,7 +43,7 @@ CSS = """
 .vb-passage { border: 1px solid #e5e7eb; border-radius: 6px; padding: .5em .7em; margin-bottom: .5em; cursor: pointer;
   color: inherit; overflow-wrap: anywhere; }
 .vb-passage:hover { border-color: #2563eb; }
-.vb-passage .vb-meta { display: flex; justify-content: space-between; gap: .5em; }
+.vb-passage .vb-meta { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0 .5em; }
 .vb-article { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 65vh; overflow-y: auto; line-height: 1.5;
   padding: .6em; border: 1px solid #e5e7eb; border-radius: 6px; }
 .vb-article h3 { white-space: normal; margin-top: 0; }
@@ -119,7 +119,7 @@ def _reading(passage: rag.Passage) -> str:
     """What the reader found in a passage, as a person reads it: its answer there and how likely that is."""
     if passage.answer is None:
         return '<span class="vb-reading">not read</span>'
-    return (f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 60))}</q> · '
+    return (f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 40))}</q> · '
             f"{passage.probability:.0%} likely</span>")
 
 
