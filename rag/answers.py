@@ -153,7 +153,7 @@ def _reranked(passages: list[Passage], reading: Reading) -> list[Passage]:
     """The passages with the reader's span and probability, most probable answer first; unread ones last."""
     read = {r.passage: r for r in reading.spans}
     annotated = [
-        replace(p, answer=p.text[read[i].start : read[i].end], probability=read[i].probability) if i in read else p
+        replace(p, answer=_span(p, read[i]).text, probability=read[i].probability) if i in read else p
         for i, p in enumerate(passages)
     ]
     order = sorted(range(len(passages)), key=lambda i: -read[i].probability if i in read else 1.0)

@@ -8,7 +8,7 @@ from rag.reader import PassageReading, Reader, Reading
 from rag.retrieval import Passage
 
 
-def reader_with_threshold(tmp_path, threshold: float) -> Reader:
+def reader_with_threshold(threshold: float) -> Reader:
     """The shipped reader with its abstention threshold moved."""
     return Reader(calibration=replace(Reader().calibration, threshold=threshold))
 
@@ -18,15 +18,15 @@ def ask_with(qa: rag.QA, reader: Reader, question: str) -> rag.Answer:
     return AnswerBuilder(qa.store, reader).run(query, passages)
 
 
-def test_below_the_threshold_the_builder_abstains_and_keeps_the_passages(qa, tmp_path):
-    answer = ask_with(qa, reader_with_threshold(tmp_path, 1.0), "Who is the Kremlin spokesperson?")
+def test_below_the_threshold_the_builder_abstains_and_keeps_the_passages(qa):
+    answer = ask_with(qa, reader_with_threshold(1.0), "Who is the Kremlin spokesperson?")
     assert answer.abstained and answer.text == "" and answer.citations == [] and answer.span is None
     assert 0 < answer.confidence < 1 and len(answer.passages) == 5
     assert all(p.answer is not None and 0 <= p.probability <= 1 for p in answer.passages)
 
 
-def test_with_no_threshold_even_a_weak_answer_is_quoted_verbatim(qa, tmp_path):
-    answer = ask_with(qa, reader_with_threshold(tmp_path, 0.0), "What is the recipe for a chocolate cake?")
+def test_with_no_threshold_even_a_weak_answer_is_quoted_verbatim(qa):
+    answer = ask_with(qa, reader_with_threshold(0.0), "What is the recipe for a chocolate cake?")
     assert not answer.abstained and answer.confidence < qa.answer_builder.reader.calibration.threshold
     citation = answer.citations[0]
     assert qa.store.documents[citation.source].text[citation.start : citation.end] == answer.text
@@ -58,7 +58,7 @@ def test_a_long_sentence_is_cut_to_sixty_words_around_the_span(tmp_path, embedde
     sentence = f"In a long statement, {words}, the mayor said the bridge will reopen on 3 June, {words}."
     (corpus / "a.txt").write_text(f"City news.\n{sentence}\n")
     qa = rag.build(corpus, index_dir=tmp_path / "index", model=embedder.model_name)
-    answer = ask_with(qa, reader_with_threshold(tmp_path, 0.0), "When will the bridge reopen?")
+    answer = ask_with(qa, reader_with_threshold(0.0), "When will the bridge reopen?")
     assert answer.span.text in answer.text and len(answer.text.split()) <= 60
     assert answer.citations[0].start <= answer.span.start < answer.span.end <= answer.citations[0].end
 

@@ -26,7 +26,7 @@ def question(text, answer=None, context=CONTEXT):
 def tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(train_reader.base_model_path(), local_files_only=True)
+    return AutoTokenizer.from_pretrained(train_reader.BASE_MODEL, local_files_only=True)
 
 
 def test_an_answerable_group_marks_the_answer_tokens_in_its_first_window(tokenizer):
