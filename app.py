@@ -158,12 +158,11 @@ class ChatService:
         return self.qa.ask(question, k=int(k), retriever=retriever)
 
     def library_rows(self) -> list[list]:
-        return [[d.id, d.title, d.n_chunks] for d in sorted(self.qa.store.documents.values(), key=lambda d: d.id)]
+        return [[d.id, d.title, d.n_chunks] for d in self.qa.store.documents()]
 
     def stats(self) -> str:
         store = self.qa.store
-        return (f"**{len(store.documents)}** articles · **{len(store.chunks)}** chunks · **{len(store.sentences)}** sentences · "
-                f"model `{store.manifest.model}`")
+        return f"**{store.n_documents}** articles · **{store.n_chunks}** chunks · model `{store.manifest.model}`"
 
 
 def create_app(service: ChatService) -> gr.Blocks:
@@ -199,7 +198,7 @@ def create_app(service: ChatService) -> gr.Blocks:
                         add = gr.Button("Add to library", elem_id="vb-add")
                         status = gr.Markdown(elem_id="vb-status")
                         with gr.Row():
-                            doomed = gr.Dropdown(sorted(service.qa.store.documents), label="Remove an article",
+                            doomed = gr.Dropdown([d.id for d in service.qa.store.documents()], label="Remove an article",
                                                  scale=3, elem_id="vb-remove-choice")
                             remove = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
         open_target = gr.Textbox(elem_id="vb-open-target", elem_classes="vb-hidden", show_label=False, container=False)
@@ -220,17 +219,15 @@ def create_app(service: ChatService) -> gr.Blocks:
 
         def open_article(target: str):
             source, start, end = (target or "").rsplit("|", 2) if (target or "").count("|") >= 2 else ("", "", "")
-            document = service.qa.store.documents.get(source)
             try:
                 span = int(start), int(end)
-            except ValueError:
-                return gr.skip(), gr.skip()
-            if document is None:
+                document = service.qa.store.document(source)
+            except (ValueError, KeyError):
                 return gr.skip(), gr.skip()
             return render_article(document, *span), gr.Tabs(selected="article")
 
         def library_outputs(message: str):
-            choices = sorted(service.qa.store.documents)
+            choices = [d.id for d in service.qa.store.documents()]
             return message, service.library_rows(), service.stats(), gr.Dropdown(choices=choices, value=None), None
 
         def add_files(files, progress=gr.Progress()):

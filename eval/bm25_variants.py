@@ -14,9 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bm25s  # noqa: E402
+
 from rag.evaluation import contains_answer, load_gold, select  # noqa: E402
 from rag.lexical import Analyzer  # noqa: E402
-from rag.retrieval import BM25Retriever, Query  # noqa: E402
 from rag.store import IndexStore  # noqa: E402
 
 
@@ -28,22 +29,25 @@ def main() -> None:
     args = parser.parse_args()
     questions = [q for q in select(load_gold(args.gold), sample=args.sample) if q.answerable]
     store = IndexStore.open(args.index_dir)
-    print(f"{len(questions)} answerable questions, {len(store.chunks)} chunks")
+    ids = [s.offset + row for s in store.manifest.segments for row in range(s.chunks)]
+    chunks = [c for first in range(0, len(ids), 500) for c in store.chunks(ids[first : first + 500])]
+    print(f"{len(questions)} answerable questions, {len(chunks)} chunks")
     print(f"{'stem':<6}{'stopwords':<11}{'recall@1':>9}{'recall@5':>9}{'answer@5':>9}")
     for stem in (True, False):
         for stopwords in (True, False):
             analyzer = Analyzer(stem=stem, stopwords=stopwords)
-            retriever = BM25Retriever(store, analyzer)
+            index = bm25s.BM25()
+            index.index(analyzer.run([c.text for c in chunks], as_ids=True), show_progress=False)
             at1 = at5 = answer5 = 0
             for q in questions:
-                passages = retriever.run(Query(q.question, None, analyzer.run([q.question])[0]), 5)
-                sources = [p.source for p in passages]
+                rows, scores = index.retrieve([analyzer.run([q.question])[0]], k=5, show_progress=False)
+                passages = [chunks[r] for r, s in zip(rows[0], scores[0]) if s > 0]
+                sources = [p.doc_id for p in passages]
                 at1 += bool(sources[:1]) and sources[0] in q.sources
                 at5 += any(s in q.sources for s in sources)
                 answer5 += any(contains_answer(p.text, q.answers) for p in passages)
             n = len(questions)
             print(f"{str(stem):<6}{str(stopwords):<11}{at1 / n:>9.3f}{at5 / n:>9.3f}{answer5 / n:>9.3f}")
-
 
 if __name__ == "__main__":
     main()

@@ -99,28 +99,22 @@ class AnswerBuilder:
 
     def _cite(self, passage: Passage, span: Span) -> Citation:
         """The quote holding a span: its sentence(s), with a predecessor it points back to, at most max_words."""
-        holding = self._sentences(passage, span.start, span.end)
-        first, last = self._with_predecessor(holding[0], holding[-1]), holding[-1]
-        start, end = self._bounded(first, last, span)
-        text = self.store.documents[passage.source].text
+        [chunk] = self.store.chunks([passage.chunk_id])
+        sentences = self.store.sentences(chunk, before=1)
+        holding = [s for s in sentences if s.position >= chunk.first_sentence and s.start < span.end and s.end > span.start]
+        text = self.store.document(passage.source).text
+        first, last = self._with_predecessor(sentences[0], holding[0], holding[-1], text), holding[-1]
+        start, end = self._bounded(first, last, span, text)
         return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end])
 
-    def _sentences(self, passage: Passage, start: int, end: int) -> list[StoredSentence]:
-        """The passage's sentences that overlap document offsets [start, end) (sentences cover all its words)."""
-        rows = self.store.chunks[passage.chunk_id].sentence_rows
-        return [s for s in (self.store.sentences[r] for r in rows) if s.start < end and s.end > start]
-
-    def _with_predecessor(self, first: StoredSentence, last: StoredSentence) -> StoredSentence:
-        """The sentence before `first` when `first` opens with a word that points back and both fit the word limit."""
-        if first.position == 0 or not _POINTS_BACK.match(first.text):
+    def _with_predecessor(self, previous: StoredSentence, first: StoredSentence, last: StoredSentence, text: str) -> StoredSentence:
+        """`previous` (the sentence before `first`) when `first` opens with a word that points back and both fit the word limit."""
+        if previous.position != first.position - 1 or not _POINTS_BACK.match(first.text):
             return first
-        previous = self.store.sentences[first.row - 1]
-        words = len(_WORD.findall(self.store.documents[first.doc_id].text[previous.start : last.end]))
-        return previous if previous.doc_id == first.doc_id and words <= self.max_words else first
+        return previous if len(_WORD.findall(text[previous.start : last.end])) <= self.max_words else first
 
-    def _bounded(self, first: StoredSentence, last: StoredSentence, span: Span) -> tuple[int, int]:
+    def _bounded(self, first: StoredSentence, last: StoredSentence, span: Span, text: str) -> tuple[int, int]:
         """Offsets of the quote; one over the word limit is cut to the window of words centred on the span."""
-        text = self.store.documents[last.doc_id].text
         words = list(_WORD.finditer(text, first.start, last.end))
         if len(words) <= self.max_words:
             return first.start, last.end

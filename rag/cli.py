@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="where the index lives (default: %(default)s)")
     index.add_argument("--model", default=None, help="sentence-transformers model name or local folder (default: all-MiniLM-L6-v2)")
     index.add_argument("--rebuild", action="store_true", help="start from scratch (needed after changing model or chunker)")
+    index.add_argument("--optimize", action="store_true",
+                       help="merge all segments into one afterwards (purges deleted chunks; builds the HNSW graph when large)")
+    index.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help="parse, chunk and embed on a Ray cluster (default: start a local one; "
+                            "needs pip install .[distributed] and an index folder all workers share)")
     index.set_defaults(run=_index)
 
     ask = commands.add_parser("ask", help="ask a question of an indexed corpus",
@@ -77,7 +82,13 @@ def _index(args: argparse.Namespace) -> int:
     from .embedding import Embedder
     from .indexing import Indexer
 
-    report = Indexer(Embedder(args.model)).run(args.corpus, args.index_dir, rebuild=args.rebuild, show_progress=True)
+    if args.ray:
+        from .distributed import RayIndexer
+
+        indexer = RayIndexer(Embedder(args.model), address=None if args.ray == "local" else args.ray)
+    else:
+        indexer = Indexer(Embedder(args.model))
+    report = indexer.run(args.corpus, args.index_dir, rebuild=args.rebuild, optimize=args.optimize, show_progress=True)
     print(f"{args.index_dir}: {report.summary()}")
     return 0
 
@@ -125,7 +136,7 @@ def _eval(args: argparse.Namespace) -> int:
     with progress_bar(total=len(questions), unit="question", desc="evaluating") as bar:
         results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
     meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.manifest.model,
-            "documents": len(qa.store.documents), "chunks": len(qa.store.chunks), "reader": str(qa.answer_builder.reader.path),
+            "documents": qa.store.n_documents, "chunks": qa.store.n_chunks, "reader": str(qa.answer_builder.reader.path),
             "abstain_below": qa.answer_builder.reader.calibration.threshold}
     metrics = {name: summarize(rs) for name, rs in results.items()}
     _print_table(metrics)

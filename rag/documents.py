@@ -103,21 +103,29 @@ class DocumentLoader:
     def __init__(self, suffixes: frozenset[str] = SUPPORTED_SUFFIXES):
         self.suffixes = suffixes
 
-    def run(self, root: str | Path) -> LoadedCorpus:
+    def files(self, root: str | Path) -> list[tuple[str, Path]]:
+        """(document id, path) of every file under `root` that would be read, in order."""
         root = Path(root)
         if not root.is_dir():
             raise CorpusError(f"corpus folder not found: {root}")
+        found = ((path.relative_to(root).as_posix(), path) for path in sorted(p for p in root.rglob("*") if p.is_file()))
+        return [(doc_id, path) for doc_id, path in found if path.suffix.lower() in self.suffixes and not _is_hidden(doc_id)]
+
+    def run(self, root: str | Path) -> LoadedCorpus:
         corpus = LoadedCorpus()
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            doc_id = path.relative_to(root).as_posix()
-            if path.suffix.lower() not in self.suffixes or _is_hidden(doc_id):
-                continue
-            try:
-                corpus.documents.append(parse_document(doc_id, path.read_bytes()))
-            except (UnreadableFileError, OSError) as exc:
-                log.warning("skipped %s: %s", doc_id, exc)
-                corpus.skipped.append(SkippedFile(doc_id, str(exc)))
+        for doc_id, path in self.files(root):
+            read = read_document(doc_id, path)
+            (corpus.skipped if isinstance(read, SkippedFile) else corpus.documents).append(read)
         return corpus
+
+
+def read_document(doc_id: str, path: Path) -> Document | SkippedFile:
+    """The file as a Document, or a SkippedFile saying why it cannot be one (and a logged warning)."""
+    try:
+        return parse_document(doc_id, path.read_bytes())
+    except (UnreadableFileError, OSError) as exc:
+        log.warning("skipped %s: %s", doc_id, exc)
+        return SkippedFile(doc_id, str(exc))
 
 
 def _is_hidden(doc_id: str) -> bool:

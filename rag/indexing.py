@@ -1,7 +1,9 @@
-"""Corpus folder → index: load, chunk, embed and store only what changed since the last build."""
+"""Corpus folder → index: read, chunk, embed and store only what changed since the last build."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -11,10 +13,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .chunking import SentenceChunker
-from .documents import Document, DocumentLoader, LoadedCorpus, SkippedFile
+from .documents import Document, DocumentLoader, SkippedFile, read_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
-from .store import FORMAT_VERSION, IndexWriter, Manifest, index_lock, read_manifest
+from .store import FORMAT_VERSION, Commit, IndexWriter, index_lock, indexed_documents, is_old_format, merge_segments, read_commit
+
+log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -34,6 +38,13 @@ class IndexReport:
     chunks_embedded: int = 0
     seconds: float = 0.0
 
+    def skip(self, skipped: SkippedFile) -> None:
+        """Record a file that could not be read; it is no longer counted as added or updated."""
+        self.skipped.append(skipped)
+        for changed in (self.added, self.updated):
+            if skipped.path in changed:
+                changed.remove(skipped.path)
+
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
@@ -47,69 +58,90 @@ class IndexReport:
 
 
 class Indexer:
-    """Builds or incrementally updates the index of a corpus folder."""
+    """Builds or incrementally updates the index of a corpus folder.
+
+    A file is read again only when its bytes changed (sha256); every update is one commit, after
+    which segments are merged as the merge policy says (rag/store.py)."""
 
     def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None, documents_per_batch: int = 16):
         self.embedder = embedder or Embedder()
         self.chunker = chunker or SentenceChunker()
         self.documents_per_batch = documents_per_batch
 
-    def run(self, corpus_dir: str | Path, index_dir: str | Path, rebuild: bool = False,
+    def run(self, corpus_dir: str | Path, index_dir: str | Path, rebuild: bool = False, optimize: bool = False,
             show_progress: bool = False, on_progress: ProgressCallback | None = None) -> IndexReport:
+        """Index what changed in the folder, then merge segments (`optimize`: all into one)."""
         started = time.perf_counter()
-        corpus = DocumentLoader().run(corpus_dir)
-        if not corpus.documents:
-            raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
+        files = DocumentLoader().files(corpus_dir)
+        if not files:
+            raise CorpusError(f"no .txt, .md or .html article in {corpus_dir}")
         with index_lock(index_dir):
-            report = self._update(corpus, index_dir, rebuild, show_progress, on_progress)
+            report = self._update(files, Path(index_dir), rebuild, show_progress, on_progress)
+            merge_segments(index_dir, everything=optimize)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _update(self, corpus: LoadedCorpus, index_dir: str | Path, rebuild: bool,
+    def _update(self, files: list[tuple[str, Path]], index_dir: Path, rebuild: bool,
                 show_progress: bool, on_progress: ProgressCallback | None) -> IndexReport:
-        """Compare the corpus with the live index and write what changed (the caller holds the index lock)."""
+        """Compare the folder with the live index and commit what changed (the caller holds the index lock)."""
+        if not rebuild and is_old_format(index_dir):
+            log.warning("the index at %s has the older whole-copy format; rebuilding it as segments", index_dir)
+            rebuild = True
         try:
-            live = read_manifest(index_dir)
+            live = read_commit(index_dir)
         except (IndexCorruptError, IndexIncompatibleError):
             if not rebuild:
                 raise
             live = None
         if live is not None and not rebuild:
             live.check_compatible(self.embedder.model_name, self.chunker.settings, index_dir)
-        indexed = {} if live is None or rebuild else live.documents
-        report = IndexReport(skipped=corpus.skipped)
-        to_add: list[Document] = []
-        for document in corpus.documents:
-            if document.id not in indexed:
-                report.added.append(document.id)
-                to_add.append(document)
-            elif indexed[document.id] != document.sha256:
-                report.updated.append(document.id)
-                to_add.append(document)
-            else:
+        indexed = {} if live is None or rebuild else indexed_documents(index_dir)
+        report, to_read = IndexReport(), []
+        for doc_id, path in files:
+            known = indexed.get(doc_id)
+            if known is not None and known == _sha256(path):
                 report.unchanged += 1
-        present = {d.id for d in corpus.documents} | {s.path for s in corpus.skipped}
-        report.removed = sorted(set(indexed) - present)
+                continue
+            (report.added if known is None else report.updated).append(doc_id)
+            to_read.append((doc_id, path))
+        report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files})
         if report.changed or live is None or rebuild:
-            target = Manifest(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
+            target = Commit(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
             with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:
-                for doc_id in report.updated + report.removed:
+                self.write_files(writer, to_read, report, show_progress, on_progress)
+                for doc_id in report.updated + report.removed:  # an unreadable new version keeps the old one
                     writer.remove(doc_id)
-                self._add(writer, to_add, report, show_progress, on_progress)
+                if report.unchanged + len(report.added) + len(report.updated) == 0:
+                    raise CorpusError(f"no readable .txt, .md or .html article among the {len(files)} files of the folder")
                 writer.commit()
         return report
 
-    def _add(self, writer: IndexWriter, documents: list[Document], report: IndexReport,
-             show_progress: bool, on_progress: ProgressCallback | None) -> None:
-        with progress_bar(total=len(documents), unit="file", desc="indexing", disable=not show_progress) as bar:
-            for first in range(0, len(documents), self.documents_per_batch):
-                batch = documents[first : first + self.documents_per_batch]
+    def write_files(self, writer: IndexWriter, files: list[tuple[str, Path]], report: IndexReport,
+               show_progress: bool, on_progress: ProgressCallback | None) -> None:
+        """Parse, chunk and embed the files into the writer's new segment; unreadable ones are skipped."""
+        with progress_bar(total=len(files), unit="file", desc="indexing", disable=not show_progress) as bar:
+            for first in range(0, len(files), self.documents_per_batch):
+                batch = [d for d in (_parse(doc_id, path, report) for doc_id, path in files[first : first + self.documents_per_batch]) if d]
                 chunked = [self.chunker.run(document.text) for document in batch]
                 vectors = self.embedder.run([c.text for parts in chunked for c in parts.chunks])
                 for document, parts in zip(batch, chunked):
                     writer.add(document, parts, vectors[: len(parts.chunks)])
                     vectors = vectors[len(parts.chunks) :]
                 report.chunks_embedded += sum(len(parts.chunks) for parts in chunked)
-                bar.update(len(batch))
+                bar.update(min(self.documents_per_batch, len(files) - first))
                 if on_progress:
-                    on_progress(bar.n, len(documents), batch[-1].id)
+                    on_progress(bar.n, len(files), files[min(first + self.documents_per_batch, len(files)) - 1][0])
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _parse(doc_id: str, path: Path, report: IndexReport) -> Document | None:
+    """The file as a Document, or None with the file recorded as skipped in the report."""
+    read = read_document(doc_id, path)
+    if isinstance(read, Document):
+        return read
+    report.skip(read)
+    return None

@@ -52,10 +52,11 @@ class Analyzer:
         self.stem = stem
         self.stopwords = sorted(set(STOPWORDS_EN) | set(extra_stopwords)) if stopwords else []
 
-    def run(self, texts: list[str]) -> list[list[str]]:
+    def run(self, texts: list[str], as_ids: bool = False):
+        """Terms of each text; `as_ids`: bm25s's compact ids and vocabulary instead, for indexing many texts."""
         import bm25s
 
         return bm25s.tokenize(
             texts, token_pattern=TOKEN_PATTERN, stopwords=self.stopwords, stemmer=_stemmer() if self.stem else None,
-            return_ids=False, show_progress=False,
+            return_ids=as_ids, show_progress=False,
         )

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from .documents import parse_document
 from .embedding import Embedder
-from .errors import RagError, UnreadableFileError
+from .errors import IndexNotFoundError, RagError, UnreadableFileError
 from .indexing import IndexReport
 from .pipeline import QA, build
 from .reader import Reader
-from .store import read_manifest
+from .store import indexed_documents
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 REMOVED_FOLDER = ".removed"
@@ -105,8 +105,10 @@ class Library:
 
     def _known_hashes(self) -> dict[str, str]:
         """sha256 of every indexed article's bytes → its id (the manifest keeps them)."""
-        manifest = read_manifest(self.index_dir)
-        return {sha: doc_id for doc_id, sha in manifest.documents.items()} if manifest else {}
+        try:
+            return {sha: doc_id for doc_id, sha in indexed_documents(self.index_dir).items()}
+        except IndexNotFoundError:
+            return {}
 
     def _accept(self, name: str, raw: bytes, known: dict[str, str]) -> Path:
         """Where an upload goes, or UnreadableFileError saying why it cannot."""

@@ -47,7 +47,7 @@ class QA:
         self.report = report
         self.analyzer = Analyzer()
         dense = DenseRetriever(store)
-        bm25 = BM25Retriever(store, self.analyzer)
+        bm25 = BM25Retriever(store)
         self.retrievers = {"dense": dense, "bm25": bm25, "hybrid": HybridRetriever([dense, bm25])}
         self.answer_builder = AnswerBuilder(store, reader or Reader())
         # Question → vector; recent ones are cached (follow-ups, retries and evaluations repeat them).
@@ -70,7 +70,8 @@ class QA:
         if retriever not in self.retrievers:
             raise InvalidQuestionError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
         query = Query(question, self._embed(question), self.analyzer.run([question])[0])
-        return query, self.retrievers[retriever].run(query, k)
+        hits = self.retrievers[retriever].run(query, k)
+        return query, [Passage.of(chunk, hit.score) for chunk, hit in zip(self.store.chunks([h.chunk_id for h in hits]), hits)]
 
     __call__ = ask
 

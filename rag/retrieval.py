@@ -1,15 +1,14 @@
-"""Question → passages: dense (FAISS), lexical (BM25 via bm25s) or both fused by reciprocal rank."""
+"""Question → hits → passages: dense (exact or HNSW), lexical (BM25 via bm25s) or both fused by reciprocal rank.
+
+Retrievers return chunk ids and scores only; texts are fetched for the k passages kept."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from .lexical import Analyzer
-from .store import IndexStore, StoredChunk
+from .store import Hit, IndexStore, StoredChunk
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 DEFAULT_RETRIEVER = "hybrid"
@@ -47,37 +46,18 @@ class DenseRetriever:
     def __init__(self, store: IndexStore):
         self.store = store
 
-    def run(self, query: Query, k: int) -> list[Passage]:
-        return [Passage.of(chunk, score) for chunk, score in self.store.search(query.vector, k)]
+    def run(self, query: Query, k: int) -> list[Hit]:
+        return self.store.search(query.vector, k)
 
 
 class BM25Retriever:
-    """Chunks ranked by BM25 over stemmed terms; the bm25s index is built on first use, in memory."""
+    """Chunks ranked by BM25 over stemmed terms (bm25s indexes saved with each segment)."""
 
-    def __init__(self, store: IndexStore, analyzer: Analyzer):
+    def __init__(self, store: IndexStore):
         self.store = store
-        self.analyzer = analyzer
-        self._index = None
-        self._lock = threading.Lock()
 
-    def _bm25(self):
-        with self._lock:
-            if self._index is None:
-                import bm25s
-
-                logging.getLogger("bm25s").setLevel(logging.ERROR)  # it warns on every index build
-                self._chunk_ids = list(self.store.chunks)
-                index = bm25s.BM25()
-                index.index(self.analyzer.run([self.store.chunks[i].text for i in self._chunk_ids]), show_progress=False)
-                self._index = index
-        return self._index
-
-    def run(self, query: Query, k: int) -> list[Passage]:
-        index = self._bm25()
-        if not query.terms or not self._chunk_ids:
-            return []
-        ids, scores = index.retrieve([query.terms], k=min(k, len(self._chunk_ids)), show_progress=False, n_threads=1)
-        return [Passage.of(self.store.chunks[self._chunk_ids[i]], s) for i, s in zip(ids[0], scores[0]) if s > 0]
+    def run(self, query: Query, k: int) -> list[Hit]:
+        return self.store.lexical(query.terms, k)
 
 
 class HybridRetriever:
@@ -88,12 +68,10 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.depth = depth
 
-    def run(self, query: Query, k: int) -> list[Passage]:
+    def run(self, query: Query, k: int) -> list[Hit]:
         fused: dict[int, float] = {}
-        passages: dict[int, Passage] = {}
         for retriever in self.retrievers:
-            for rank, passage in enumerate(retriever.run(query, k * self.depth)):
-                fused[passage.chunk_id] = fused.get(passage.chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-                passages.setdefault(passage.chunk_id, passage)
+            for rank, hit in enumerate(retriever.run(query, k * self.depth)):
+                fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        return [replace(passages[i], score=fused[i]) for i in best]
+        return [Hit(i, fused[i]) for i in best]

@@ -1,17 +1,21 @@
-"""The index on disk: a FAISS index of chunk vectors, an SQLite database of documents, chunks
-and sentences, and a manifest saying how it was built.
+"""The index on disk: immutable segments plus one commit file that names the live ones.
 
 Layout of an index folder::
 
-    CURRENT           name of the live generation; replaced atomically, last, by a build
-    gen-<n>/          one complete generation
-      manifest.json   format version, model, dimension, chunker settings, sha256 per document
-      store.sqlite    documents (full text), chunks and sentences with offsets
-      chunks.faiss    IndexIDMap2(IndexFlatIP) over normalised chunk vectors; ids = chunk row ids
+    COMMIT            the live commit (JSON): format version, model, chunker settings, and each live segment
+                      with its chunk-id offset and the documents deleted from it; replaced atomically
+    segments/<name>/  one immutable segment (rag/segments.py)
     .lock             held by the one writer
 
-A build writes a new generation beside the live one and swaps CURRENT at the end, so a crash
-at any point leaves the previous index whole and usable.
+An update writes only what changed: new documents go into one new segment, a deleted or changed
+document is recorded as deleted from the segment holding it, and `COMMIT` is replaced last, so a
+crash at any point leaves the last commit whole. Segments that no commit names any more (merged
+away, or left half-written by a crash) are removed by the next writer; the previous commit's are
+kept one commit longer, for readers in other processes that are opening it at that moment.
+
+Opening an index maps its vectors and indexes into memory and reads no text: texts come from
+SQLite only for the passages a question retrieves, so opening, memory and question time do not
+grow with the corpus (figures in eval/bench_scale.py and the README).
 """
 
 from __future__ import annotations
@@ -22,31 +26,22 @@ import fcntl
 import json
 import os
 import shutil
-import sqlite3
-import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .chunking import ChunkedText
-from .documents import Document
 from .errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
+from .segments import TEMPORARY_PREFIX, DocumentInfo, Hit, Segment, SegmentWriter, StoredChunk, StoredDocument, StoredSentence, fsync
 
-FORMAT_VERSION = 3  # 3: no sentence vectors or entities (the reader answers)
-_SCHEMA = """
-CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, sha256 TEXT NOT NULL);
-CREATE TABLE chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL REFERENCES documents(id),
-    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL, n_tokens INTEGER NOT NULL);
-CREATE TABLE sentences (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL REFERENCES documents(id),
-    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL);
-CREATE INDEX chunks_doc ON chunks(doc_id);
-CREATE INDEX sentences_doc ON sentences(doc_id, position);
-"""
+FORMAT_VERSION = 4  # 4: segments and a commit file (3 and before: whole-copy generations)
+COMMIT_FILE = "COMMIT"
+SEGMENTS_DIR = "segments"
+MERGE_FACTOR = 10  # this many segments of one size tier (a power of ten of chunks) merge into one
+
+__all__ = ["Commit", "DocumentInfo", "Hit", "IndexStore", "IndexWriter", "LiveSegment", "StoredChunk",
+           "StoredDocument", "StoredSentence", "index_lock", "read_commit"]
 
 
 def rebuild_hint(index_dir: str | Path) -> str:
@@ -54,12 +49,31 @@ def rebuild_hint(index_dir: str | Path) -> str:
 
 
 @dataclass(frozen=True)
-class Manifest:
+class LiveSegment:
+    """A segment as a commit lists it: global chunk ids `offset` .. `offset + chunks - 1`."""
+
+    name: str
+    offset: int
+    chunks: int
+    documents: int
+    deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Commit:
     format_version: int
     model: str
     dimension: int
     chunker: dict
-    documents: dict[str, str] = field(default_factory=dict)
+    generation: int = 0
+    next_offset: int = 0
+    segments: tuple[LiveSegment, ...] = ()
+    previous: tuple[str, ...] = field(default=())  # segment names of the commit before, kept for its readers
+
+    @classmethod
+    def from_json(cls, data: dict) -> Commit:
+        return cls(**{**data, "segments": tuple(LiveSegment(**{**s, "deleted": tuple(s["deleted"])}) for s in data["segments"]),
+                      "previous": tuple(data["previous"])})
 
     def check_compatible(self, model: str, chunker: dict, index_dir: str | Path) -> None:
         """Raise unless chunks and vectors made with these settings could join this index."""
@@ -69,71 +83,44 @@ class Manifest:
                     f"the index at {index_dir} was built with {what} {mine!r}, not {theirs!r}; {rebuild_hint(index_dir)}"
                 )
 
-
-@dataclass(frozen=True)
-class StoredDocument:
-    id: str
-    title: str
-    text: str
-    sha256: str
-    n_chunks: int
-
-
-@dataclass(frozen=True)
-class StoredSentence:
-    row: int
-    doc_id: str
-    position: int
-    start: int
-    end: int
-    line: int
-    text: str
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: int
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    sentence_rows: range
-
-
-def _live_generation(index_dir: Path) -> Path | None:
-    try:
-        name = (index_dir / "CURRENT").read_text().strip()
-    except FileNotFoundError:
-        return None
-    return index_dir / name
+    @property
+    def n_chunks(self) -> int:
+        return sum(s.chunks for s in self.segments)
 
 
 def _unreadable(index_dir: str | Path, exc: Exception) -> IndexCorruptError:
     return IndexCorruptError(f"the index at {index_dir} is unreadable ({exc}); {rebuild_hint(index_dir)}")
 
 
-def _read_manifest(generation: Path, index_dir: str | Path) -> Manifest:
+def read_commit(index_dir: str | Path) -> Commit | None:
+    """The live commit, or None when no index has been built there."""
+    index_dir = Path(index_dir)
     try:
-        data = json.loads((generation / "manifest.json").read_text())
-        if data.get("format_version") != FORMAT_VERSION:
+        data = json.loads((index_dir / COMMIT_FILE).read_text())
+    except FileNotFoundError:
+        if (index_dir / "CURRENT").is_file():
             raise IndexIncompatibleError(
-                f"the index at {index_dir} has format version {data.get('format_version')!r}; this version of "
-                f"Verbatim reads version {FORMAT_VERSION}; {rebuild_hint(index_dir)}"
-            )
-        return Manifest(**data)
-    except (OSError, ValueError, TypeError, AttributeError) as exc:
+                f"the index at {index_dir} has an older format (whole-copy generations); this version of Verbatim "
+                f"reads format {FORMAT_VERSION}; {rebuild_hint(index_dir)}"
+            ) from None
+        return None
+    except (OSError, ValueError) as exc:
         raise _unreadable(index_dir, exc) from exc
-
-
-def read_manifest(index_dir: str | Path) -> Manifest | None:
-    """The live manifest, or None when no index has been built there."""
-    generation = _live_generation(Path(index_dir))
-    return None if generation is None else _read_manifest(generation, index_dir)
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        raise IndexIncompatibleError(
+            f"the index at {index_dir} has format version {version!r}; this version of Verbatim reads version "
+            f"{FORMAT_VERSION}; {rebuild_hint(index_dir)}"
+        )
+    try:
+        return Commit.from_json(data)
+    except (KeyError, TypeError) as exc:
+        raise _unreadable(index_dir, exc) from exc
 
 
 @contextlib.contextmanager
 def index_lock(index_dir: str | Path) -> Iterator[None]:
-    """Held by the one process that updates an index, from reading what is there to swapping in the new one."""
+    """Held by the one process that updates an index, from reading what is there to committing the change."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as lock:
@@ -145,169 +132,252 @@ def index_lock(index_dir: str | Path) -> Iterator[None]:
 
 
 class IndexStore:
-    """A built index read whole into memory. Immutable once opened, so threads may share it."""
+    """One commit of an index, opened for questions. Immutable once opened, so threads may share it."""
 
-    def __init__(self, index_dir: Path, manifest: Manifest, documents: dict[str, StoredDocument],
-                 chunks: dict[int, StoredChunk], sentences: list[StoredSentence], chunk_index):
+    def __init__(self, index_dir: Path, commit: Commit, segments: list[Segment]):
         self.index_dir = index_dir
-        self.manifest = manifest
-        self.documents = documents
-        self.chunks = chunks
-        self.sentences = sentences
-        self.chunk_index = chunk_index
+        self.manifest = commit
+        self.segments = segments
+        self._offsets = [s.offset for s in commit.segments]
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str | None = None) -> IndexStore:
-        """Open the live generation; with `model`, refuse an index built with another one."""
-        import faiss
-
+        """Open the live commit; with `model`, refuse an index built with another one."""
         index_dir = Path(index_dir)
-        generation = _live_generation(index_dir)
-        if generation is None:
+        commit = read_commit(index_dir)
+        if commit is None:
             raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
-        manifest = _read_manifest(generation, index_dir)
         if model is not None:
-            manifest.check_compatible(model, manifest.chunker, index_dir)
+            commit.check_compatible(model, commit.chunker, index_dir)
+        segments = []
         try:
-            chunk_index = faiss.read_index(str(generation / "chunks.faiss"))
-            return cls._read_sqlite(index_dir, generation / "store.sqlite", manifest, chunk_index)
-        except (RuntimeError, sqlite3.Error, OSError, ValueError) as exc:
+            for live in commit.segments:
+                segment = Segment(index_dir / SEGMENTS_DIR / live.name, live.deleted)
+                segments.append(segment)
+                if segment.n_chunks != live.chunks or segment.vectors.shape[1:] != (commit.dimension,):
+                    raise ValueError(f"segment {live.name} does not match the commit")
+        except (RuntimeError, OSError, ValueError, KeyError) as exc:
+            for segment in segments:
+                segment.close()
             raise _unreadable(index_dir, exc) from exc
+        except Exception as exc:  # sqlite3.Error and what bm25s raises on a damaged file
+            for segment in segments:
+                segment.close()
+            raise _unreadable(index_dir, exc) from exc
+        return cls(index_dir, commit, segments)
 
-    @classmethod
-    def _read_sqlite(cls, index_dir: Path, path: Path, manifest: Manifest, chunk_index) -> IndexStore:
-        if not path.is_file():
-            raise OSError(f"missing {path.name}")
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            texts = {row[0]: row for row in db.execute("SELECT id, title, text, sha256 FROM documents")}
-            sentences, first_row = [], {}
-            for row, (doc_id, position, start, end, line) in enumerate(
-                db.execute("SELECT doc_id, position, start, end, line FROM sentences ORDER BY doc_id, position")
-            ):
-                first_row.setdefault(doc_id, row)
-                sentences.append(StoredSentence(row, doc_id, position, start, end, line, texts[doc_id][2][start:end]))
-            chunks, n_chunks = {}, dict.fromkeys(texts, 0)
-            for chunk_id, doc_id, start, end, first, last in db.execute(
-                "SELECT id, doc_id, start, end, first_sentence, last_sentence FROM chunks"
-            ):
-                base = first_row[doc_id]
-                chunks[chunk_id] = StoredChunk(chunk_id, doc_id, start, end, texts[doc_id][2][start:end], range(base + first, base + last + 1))
-                n_chunks[doc_id] += 1
-        finally:
-            db.close()
-        if chunk_index.ntotal != len(chunks) or chunk_index.d != manifest.dimension or set(texts) != set(manifest.documents):
-            raise ValueError("vectors, chunks and manifest disagree")
-        documents = {doc_id: StoredDocument(doc_id, title, text, sha, n_chunks[doc_id]) for doc_id, title, text, sha in texts.values()}
-        return cls(index_dir, manifest, documents, chunks, sentences, chunk_index)
+    @property
+    def n_chunks(self) -> int:
+        return sum(s.n_live for s in self.segments)
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
+    @property
+    def n_documents(self) -> int:
+        return sum(s.documents - len(s.deleted) for s in self.manifest.segments)
+
+    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
         """The k chunks closest to a normalised query vector, best first."""
-        if not self.chunks:
-            return []
-        scores, ids = self.chunk_index.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self.chunks)))
-        return [(self.chunks[int(i)], float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        vector = np.ascontiguousarray(vector, dtype=np.float32)
+        return self._best(((seg, seg.search(vector, k)) for seg in self.segments), k)
+
+    def lexical(self, terms: list[str], k: int) -> list[Hit]:
+        """The k chunks with the best BM25 scores for stemmed query terms, best first."""
+        return self._best(((seg, seg.lexical(terms, k)) for seg in self.segments), k)
+
+    def _best(self, found, k: int) -> list[Hit]:
+        hits = [Hit(live.offset + row, score)
+                for (segment, rows), live in zip(found, self.manifest.segments) for row, score in rows]
+        return sorted(hits, key=lambda h: -h.score)[:k]
+
+    def chunks(self, ids: list[int]) -> list[StoredChunk]:
+        """Chunks by global id, with their text, in the order asked."""
+        by_segment: dict[int, list[int]] = {}
+        for chunk_id in ids:
+            by_segment.setdefault(self._segment_of(chunk_id), []).append(chunk_id)
+        found = {}
+        for i, chunk_ids in by_segment.items():
+            offset = self._offsets[i]
+            for row, chunk in self.segments[i].chunks([c - offset for c in chunk_ids]).items():
+                found[offset + row] = replace(chunk, id=offset + row)
+        return [found[chunk_id] for chunk_id in ids]
+
+    def _segment_of(self, chunk_id: int) -> int:
+        i = bisect.bisect_right(self._offsets, chunk_id) - 1
+        if i < 0 or chunk_id >= self._offsets[i] + self.segments[i].n_chunks:
+            raise KeyError(f"no chunk {chunk_id} in this index")
+        return i
+
+    def sentences(self, chunk: StoredChunk, before: int = 0) -> list[StoredSentence]:
+        """The chunk's sentences, preceded by up to `before` sentences of its document."""
+        segment = self.segments[self._segment_of(chunk.id)]
+        return segment.sentences(chunk.doc_id, max(0, chunk.first_sentence - before), chunk.last_sentence)
+
+    def document(self, doc_id: str) -> StoredDocument:
+        for segment in self.segments:
+            document = segment.document(doc_id)
+            if document is not None:
+                return document
+        raise KeyError(f"no document {doc_id!r} in this index")
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every live document (read from SQLite: linear in the corpus, for listings and updates)."""
+        return sorted((d for segment in self.segments for d in segment.documents()), key=lambda d: d.id)
+
+    def close(self) -> None:
+        for segment in self.segments:
+            segment.close()
 
 
 class IndexWriter:
-    """Writes the next generation of an index: copy the live one aside, change it, then swap it in.
+    """Writes the next commit of an index: new documents into one new segment, deletions recorded.
 
-    Use as a context manager while holding `index_lock`; nothing is visible to readers until
-    `commit()`, and an exception (or a crash) leaves the live generation as it was. The previous
-    generation is kept until the next build, so a reader in another process that is opening it
-    as the swap happens still finds it whole.
-    """
+    Use as a context manager while holding `index_lock`. Nothing is visible to readers until
+    `commit()`; an exception or a crash leaves the live commit as it was, and what the crash left
+    behind is removed when the next writer starts."""
 
-    def __init__(self, index_dir: str | Path, manifest: Manifest, start_empty: bool = False):
+    def __init__(self, index_dir: str | Path, commit: Commit, start_empty: bool = False):
         self.index_dir = Path(index_dir)
-        self.manifest = manifest
+        self.target = commit
         self.start_empty = start_empty
-        self._documents: dict[str, str] = {}
-        self._committed = False
-        self._previous: Path | None = None
+        self._writer: SegmentWriter | None = None
+        self._added: list[LiveSegment] = []
+        self._dropped: set[str] = set()
 
     def __enter__(self) -> IndexWriter:
-        import faiss
-
-        live = None if self.start_empty else _live_generation(self.index_dir)
-        self.generation = self.index_dir / f"gen-{time.time_ns()}"
-        self.generation.mkdir(parents=True)
+        remove_leftovers(self.index_dir)
         try:
-            if live is not None:
-                self._documents = dict(_read_manifest(live, self.index_dir).documents)
-                shutil.copyfile(live / "store.sqlite", self.generation / "store.sqlite")
-                self._chunk_index = faiss.read_index(str(live / "chunks.faiss"))
-                self.db = sqlite3.connect(self.generation / "store.sqlite")
-            else:
-                self._chunk_index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.manifest.dimension))
-                self.db = sqlite3.connect(self.generation / "store.sqlite")
-                self.db.executescript(_SCHEMA)
-        except (RuntimeError, sqlite3.Error, OSError) as exc:
-            shutil.rmtree(self.generation, ignore_errors=True)
-            raise _unreadable(self.index_dir, exc) from exc
-        except BaseException:
-            shutil.rmtree(self.generation, ignore_errors=True)
-            raise
+            live = read_commit(self.index_dir)
+        except (IndexCorruptError, IndexIncompatibleError):
+            if not self.start_empty:
+                raise
+            live = None
+        self._previous = tuple(s.name for s in live.segments) if live else ()
+        if self.start_empty:
+            live = None
+        base = live or self.target
+        self._live = replace(self.target, generation=base.generation, next_offset=base.next_offset,
+                             segments=live.segments if live else (), previous=())
+        self._store = IndexStore.open(self.index_dir) if live and live.segments else None
+        self._deleted = {s.name: set(s.deleted) for s in self._live.segments}
         return self
 
+    @property
+    def segments_dir(self) -> Path:
+        return self.index_dir / SEGMENTS_DIR
+
     def remove(self, doc_id: str) -> None:
-        ids = np.array([row[0] for row in self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))], dtype=np.int64)
-        if len(ids):
-            self._chunk_index.remove_ids(ids)
-        for table in ("chunks", "sentences", "documents"):
-            self.db.execute(f"DELETE FROM {table} WHERE {'id' if table == 'documents' else 'doc_id'} = ?", (doc_id,))
-        self._documents.pop(doc_id, None)
+        """Delete a document from whichever live segment holds it."""
+        if self._store is None:
+            return
+        for live, segment in zip(self._live.segments, self._store.segments):
+            if doc_id not in self._deleted[live.name] and segment.document(doc_id) is not None:
+                self._deleted[live.name].add(doc_id)
 
-    def add(self, document: Document, chunked: ChunkedText, chunk_vectors: np.ndarray) -> None:
-        self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?)", (document.id, document.title, document.text, document.sha256))
-        newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
-        self.db.executemany(
-            "INSERT INTO sentences (doc_id, position, start, end, line) VALUES (?, ?, ?, ?, ?)",
-            [(document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
-             for position, s in enumerate(chunked.sentences)],
-        )
-        ids = []
-        for chunk in chunked.chunks:
-            cursor = self.db.execute(
-                "INSERT INTO chunks (doc_id, position, start, end, first_sentence, last_sentence, n_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (document.id, chunk.position, chunk.start, chunk.end, chunk.first_sentence, chunk.last_sentence, chunk.n_tokens),
-            )
-            ids.append(cursor.lastrowid)
-        if ids:
-            self._chunk_index.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
-        self._documents[document.id] = document.sha256
+    def add(self, document, chunked, vectors: np.ndarray) -> None:
+        if self._writer is None:
+            self._writer = SegmentWriter(self.segments_dir, self.target.dimension)
+        self._writer.add(document, chunked, vectors)
 
-    def commit(self) -> None:
-        import faiss
+    def add_segment(self, name: str) -> None:
+        """Include a finished segment written elsewhere (by a worker of a distributed build)."""
+        info = json.loads((self.segments_dir / name / "segment.json").read_text())
+        self._added.append(LiveSegment(name, 0, info["chunks"], info["documents"]))
 
-        self.db.commit()
-        self.db.close()
-        faiss.write_index(self._chunk_index, str(self.generation / "chunks.faiss"))
-        manifest = Manifest(**{**asdict(self.manifest), "documents": dict(sorted(self._documents.items()))})
-        (self.generation / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
-        for path in self.generation.iterdir():
-            _fsync(path)
-        _fsync(self.generation)
-        self._previous = _live_generation(self.index_dir)
-        pointer = self.index_dir / "CURRENT.tmp"
-        pointer.write_text(self.generation.name + "\n")
-        _fsync(pointer)
-        os.replace(pointer, self.index_dir / "CURRENT")
-        _fsync(self.index_dir)
-        self._committed = True
+    def merge(self, names: list[str]) -> None:
+        """Replace segments (live ones, or ones added by this writer) by one holding their live rows."""
+        writer = SegmentWriter(self.segments_dir, self.target.dimension)
+        try:
+            for live, segment in zip(self._live.segments, self._store.segments if self._store else ()):
+                if live.name in names:
+                    writer.copy_live(segment, self._deleted[live.name])
+            for added in [a for a in self._added if a.name in names]:
+                segment = Segment(self.segments_dir / added.name)
+                writer.copy_live(segment, ())
+                segment.close()
+                self._added.remove(added)
+            self._added.append(LiveSegment(writer.finish(), 0, writer.n_chunks, writer.n_documents))
+        except BaseException:
+            writer.abort()
+            raise
+        self._dropped.update(names)
+
+    def commit(self) -> Commit:
+        if self._writer is not None:
+            self._added.append(LiveSegment(self._writer.finish(), 0, self._writer.n_chunks, self._writer.n_documents))
+            self._writer = None
+        segments = [replace(s, deleted=tuple(sorted(self._deleted[s.name]))) for s in self._live.segments if s.name not in self._dropped]
+        offset = self._live.next_offset
+        for added in self._added:
+            segments.append(replace(added, offset=offset))
+            offset += added.chunks
+        segments = [s for s in segments if len(s.deleted) < s.documents]  # a segment with nothing live is dropped
+        commit = replace(self._live, generation=self._live.generation + 1, next_offset=offset, segments=tuple(segments),
+                         previous=self._previous)
+        pointer = self.index_dir / f"{COMMIT_FILE}.tmp"
+        pointer.write_text(json.dumps(asdict(commit), indent=1))
+        fsync(pointer)
+        os.replace(pointer, self.index_dir / COMMIT_FILE)
+        fsync(self.index_dir)
+        return commit
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if not self._committed:
-            self.db.close()
-        keep = {_live_generation(self.index_dir), self._previous}
-        for old in self.index_dir.glob("gen-*"):
-            if old not in keep:
-                shutil.rmtree(old, ignore_errors=True)
+        if self._writer is not None:
+            self._writer.abort()
+        if self._store is not None:
+            self._store.close()
+        if exc_type is None:
+            remove_leftovers(self.index_dir)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def remove_leftovers(index_dir: Path) -> None:
+    """Delete what no commit needs: segments neither the live nor the previous commit names, half-written
+    segments, and an older format's generations (call with the lock held)."""
     try:
-        os.fsync(fd)
+        commit = read_commit(index_dir)
+    except (IndexCorruptError, IndexIncompatibleError):
+        return  # an unreadable commit is reported to the user; nothing is deleted on a guess
+    keep = set()
+    if commit is not None:
+        keep = {s.name for s in commit.segments} | set(commit.previous)
+        for old in (*index_dir.glob("gen-*"), index_dir / "CURRENT"):
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    for path in (index_dir / SEGMENTS_DIR).glob("*"):
+        if path.name not in keep or path.name.startswith(TEMPORARY_PREFIX):
+            shutil.rmtree(path, ignore_errors=True)
+    (index_dir / f"{COMMIT_FILE}.tmp").unlink(missing_ok=True)
+
+
+def is_old_format(index_dir: str | Path) -> bool:
+    """Whether the folder holds an index of format 3 or before (whole-copy generations), which is rebuilt."""
+    return (Path(index_dir) / "CURRENT").is_file() and not (Path(index_dir) / COMMIT_FILE).exists()
+
+
+def indexed_documents(index_dir: str | Path) -> dict[str, str]:
+    """Every live document's id → sha256 of its file's bytes."""
+    store = IndexStore.open(index_dir)
+    try:
+        return {d.id: d.sha256 for d in store.documents()}
     finally:
-        os.close(fd)
+        store.close()
+
+
+def merge_segments(index_dir: str | Path, everything: bool = False) -> None:
+    """Merge what the merge policy says should be merged, or (`everything`) all segments into one, each merge
+    its own commit (call with the lock held)."""
+    commit = read_commit(index_dir)
+    while commit is not None:
+        names = [s.name for s in commit.segments] if everything else merge_candidates(commit)
+        if len(names) < 2 and not (everything and names and commit.segments[0].deleted):
+            return
+        with IndexWriter(index_dir, commit) as writer:
+            writer.merge(names)
+            commit = writer.commit()
+        everything = False
+
+
+def merge_candidates(commit: Commit, merge_factor: int = MERGE_FACTOR) -> list[str]:
+    """Segments to merge now: the first size tier (powers of ten of live chunks) holding `merge_factor` of them."""
+    tiers: dict[int, list[str]] = {}
+    for s in commit.segments:
+        live = s.chunks * (1 - len(s.deleted) / max(1, s.documents))
+        tiers.setdefault(len(str(int(max(1, live)))), []).append(s.name)
+    return next((names for _, names in sorted(tiers.items()) if len(names) >= merge_factor), [])

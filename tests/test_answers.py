@@ -29,7 +29,7 @@ def test_with_no_threshold_even_a_weak_answer_is_quoted_verbatim(qa):
     answer = ask_with(qa, reader_with_threshold(0.0), "What is the recipe for a chocolate cake?")
     assert not answer.abstained and answer.confidence < qa.answer_builder.reader.calibration.threshold
     citation = answer.citations[0]
-    assert qa.store.documents[citation.source].text[citation.start : citation.end] == answer.text
+    assert qa.store.document(citation.source).text[citation.start : citation.end] == answer.text
 
 
 def test_passages_carry_the_readers_answer_and_come_most_probable_first(qa):
@@ -69,4 +69,4 @@ def test_citations_are_unique_per_article_and_verbatim(qa, question):
     sources = [c.source for c in answer.citations]
     assert len(sources) == len(set(sources))
     for citation in answer.citations:
-        assert qa.store.documents[citation.source].text[citation.start : citation.end] == citation.quote
+        assert qa.store.document(citation.source).text[citation.start : citation.end] == citation.quote

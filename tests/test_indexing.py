@@ -7,41 +7,40 @@ import pytest
 import rag
 from rag.errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
 from rag.indexing import Indexer
-from rag.store import IndexStore, read_manifest
+from rag.store import IndexStore, read_commit
 
 
-def live_generation(index_dir):
-    return index_dir / (index_dir / "CURRENT").read_text().strip()
+def only_segment(index_dir):
+    [segment] = read_commit(index_dir).segments
+    return index_dir / "segments" / segment.name
 
 
-def test_build_writes_faiss_sqlite_and_manifest(articles_index):
-    generation = live_generation(articles_index)
-    assert {p.name for p in generation.iterdir()} == {"chunks.faiss", "store.sqlite", "manifest.json"}
-    manifest = json.loads((generation / "manifest.json").read_text())
-    assert manifest["format_version"] == 3 and manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
-    assert manifest["chunker"] == {"max_tokens": 128, "overlap_sentences": 1, "encoding": "cl100k_base"}
-    assert len(manifest["documents"]) == 5 and all(len(h) == 64 for h in manifest["documents"].values())
+def test_build_writes_one_segment_and_a_commit(articles_index):
+    segment = only_segment(articles_index)
+    assert {p.name for p in segment.iterdir()} == {"rows.sqlite", "vectors.npy", "bm25", "segment.json"}
+    commit = json.loads((articles_index / "COMMIT").read_text())
+    assert commit["format_version"] == 4 and commit["model"] == "all-MiniLM-L6-v2" and commit["dimension"] == 384
+    assert commit["chunker"] == {"max_tokens": 128, "overlap_sentences": 1, "encoding": "cl100k_base"}
     store = IndexStore.open(articles_index)
-    assert store.chunk_index.ntotal == len(store.chunks) > 30
-    for chunk in store.chunks.values():
-        assert store.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
-    for sentence in store.sentences:
-        document = store.documents[sentence.doc_id].text
-        assert document[sentence.start : sentence.end] == sentence.text
-        assert sentence.line == document.count("\n", 0, sentence.start) + 1
-    db = sqlite3.connect(generation / "store.sqlite")
-    assert [column[1] for column in db.execute("PRAGMA table_info(sentences)")] == ["id", "doc_id", "position", "start", "end", "line"]
-    assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'entities'").fetchall()
+    documents = store.documents()
+    assert len(documents) == store.n_documents == 5 and all(len(d.sha256) == 64 for d in documents)
+    assert store.n_chunks == sum(d.n_chunks for d in documents) > 30
+    for chunk in store.chunks(list(range(store.n_chunks))):
+        text = store.document(chunk.doc_id).text
+        assert text[chunk.start : chunk.end] == chunk.text
+        for sentence in store.sentences(chunk, before=1):
+            assert text[sentence.start : sentence.end] == sentence.text
+            assert sentence.line == text.count("\n", 0, sentence.start) + 1
 
 
 def test_rerun_on_unchanged_corpus_embeds_nothing(corpus, tmp_path, embedder):
     index_dir = tmp_path / "index"
     first = Indexer(embedder).run(corpus, index_dir)
-    generation = live_generation(index_dir)
+    commit = read_commit(index_dir)
     second = Indexer(embedder).run(corpus, index_dir)
     assert len(first.added) == 5 and first.chunks_embedded > 0
     assert second.unchanged == 5 and second.chunks_embedded == 0 and not second.changed
-    assert live_generation(index_dir) == generation
+    assert read_commit(index_dir) == commit
 
 
 def test_added_changed_and_removed_files_are_updated_incrementally(corpus, tmp_path, embedder):
@@ -58,8 +57,10 @@ def test_added_changed_and_removed_files_are_updated_incrementally(corpus, tmp_p
     assert report.added == ["new/extra.txt"] and report.updated == ["002_aa8d7564ce6ae218.txt"]
     assert report.removed == ["003_11d5bc04a0aec479.txt"] and report.unchanged == 3
     qa = rag.load(index_dir)
-    assert set(qa.store.documents) == {p.relative_to(corpus).as_posix() for p in corpus.rglob("*.txt")}
-    assert qa.store.chunk_index.ntotal == len(qa.store.chunks)
+    assert {d.id for d in qa.store.documents()} == {p.relative_to(corpus).as_posix() for p in corpus.rglob("*.txt")}
+    assert qa.store.n_chunks == sum(d.n_chunks for d in qa.store.documents())
+    commit = read_commit(index_dir)
+    assert len(commit.segments) == 2 and commit.segments[0].deleted == ("002_aa8d7564ce6ae218.txt", "003_11d5bc04a0aec479.txt")
     answer = qa.ask("What colour was the zebra crossing on Elm Street repainted?")
     assert answer.citations[0].source == "new/extra.txt" and "purple" in answer.text
     assert "donut" in qa.ask("What did the mayor of Springfield unveil?").text
@@ -81,8 +82,8 @@ def test_crash_mid_build_leaves_the_previous_index_usable(corpus, tmp_path, embe
         Indexer(embedder).run(corpus, index_dir)
 
     after = IndexStore.open(index_dir)
-    assert set(after.documents) == set(before.documents) and len(after.chunks) == len(before.chunks)
-    assert [p.name for p in index_dir.glob("gen-*")] == [live_generation(index_dir).name]
+    assert after.documents() == before.documents() and after.n_chunks == before.n_chunks
+    assert [p.name for p in (index_dir / "segments").iterdir()] == [only_segment(index_dir).name]
 
 
 def test_missing_index_says_how_to_build(tmp_path):
@@ -90,23 +91,25 @@ def test_missing_index_says_how_to_build(tmp_path):
         rag.load(tmp_path / "nothing-here")
 
 
-@pytest.mark.parametrize("damage", ["truncate faiss", "garbage sqlite", "drop table", "bad manifest", "missing file"])
+@pytest.mark.parametrize("damage", ["truncate vectors", "garbage sqlite", "drop table", "bad commit", "missing file", "bm25 gone"])
 def test_corrupt_index_is_a_clear_error(articles_index, tmp_path, damage):
     index_dir = tmp_path / "index"
     shutil.copytree(articles_index, index_dir)
-    generation = live_generation(index_dir)
-    if damage == "truncate faiss":
-        data = (generation / "chunks.faiss").read_bytes()
-        (generation / "chunks.faiss").write_bytes(data[: len(data) // 2])
+    segment = only_segment(index_dir)
+    if damage == "truncate vectors":
+        data = (segment / "vectors.npy").read_bytes()
+        (segment / "vectors.npy").write_bytes(data[: len(data) // 2])
     elif damage == "garbage sqlite":
-        (generation / "store.sqlite").write_bytes(b"not a database" * 100)
+        (segment / "rows.sqlite").write_bytes(b"not a database" * 100)
     elif damage == "drop table":
-        with sqlite3.connect(generation / "store.sqlite") as db:
-            db.execute("DROP TABLE sentences")
-    elif damage == "bad manifest":
-        (generation / "manifest.json").write_text("{not json")
+        with sqlite3.connect(segment / "rows.sqlite") as db:
+            db.execute("DROP TABLE chunks")
+    elif damage == "bad commit":
+        (index_dir / "COMMIT").write_text("{not json")
+    elif damage == "missing file":
+        (segment / "rows.sqlite").unlink()
     else:
-        (generation / "store.sqlite").unlink()
+        shutil.rmtree(segment / "bm25")
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         rag.load(index_dir)
 
@@ -116,23 +119,32 @@ def test_index_from_another_model_or_format_is_refused_with_rebuild_hint(article
     shutil.copytree(articles_index, index_dir)
     with pytest.raises(IndexIncompatibleError, match="built with model 'all-MiniLM-L6-v2', not 'other-model'.*--rebuild"):
         rag.load(index_dir, model="other-model")
-    manifest_path = live_generation(index_dir) / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["model"] = "paraphrase-MiniLM-L3-v2"
-    manifest_path.write_text(json.dumps(manifest))
+    commit = json.loads((index_dir / "COMMIT").read_text())
+    (index_dir / "COMMIT").write_text(json.dumps({**commit, "model": "paraphrase-MiniLM-L3-v2"}))
     with pytest.raises(IndexIncompatibleError, match="paraphrase-MiniLM-L3-v2.*--rebuild"):
         Indexer(embedder).run(corpus, index_dir)
     report = Indexer(embedder).run(corpus, index_dir, rebuild=True)
-    assert len(report.added) == 5 and read_manifest(index_dir).model == "all-MiniLM-L6-v2"
-    manifest = json.loads((live_generation(index_dir) / "manifest.json").read_text())
-    manifest["format_version"] = 99
-    (live_generation(index_dir) / "manifest.json").write_text(json.dumps(manifest))
+    assert len(report.added) == 5 and read_commit(index_dir).model == "all-MiniLM-L6-v2"
+    commit = json.loads((index_dir / "COMMIT").read_text())
+    (index_dir / "COMMIT").write_text(json.dumps({**commit, "format_version": 99}))
     with pytest.raises(IndexIncompatibleError, match="format version 99"):
         rag.load(index_dir)
     with pytest.raises(IndexIncompatibleError, match="format version 99"):
         Indexer(embedder).run(corpus, index_dir)
     assert len(Indexer(embedder).run(corpus, index_dir, rebuild=True).added) == 5
-    assert len(rag.load(index_dir).store.documents) == 5
+    assert rag.load(index_dir).store.n_documents == 5
+
+
+def test_an_index_of_the_old_whole_copy_format_is_refused_on_load_and_rebuilt_by_an_update(tmp_path, corpus, embedder):
+    index_dir = tmp_path / "index"
+    (index_dir / "gen-1").mkdir(parents=True)
+    (index_dir / "gen-1" / "manifest.json").write_text(json.dumps({"format_version": 3}))
+    (index_dir / "CURRENT").write_text("gen-1\n")
+    with pytest.raises(IndexIncompatibleError, match="older format.*--rebuild"):
+        rag.load(index_dir)
+    assert len(Indexer(embedder).run(corpus, index_dir).added) == 5
+    assert sorted(p.name for p in index_dir.iterdir()) == [".lock", "COMMIT", "segments"]
+    assert rag.load(index_dir).store.n_documents == 5
 
 
 def test_empty_corpus_is_refused_and_the_index_kept(articles_index, tmp_path, embedder):
@@ -141,4 +153,4 @@ def test_empty_corpus_is_refused_and_the_index_kept(articles_index, tmp_path, em
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorpusError, match="no readable"):
         Indexer(embedder).run(tmp_path / "empty", index_dir)
-    assert len(rag.load(index_dir).store.documents) == 5
+    assert rag.load(index_dir).store.n_documents == 5

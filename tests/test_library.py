@@ -53,7 +53,7 @@ def test_uploads_are_checked_one_by_one_and_the_good_ones_indexed(library):
 
 def test_removing_an_article_moves_its_file_aside_and_unindexes_it(library):
     qa = library.remove("003_11d5bc04a0aec479.txt")
-    assert "003_11d5bc04a0aec479.txt" not in qa.store.documents
+    assert "003_11d5bc04a0aec479.txt" not in {d.id for d in qa.store.documents()}
     assert (library.corpus_dir / ".removed" / "003_11d5bc04a0aec479.txt").is_file()
     with pytest.raises(RagError, match="no article"):
         library.remove("../outside.txt")
@@ -81,4 +81,4 @@ def test_removing_the_last_article_is_refused_and_loses_nothing(tmp_path):
     with pytest.raises(RagError, match="no readable"):
         library.remove("only.txt")
     assert (corpus / "only.txt").is_file()
-    assert "only.txt" in library.open().store.documents
+    assert "only.txt" in {d.id for d in library.open().store.documents()}

@@ -12,7 +12,7 @@ def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
     assert not answer.abstained and 0.5 <= answer.confidence <= 1
     assert "Dmitry Peskov" in answer.text
     citation = answer.citations[0]
-    document = qa.store.documents[citation.source].text
+    document = qa.store.document(citation.source).text
     assert document[citation.start : citation.end] == citation.quote == answer.text
     assert citation.line == document.count("\n", 0, citation.start) + 1
     assert answer.passages and answer.passages == sorted(answer.passages, key=lambda p: -p.probability)
@@ -29,7 +29,7 @@ def test_short_answer_span_points_inside_the_quote(qa, question, spans):
     span = answer.span.text
     citation = answer.citations[0]
     assert citation.start <= answer.span.start < answer.span.end <= citation.end
-    assert qa.store.documents[citation.source].text[answer.span.start : answer.span.end] == span
+    assert qa.store.document(citation.source).text[answer.span.start : answer.span.end] == span
 
 
 def test_questions_asking_for_a_figure_the_articles_never_give_abstain(qa):
@@ -48,9 +48,9 @@ def test_every_citation_and_passage_is_verbatim(qa):
     for question in ["When did Putin launch the invasion?", "What did Trump ask OPEC to do?", "Where was Putin's annual press conference?"]:
         answer = qa.ask(question, k=5)
         for citation in answer.citations:
-            assert qa.store.documents[citation.source].text[citation.start : citation.end] == citation.quote
+            assert qa.store.document(citation.source).text[citation.start : citation.end] == citation.quote
         for passage in answer.passages:
-            assert qa.store.documents[passage.source].text[passage.start : passage.end] == passage.text
+            assert qa.store.document(passage.source).text[passage.start : passage.end] == passage.text
         assert len(answer.text.split()) <= 60
 
 

@@ -1,0 +1,324 @@
+"""One immutable part of an index: the chunks of some documents, their vectors and their BM25 terms.
+
+Layout of a segment folder::
+
+    rows.sqlite   documents (full text), chunks and sentences; a chunk's id is its row number here
+    vectors.npy   float32 (n_chunks, dimension), normalised; row i is chunk i; memory-mapped when read
+    bm25/         bm25s index of the chunks' stemmed terms (rows as above); memory-mapped when read
+    hnsw.faiss    from ANN_MIN_CHUNKS chunks on: an HNSW graph over the vectors, memory-mapped when read
+
+A segment is written under a hidden temporary name and renamed into place when whole, and never
+changes after: deletions and merges are recorded by the commit that lists the live segments
+(rag/store.py). A segment's chunk row plus the commit's offset for it make the global chunk id.
+Lexical scores use the segment's own term statistics, as Elasticsearch shards do by default; the
+merge policy keeps most chunks in few large segments.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import ChunkedText
+from .documents import Document
+from .lexical import Analyzer
+
+ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors is faster than HNSW
+HNSW_M = 32  # graph degree; see eval/ann_choice.py for the measurements behind these settings
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
+TEMPORARY_PREFIX = ".tmp-"
+
+_SCHEMA = """
+CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, sha256 TEXT NOT NULL,
+                        n_chunks INTEGER NOT NULL);
+CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, position INTEGER NOT NULL, start INTEGER NOT NULL,
+                     end INTEGER NOT NULL, first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL);
+CREATE TABLE sentences (doc_id TEXT NOT NULL, position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+                        line INTEGER NOT NULL, PRIMARY KEY (doc_id, position)) WITHOUT ROWID;
+CREATE INDEX chunks_doc ON chunks(doc_id);
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk found by a search: its global id and the retriever's score."""
+
+    chunk_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: str
+    title: str
+    text: str
+    sha256: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: str
+    title: str
+    sha256: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    first_sentence: int
+    last_sentence: int
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    doc_id: str
+    position: int
+    start: int
+    end: int
+    line: int
+    text: str
+
+
+class SegmentWriter:
+    """Writes one new segment: documents with their chunks and vectors, or the live rows of older segments.
+
+    Nothing is visible under the final name until `finish()`; `abort()` (or a crash) leaves only a
+    temporary folder, which the next writer of the index removes."""
+
+    def __init__(self, segments_dir: Path, dimension: int, analyzer: Analyzer | None = None):
+        self.segments_dir = segments_dir
+        self.dimension = dimension
+        self.analyzer = analyzer or Analyzer()
+        self.name = f"seg-{time.time_ns():x}-{os.getpid()}"
+        self.directory = segments_dir / f"{TEMPORARY_PREFIX}{self.name}"
+        self.directory.mkdir(parents=True)
+        self.db = sqlite3.connect(self.directory / "rows.sqlite")
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        self._vectors: list[np.ndarray] = []
+        self.n_chunks = 0
+        self.n_documents = 0
+
+    def add(self, document: Document, chunked: ChunkedText, vectors: np.ndarray) -> None:
+        newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
+        self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
+                        (document.id, document.title, document.text, document.sha256, len(chunked.chunks)))
+        self.db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", [
+            (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
+            for position, s in enumerate(chunked.sentences)
+        ])
+        self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (self.n_chunks + i, document.id, c.position, c.start, c.end, c.first_sentence, c.last_sentence)
+            for i, c in enumerate(chunked.chunks)
+        ])
+        self._append(vectors)
+        self.n_documents += 1
+
+    def copy_live(self, segment: Segment, deleted: Iterable[str]) -> None:
+        """Append the rows of `segment` whose documents are not `deleted` (a merge)."""
+        self.db.commit()
+        self.db.execute("ATTACH DATABASE ? AS old", (f"file:{segment.directory / 'rows.sqlite'}?mode=ro",))
+        try:
+            self.db.execute("CREATE TEMP TABLE gone (id TEXT PRIMARY KEY)")
+            self.db.executemany("INSERT INTO gone VALUES (?)", [(d,) for d in deleted])
+            live = "doc_id NOT IN (SELECT id FROM temp.gone)"
+            rows = [r for r, in self.db.execute(f"SELECT id FROM old.chunks WHERE {live} ORDER BY id")]
+            self.db.execute(
+                "INSERT INTO documents SELECT * FROM old.documents WHERE id NOT IN (SELECT id FROM temp.gone)")
+            self.db.execute(f"INSERT INTO sentences SELECT * FROM old.sentences WHERE {live}")
+            self.db.execute("CREATE TEMP TABLE renumbered AS SELECT id AS old_id, "
+                            f"ROW_NUMBER() OVER (ORDER BY id) - 1 + ? AS new_id FROM old.chunks WHERE {live}",
+                            (self.n_chunks,))
+            self.db.execute("INSERT INTO chunks SELECT r.new_id, c.doc_id, c.position, c.start, c.end, c.first_sentence,"
+                            " c.last_sentence FROM old.chunks c JOIN temp.renumbered r ON c.id = r.old_id")
+            self.n_documents += self.db.execute(
+                "SELECT COUNT(*) FROM old.documents WHERE id NOT IN (SELECT id FROM temp.gone)").fetchone()[0]
+            self.db.execute("DROP TABLE temp.gone")
+            self.db.execute("DROP TABLE temp.renumbered")
+            self.db.commit()
+        finally:
+            self.db.execute("DETACH DATABASE old")
+        self._append(np.asarray(segment.vectors[np.array(rows, dtype=np.int64)]))
+
+    def _append(self, vectors: np.ndarray) -> None:
+        if len(vectors):
+            self._vectors.append(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension))
+            self.n_chunks += len(vectors)
+
+    def finish(self) -> str:
+        """Write vectors, BM25 terms and (when large) the HNSW graph; rename into place; return the name."""
+        self.db.commit()
+        vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, self.dimension), np.float32)
+        if len(vectors) != self.n_chunks or self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] != self.n_chunks:
+            raise ValueError("chunk rows and vectors disagree")
+        np.save(self.directory / "vectors.npy", vectors)
+        if self.n_chunks:
+            self._write_bm25()
+        self.db.close()
+        if self.n_chunks >= ANN_MIN_CHUNKS:
+            _write_hnsw(vectors, self.directory / "hnsw.faiss")
+        (self.directory / "segment.json").write_text(json.dumps({"chunks": self.n_chunks, "documents": self.n_documents}))
+        for path in self.directory.rglob("*"):
+            fsync(path)
+        fsync(self.directory)
+        final = self.segments_dir / self.name
+        os.rename(self.directory, final)
+        fsync(self.segments_dir)
+        self.directory = final
+        return self.name
+
+    def _write_bm25(self) -> None:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.ERROR)  # it warns on every index build
+        texts = [t for t, in self.db.execute(
+            "SELECT substr(d.text, c.start + 1, c.end - c.start) FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.id")]
+        index = bm25s.BM25()
+        index.index(self.analyzer.run(texts, as_ids=True), show_progress=False)
+        index.save(self.directory / "bm25", show_progress=False)
+
+    def abort(self) -> None:
+        try:
+            self.db.close()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _write_hnsw(vectors: np.ndarray, path: Path) -> None:
+    import faiss
+
+    index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # questions use one thread; a build uses them all
+    try:
+        for first in range(0, len(vectors), 100_000):
+            index.add(vectors[first : first + 100_000])
+    finally:
+        faiss.omp_set_num_threads(threads)
+    faiss.write_index(index, str(path))
+
+
+class Segment:
+    """A segment opened for reading: vectors, BM25 and HNSW memory-mapped, rows fetched from SQLite on demand.
+
+    `deleted`: ids of documents deleted from it since it was written (their chunks are never returned)."""
+
+    def __init__(self, directory: Path, deleted: Iterable[str] = ()):
+        import bm25s
+        import faiss
+
+        self.directory = directory
+        self.name = directory.name
+        self.deleted = frozenset(deleted)
+        self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+        self._db = sqlite3.connect(f"file:{directory / 'rows.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self.n_chunks = len(self.vectors)
+        last = self._query("SELECT MAX(id) FROM chunks UNION ALL SELECT COUNT(*) FROM (SELECT 1 FROM documents LIMIT 1) "
+                           "UNION ALL SELECT COUNT(*) FROM (SELECT 1 FROM sentences LIMIT 1)")[0][0]
+        if (last if last is not None else -1) != self.n_chunks - 1:
+            raise ValueError(f"segment {self.name}: {self.n_chunks} vectors but chunk rows up to {last}")
+        gone = self._rows_of(self.deleted)
+        self._live = np.ones(self.n_chunks, dtype=bool)
+        self._live[gone] = False
+        self._n_deleted = len(gone)
+        self.hnsw = None
+        if (directory / "hnsw.faiss").is_file():
+            self.hnsw = faiss.read_index(str(directory / "hnsw.faiss"), faiss.IO_FLAG_MMAP_IFC)
+            self.hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        self.bm25 = bm25s.BM25.load(directory / "bm25", mmap=True, show_progress=False) if self.n_chunks else None
+
+    def _query(self, sql: str, parameters: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, tuple(parameters)).fetchall()
+
+    def _rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        doc_ids = list(doc_ids)
+        rows = [r for first in range(0, len(doc_ids), 500) for r, in self._query(
+            f"SELECT id FROM chunks WHERE doc_id IN ({','.join('?' * len(doc_ids[first:first + 500]))})",
+            doc_ids[first : first + 500])]
+        return np.array(rows, dtype=np.int64)
+
+    @property
+    def n_live(self) -> int:
+        return self.n_chunks - self._n_deleted
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(row, cosine) of the k live chunks closest to a normalised vector: HNSW when built, else exact."""
+        k = min(k, self.n_live)
+        if k <= 0:
+            return []
+        if self.hnsw is not None:
+            import faiss
+
+            faiss.omp_set_num_threads(1)  # per calling thread; one thread searched faster than two (eval/bench_scale.py)
+            scores, rows = self.hnsw.search(vector.reshape(1, -1), min(k + self._n_deleted, self.n_chunks))
+            found = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0 and self._live[r]]
+            return found[:k]
+        scores = self.vectors @ vector
+        if self._n_deleted:
+            scores[~self._live] = -np.inf
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])]]
+
+    def lexical(self, terms: list[str], k: int) -> list[tuple[int, float]]:
+        """(row, BM25 score) of the k live chunks that best match stemmed query terms."""
+        k = min(k + self._n_deleted, self.n_chunks)
+        if not terms or k <= 0 or self.bm25 is None:
+            return []
+        rows, scores = self.bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0 and self._live[r]]
+
+    def chunks(self, rows: list[int]) -> dict[int, StoredChunk]:
+        """Chunk rows with their text (cut from the document inside SQLite), keyed by row."""
+        found = self._query(
+            "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
+            f"c.last_sentence FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(rows))})",
+            rows)
+        return {row[0]: StoredChunk(*row) for row in found}
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        if doc_id in self.deleted:
+            return None
+        row = self._query("SELECT id, title, text, sha256, n_chunks FROM documents WHERE id = ?", (doc_id,))
+        return StoredDocument(*row[0]) if row else None
+
+    def documents(self) -> list[DocumentInfo]:
+        return [DocumentInfo(*row) for row in self._query("SELECT id, title, sha256, n_chunks FROM documents ORDER BY id")
+                if row[0] not in self.deleted]
+
+    def sentences(self, doc_id: str, first: int, last: int) -> list[StoredSentence]:
+        """Sentences `first`..`last` (positions) of a document, with their text."""
+        return [StoredSentence(*row) for row in self._query(
+            "SELECT s.doc_id, s.position, s.start, s.end, s.line, substr(d.text, s.start + 1, s.end - s.start) "
+            "FROM sentences s JOIN documents d ON d.id = s.doc_id WHERE s.doc_id = ? AND s.position BETWEEN ? AND ? "
+            "ORDER BY s.position", (doc_id, first, last))]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
