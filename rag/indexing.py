@@ -74,16 +74,26 @@ class Indexer:
         started = time.perf_counter()
         files = DocumentLoader().files(corpus_dir)
         if not files:
-            raise CorpusError(f"no .txt, .md or .html article in {corpus_dir}")
+            raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
         with index_lock(index_dir):
             report = self._update(files, Path(index_dir), rebuild, show_progress, on_progress)
             merge_segments(index_dir, everything=optimize)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _update(self, files: list[tuple[str, Path]], index_dir: Path, rebuild: bool,
-                show_progress: bool, on_progress: ProgressCallback | None) -> IndexReport:
-        """Compare the folder with the live index and commit what changed (the caller holds the index lock)."""
+    def add_files(self, files: list[tuple[str, Path]], index_dir: str | Path) -> IndexReport:
+        """Index these (document id, path) files, new or changed, without looking at the rest of the folder."""
+        started = time.perf_counter()
+        with index_lock(index_dir):
+            report = self._update(files, Path(index_dir), False, False, None, whole_folder=False)
+            merge_segments(index_dir)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _update(self, files: list[tuple[str, Path]], index_dir: Path, rebuild: bool, show_progress: bool,
+                on_progress: ProgressCallback | None, whole_folder: bool = True) -> IndexReport:
+        """Compare the files with the live index and commit what changed (the caller holds the index lock);
+        with `whole_folder`, an indexed document missing from `files` is removed."""
         if not rebuild and is_old_format(index_dir):
             log.warning("the index at %s has the older whole-copy format; rebuilding it as segments", index_dir)
             rebuild = True
@@ -95,7 +105,7 @@ class Indexer:
             live = None
         if live is not None and not rebuild:
             live.check_compatible(self.embedder.model_name, self.chunker.settings, index_dir)
-        indexed = {} if live is None or rebuild else indexed_documents(index_dir)
+        indexed = {} if live is None or rebuild else indexed_documents(index_dir, None if whole_folder else [d for d, _ in files])
         report, to_read = IndexReport(), []
         for doc_id, path in files:
             known = indexed.get(doc_id)
@@ -104,7 +114,7 @@ class Indexer:
                 continue
             (report.added if known is None else report.updated).append(doc_id)
             to_read.append((doc_id, path))
-        report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files})
+        report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files}) if whole_folder else []
         if report.changed or live is None or rebuild:
             target = Commit(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
             with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:

@@ -211,12 +211,14 @@ class IndexStore:
         segment = self.segments[self._segment_of(chunk.id)]
         return segment.sentences(chunk.doc_id, max(0, chunk.first_sentence - before), chunk.last_sentence)
 
+    def find(self, doc_id: str) -> StoredDocument | None:
+        return next((d for d in (s.document(doc_id) for s in self.segments) if d is not None), None)
+
     def document(self, doc_id: str) -> StoredDocument:
-        for segment in self.segments:
-            document = segment.document(doc_id)
-            if document is not None:
-                return document
-        raise KeyError(f"no document {doc_id!r} in this index")
+        document = self.find(doc_id)
+        if document is None:
+            raise KeyError(f"no document {doc_id!r} in this index")
+        return document
 
     def documents(self) -> list[DocumentInfo]:
         """Every live document (read from SQLite: linear in the corpus, for listings and updates)."""
@@ -351,11 +353,14 @@ def is_old_format(index_dir: str | Path) -> bool:
     return (Path(index_dir) / "CURRENT").is_file() and not (Path(index_dir) / COMMIT_FILE).exists()
 
 
-def indexed_documents(index_dir: str | Path) -> dict[str, str]:
-    """Every live document's id → sha256 of its file's bytes."""
+def indexed_documents(index_dir: str | Path, only: list[str] | None = None) -> dict[str, str]:
+    """Live document id → sha256 of its file's bytes, for every document or `only` these (those indexed)."""
     store = IndexStore.open(index_dir)
     try:
-        return {d.id: d.sha256 for d in store.documents()}
+        if only is None:
+            return {d.id: d.sha256 for d in store.documents()}
+        found = (store.find(doc_id) for doc_id in only)
+        return {d.id: d.sha256 for d in found if d is not None}
     finally:
         store.close()
 

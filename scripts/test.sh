@@ -8,5 +8,5 @@ if ! command -v chromium >/dev/null; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-bash scripts/setup.sh dev
+bash scripts/setup.sh dev,distributed
 exec .venv/bin/python -m pytest "$@"

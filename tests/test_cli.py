@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,24 @@ def test_index_then_ask_prints_quote_file_and_line(tmp_path):
 
     abstained = run("ask", "What is the recipe for a chocolate cake?", "--index-dir", index_dir)
     assert abstained.returncode == 0 and "do not answer" in abstained.stdout and "Closest passages" in abstained.stdout
+
+
+def test_optimize_merges_an_updated_index_into_one_segment(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ARTICLES, corpus)
+    index_dir = str(tmp_path / "index")
+    assert run("index", str(corpus), "--index-dir", index_dir).returncode == 0
+    (corpus / "000_9cebef51757e5eed.txt").unlink()
+    (corpus / "extra.txt").write_text("The lighthouse keeper of Port Ellen retired after forty years on Friday.")
+    assert "1 added" in run("index", str(corpus), "--index-dir", index_dir).stdout
+    assert len(json.loads((tmp_path / "index" / "COMMIT").read_text())["segments"]) == 2
+
+    optimized = run("index", str(corpus), "--index-dir", index_dir, "--optimize")
+
+    assert optimized.returncode == 0 and "5 unchanged" in optimized.stdout
+    [segment] = json.loads((tmp_path / "index" / "COMMIT").read_text())["segments"]
+    assert segment["deleted"] == [] and segment["documents"] == 5
+    assert "forty years" in run("ask", "How long did the lighthouse keeper of Port Ellen work?", "--index-dir", index_dir).stdout
 
 
 def test_user_errors_exit_non_zero_with_one_line_and_no_traceback(tmp_path):

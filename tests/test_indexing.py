@@ -154,3 +154,18 @@ def test_empty_corpus_is_refused_and_the_index_kept(articles_index, tmp_path, em
     with pytest.raises(CorpusError, match="no readable"):
         Indexer(embedder).run(tmp_path / "empty", index_dir)
     assert rag.load(index_dir).store.n_documents == 5
+
+
+def test_add_files_indexes_only_the_files_named(corpus, tmp_path, embedder):
+    index_dir = tmp_path / "index"
+    Indexer(embedder).run(corpus, index_dir)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("The lighthouse keeper of Port Ellen retired after forty years on Friday.")
+    (corpus / "003_11d5bc04a0aec479.txt").unlink()  # not looked at: add_files does not scan the folder
+
+    report = Indexer(embedder).add_files([("new/extra.txt", extra)], index_dir)
+
+    assert report.added == ["new/extra.txt"] and report.removed == [] and report.chunks_embedded == 1
+    assert Indexer(embedder).add_files([("new/extra.txt", extra)], index_dir).unchanged == 1
+    qa = rag.load(index_dir)
+    assert qa.store.n_documents == 6 and qa.ask("How long did the lighthouse keeper of Port Ellen work?").citations[0].source == "new/extra.txt"
