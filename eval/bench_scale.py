@@ -107,6 +107,13 @@ def real_rows(index_dir: Path) -> list[tuple[Document, ChunkedText, np.ndarray]]
     return rows
 
 
+def perturbed(vectors: np.ndarray, pool: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Real vectors moved towards random other real ones, plus a little noise: new points with real structure."""
+    mixed = vectors + 0.35 * pool[rng.integers(len(pool), size=len(vectors))]
+    mixed += 0.05 * rng.standard_normal(vectors.shape).astype(np.float32) / np.sqrt(vectors.shape[1])
+    return (mixed / np.linalg.norm(mixed, axis=1, keepdims=True)).astype(np.float32)
+
+
 def synthetic_index(index_dir: Path, size: int, rows: list, commit: Commit, seed: int = 0) -> dict:
     """An index of about `size` chunks: the real documents, then perturbed copies of them."""
     rng = np.random.default_rng(seed)
@@ -122,9 +129,7 @@ def synthetic_index(index_dir: Path, size: int, rows: list, commit: Commit, seed
                 if chunks >= size:
                     break
                 if copy:
-                    mixed = vectors + 0.35 * pool[rng.integers(len(pool), size=len(vectors))]
-                    mixed += 0.05 * rng.standard_normal(vectors.shape).astype(np.float32) / np.sqrt(vectors.shape[1])
-                    vectors = (mixed / np.linalg.norm(mixed, axis=1, keepdims=True)).astype(np.float32)
+                    vectors = perturbed(vectors, pool, rng)
                     document = Document(f"copy-{copy:03d}/{document.id}", document.title, document.text, f"{copy}:{document.sha256}")
                     synthetic += len(vectors)
                 writer.add(document, chunked, vectors)

@@ -45,3 +45,21 @@ def test_counting_tokens_first_loads_the_model_without_deadlock():
 
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(Embedder().count_tokens, ["hello world"]).result(timeout=120) == [4]
+
+
+def test_the_onnx_backend_gives_the_vectors_of_sentence_transformers_and_is_exported_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("VERBATIM_CACHE", str(tmp_path))
+    texts = [c.text for d in DocumentLoader().run(ARTICLES).documents for c in SentenceChunker().run(d.text).chunks][:20]
+    texts += ["Who is the Kremlin spokesperson?", "peace talks " * 400]
+
+    exported = Embedder(backend="onnx")
+    vectors = exported.run(texts)
+
+    reference = Embedder(backend="torch").run(texts)
+    assert vectors.shape == reference.shape and (vectors * reference).sum(axis=1).min() > 0.9999
+    assert exported.count_tokens(texts) == Embedder(backend="torch").count_tokens(texts)
+    [export] = (tmp_path / "embedding").iterdir()
+    written = (export / "model.onnx").stat().st_mtime_ns
+    assert np.array_equal(Embedder(backend="onnx").run(texts), vectors)
+    assert [p.name for p in (tmp_path / "embedding").iterdir()] == [export.name]
+    assert (export / "model.onnx").stat().st_mtime_ns == written
