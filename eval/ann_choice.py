@@ -3,15 +3,16 @@
     python eval/ann_choice.py --index-dir index/bench-scale/real/index --size 200000
 
 Vectors: the real chunk vectors of an index (run eval/bench_scale.py first for a 10k-chunk one),
-grown to --size with the same perturbation as the scale benchmark; queries: real chunk vectors
-perturbed once more (so none is in the set). For each setting: build seconds, ms per single query
-with one thread, and recall@10 against exact search.
+grown to --size with the same perturbation as the scale benchmark; queries: the embedded qa-train
+questions the scale benchmark asks. For each setting: build seconds, ms per single query with one
+thread, and recall@10 against exact search.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import perturbed  # noqa: E402
+from bench_scale import Embedder, perturbed, real_corpus  # noqa: E402
 
 
 def main() -> None:
@@ -32,7 +33,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     real = np.concatenate([np.load(p) for p in sorted(args.index_dir.glob("segments/*/vectors.npy"))])
     vectors = np.concatenate([real] + [perturbed(real, real, rng) for _ in range(args.size // len(real))])[: args.size]
-    queries = perturbed(real[rng.integers(len(real), size=args.queries)], real, rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        queries = Embedder().run(real_corpus(Path(tmp), 1000)[: args.queries])
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
     faiss.omp_set_num_threads(1)
     started = time.perf_counter()
@@ -58,12 +60,13 @@ def main() -> None:
 
 
 def candidates(d: int, n: int):
-    hnsw = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = 80
-    yield "HNSW M=32 efC=80, efSearch", hnsw, lambda i, v: setattr(i.hnsw, "efSearch", v), (16, 32, 64, 128)
     nlist = int(4 * np.sqrt(n))
     ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-    yield f"IVF{nlist},Flat nprobe", ivf, lambda i, v: setattr(i, "nprobe", v), (8, 16, 32, 64)
+    yield f"IVF{nlist},Flat nprobe", ivf, lambda i, v: setattr(i, "nprobe", v), (16, 32, 64, 128, 256)
+    for m, ef_construction in ((32, 80), (32, 200)):
+        hnsw = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = ef_construction
+        yield f"HNSW M={m} efC={ef_construction}, efSearch", hnsw, lambda i, v: setattr(i.hnsw, "efSearch", v), (64, 256, 512)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 
 from bench import latency, machine_facts  # noqa: E402
 
+from rag import segments  # noqa: E402
 from rag.chunking import Chunk, ChunkedText, Sentence  # noqa: E402
 from rag.documents import Document  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
@@ -154,20 +155,31 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
     qa = rag.QA(IndexStore.open(index_dir), embedder, reader=reader)
     open_s = time.perf_counter() - started
     asked = latency(qa.ask, questions, "hybrid", qa.clear_cache)
+    retrieved = latency(qa.retrieve, questions, "hybrid", qa.clear_cache)  # without the reader
     rss_mb = _rss_mb()
     vectors = embedder.run(questions)
     found = [[h.chunk_id for h in qa.store.search(v, 10)] for v in vectors]
     exact = _exact_top(qa.store, vectors, 10)
     recall = statistics.mean(len(set(f) & set(e)) / 10 for f, e in zip(found, exact))
-    threads = {}
+    threads, sweep = {}, {}
     big = max(qa.store.segments, key=lambda s: s.n_chunks)
     for n in (1, 2):
         with threadpool_limits(limits=n, user_api="blas"):
             faiss.omp_set_num_threads(n)
             started = time.perf_counter()
             for v in vectors:
-                big.hnsw.search(v.reshape(1, -1), 10) if big.hnsw is not None else np.argpartition(-(big.vectors @ v), 10)
+                big.ann.search(v.reshape(1, -1), 10) if big.ann is not None else np.argpartition(-(big.vectors @ v), 10)
             threads[f"search_ms_{n}_thread{'s' if n > 1 else ''}"] = round((time.perf_counter() - started) * 1000 / len(vectors), 2)
+    if big.ann is not None:  # recall and time for other numbers of lists probed (one segment here: its top 10 is the global one)
+        faiss.omp_set_num_threads(1)
+        offset = qa.store.manifest.segments[qa.store.segments.index(big)].offset
+        for probes in (8, 16, 32, 64):
+            big.ann.nprobe = probes
+            started = time.perf_counter()
+            rows = [big.ann.search(v.reshape(1, -1), 10)[1][0] for v in vectors]
+            ms = (time.perf_counter() - started) * 1000 / len(vectors)
+            hit = statistics.mean(len({offset + int(r) for r in found_rows} & set(e)) / 10 for found_rows, e in zip(rows, exact))
+            sweep[f"nprobe{probes}"] = {"recall_at_10": round(hit, 4), "ms": round(ms, 3)}
     with threadpool_limits(limits=1, user_api="blas"):
         started = time.perf_counter()
         for v in vectors[:50]:
@@ -178,7 +190,9 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
     add_one_s = time.perf_counter() - started
     return {"open_s": round(open_s, 3), "rss_mb": round(rss_mb), "p50_ms": round(asked["p50_ms"], 1),
             "p95_ms": round(asked["p95_ms"], 1), "recall_at_10": round(recall, 4), "add_one_s": round(add_one_s, 3),
-            "segments": len(qa.store.segments), "hnsw": big.hnsw is not None, "exact_search_ms": round(exact_ms, 2), **threads}
+            "retrieve_p50_ms": round(retrieved["p50_ms"], 1), "retrieve_p95_ms": round(retrieved["p95_ms"], 1),
+            "segments": len(qa.store.segments), "ivf": big.ann is not None, "exact_search_ms": round(exact_ms, 2), **threads,
+            "ivf_probes": segments.IVF_PROBES if big.ann is not None else None, "ivf_sweep": sweep}
 
 
 def _rss_mb() -> float:

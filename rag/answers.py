@@ -103,7 +103,8 @@ class AnswerBuilder:
         sentences = self.store.sentences(chunk, before=1)
         holding = [s for s in sentences if s.position >= chunk.first_sentence and s.start < span.end and s.end > span.start]
         text = self.store.document(passage.source).text
-        first, last = self._with_predecessor(sentences[0], holding[0], holding[-1], text), holding[-1]
+        previous = next((s for s in sentences if s.position == holding[0].position - 1), holding[0])
+        first, last = self._with_predecessor(previous, holding[0], holding[-1], text), holding[-1]
         start, end = self._bounded(first, last, span, text)
         return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end])
 

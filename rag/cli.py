@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--model", default=None, help="sentence-transformers model name or local folder (default: all-MiniLM-L6-v2)")
     index.add_argument("--rebuild", action="store_true", help="start from scratch (needed after changing model or chunker)")
     index.add_argument("--optimize", action="store_true",
-                       help="merge all segments into one afterwards (purges deleted chunks; builds the HNSW graph when large)")
+                       help="merge all segments into one afterwards (purges deleted chunks; builds the IVF index when large)")
     index.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                        help="parse, chunk and embed on a Ray cluster (default: start a local one; "
                             "needs pip install .[distributed] and an index folder all workers share)")

@@ -38,6 +38,8 @@ class RayIndexer(Indexer):
                show_progress: bool, on_progress: ProgressCallback | None) -> None:
         import ray
 
+        if not files:
+            return
         started_here = not ray.is_initialized()
         if started_here:
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False, configure_logging=False)

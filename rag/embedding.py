@@ -134,6 +134,7 @@ class _OnnxModel:
         self._tokenizer.enable_padding(pad_id=settings["pad_id"], pad_token=settings["pad_token"])
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = 1
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", 0))  # a Ray worker's share of the cores
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to the reader between questions
         self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -168,7 +169,7 @@ class _OnnxModel:
             feed = {"input_ids": ids, "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                     "token_type_ids": np.zeros_like(ids)}
             vectors[rows] = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        return vectors, too_long
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12), too_long
 
 
 EXPORT_VERSION = 1
@@ -212,6 +213,7 @@ def _export(model_path: str, folder: Path) -> None:
         Path(f"{tmp}/settings.json").write_text(json.dumps({
             "max_seq_length": model.max_seq_length, "dimension": model.get_embedding_dimension(),
             "pad_id": model.tokenizer.pad_token_id, "pad_token": model.tokenizer.pad_token, "source": model_path}))
+        os.chmod(tmp, 0o755)  # a shared cache is readable by everyone
         try:
             os.rename(tmp, folder)
         except OSError:  # another process exported it first

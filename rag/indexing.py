@@ -16,7 +16,7 @@ from .chunking import SentenceChunker
 from .documents import Document, DocumentLoader, SkippedFile, read_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
-from .store import FORMAT_VERSION, Commit, IndexWriter, index_lock, indexed_documents, is_old_format, merge_segments, read_commit
+from .store import FORMAT_VERSION, Commit, IndexWriter, index_lock, indexed_documents, is_old_format, merge_segments, read_commit, remove_leftovers
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class Indexer:
         if not files:
             raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
         with index_lock(index_dir):
+            remove_leftovers(Path(index_dir))  # what a crashed run left, even when nothing changed since
             report = self._update(files, Path(index_dir), rebuild, show_progress, on_progress)
             merge_segments(index_dir, everything=optimize)
         report.seconds = time.perf_counter() - started
@@ -122,7 +123,7 @@ class Indexer:
                 for doc_id in report.updated + report.removed:  # an unreadable new version keeps the old one
                     writer.remove(doc_id)
                 if report.unchanged + len(report.added) + len(report.updated) == 0:
-                    raise CorpusError(f"no readable .txt, .md or .html article among the {len(files)} files of the folder")
+                    raise CorpusError(f"none of the {len(files)} files is a readable .txt, .md or .html article")
                 writer.commit()
         return report
 

@@ -1,4 +1,4 @@
-"""Question → hits → passages: dense (exact or HNSW), lexical (BM25 via bm25s) or both fused by reciprocal rank.
+"""Question → hits → passages: dense (exact or IVF), lexical (BM25 via bm25s) or both fused by reciprocal rank.
 
 Retrievers return chunk ids and scores only; texts are fetched for the k passages kept."""
 

@@ -5,7 +5,7 @@ Layout of a segment folder::
     rows.sqlite   documents (full text), chunks and sentences; a chunk's id is its row number here
     vectors.npy   float32 (n_chunks, dimension), normalised; row i is chunk i; memory-mapped when read
     bm25/         bm25s index of the chunks' stemmed terms (rows as above); memory-mapped when read
-    hnsw.faiss    from ANN_MIN_CHUNKS chunks on: an HNSW graph over the vectors, memory-mapped when read
+    ivf.faiss     from ANN_MIN_CHUNKS chunks on: a FAISS IVF-Flat index of the vectors (4·√n lists), memory-mapped
 
 A segment is written under a hidden temporary name and renamed into place when whole, and never
 changes after: deletions and merges are recorded by the commit that lists the live segments
@@ -34,10 +34,8 @@ from .chunking import ChunkedText
 from .documents import Document
 from .lexical import Analyzer
 
-ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors is faster than HNSW
-HNSW_M = 32  # graph degree; see eval/ann_choice.py for the measurements behind these settings
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64
+ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors takes under ~3 ms
+IVF_PROBES = 32  # lists searched per question; eval/ann_choice.py measured IVF against HNSW for these settings
 TEMPORARY_PREFIX = ".tmp-"
 
 _SCHEMA = """
@@ -103,14 +101,14 @@ class SegmentWriter:
     Nothing is visible under the final name until `finish()`; `abort()` (or a crash) leaves only a
     temporary folder, which the next writer of the index removes."""
 
-    def __init__(self, segments_dir: Path, dimension: int, analyzer: Analyzer | None = None):
+    def __init__(self, segments_dir: Path, dimension: int):
         self.segments_dir = segments_dir
         self.dimension = dimension
-        self.analyzer = analyzer or Analyzer()
+        self.analyzer = Analyzer()
         self.name = f"seg-{time.time_ns():x}-{os.getpid()}"
         self.directory = segments_dir / f"{TEMPORARY_PREFIX}{self.name}"
         self.directory.mkdir(parents=True)
-        self.db = sqlite3.connect(self.directory / "rows.sqlite")
+        self.db = sqlite3.connect(self.directory / "rows.sqlite", uri=True)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._vectors: list[np.ndarray] = []
         self.n_chunks = 0
@@ -134,7 +132,7 @@ class SegmentWriter:
     def copy_live(self, segment: Segment, deleted: Iterable[str]) -> None:
         """Append the rows of `segment` whose documents are not `deleted` (a merge)."""
         self.db.commit()
-        self.db.execute("ATTACH DATABASE ? AS old", (f"file:{segment.directory / 'rows.sqlite'}?mode=ro",))
+        self.db.execute("ATTACH DATABASE ? AS old", (_read_only_uri(segment.directory / "rows.sqlite"),))
         try:
             self.db.execute("CREATE TEMP TABLE gone (id TEXT PRIMARY KEY)")
             self.db.executemany("INSERT INTO gone VALUES (?)", [(d,) for d in deleted])
@@ -163,7 +161,7 @@ class SegmentWriter:
             self.n_chunks += len(vectors)
 
     def finish(self) -> str:
-        """Write vectors, BM25 terms and (when large) the HNSW graph; rename into place; return the name."""
+        """Write vectors, BM25 terms and (when large) the IVF index; rename into place; return the name."""
         self.db.commit()
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, self.dimension), np.float32)
         if len(vectors) != self.n_chunks or self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] != self.n_chunks:
@@ -173,7 +171,7 @@ class SegmentWriter:
             self._write_bm25()
         self.db.close()
         if self.n_chunks >= ANN_MIN_CHUNKS:
-            _write_hnsw(vectors, self.directory / "hnsw.faiss")
+            _write_ivf(vectors, self.directory / "ivf.faiss")
         (self.directory / "segment.json").write_text(json.dumps({"chunks": self.n_chunks, "documents": self.n_documents}))
         for path in self.directory.rglob("*"):
             fsync(path)
@@ -201,23 +199,25 @@ class SegmentWriter:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _write_hnsw(vectors: np.ndarray, path: Path) -> None:
+def _write_ivf(vectors: np.ndarray, path: Path) -> None:
+    """An inverted-file index: k-means lists trained on (a sample of) the segment's own vectors."""
     import faiss
 
-    index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    lists = int(4 * np.sqrt(len(vectors)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], lists, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 50 * lists), replace=False)
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # questions use one thread; a build uses them all
     try:
-        for first in range(0, len(vectors), 100_000):
-            index.add(vectors[first : first + 100_000])
+        index.train(vectors[np.sort(sample)])
+        index.add(vectors)
     finally:
         faiss.omp_set_num_threads(threads)
     faiss.write_index(index, str(path))
 
 
 class Segment:
-    """A segment opened for reading: vectors, BM25 and HNSW memory-mapped, rows fetched from SQLite on demand.
+    """A segment opened for reading: vectors, BM25 and IVF memory-mapped, rows fetched from SQLite on demand.
 
     `deleted`: ids of documents deleted from it since it was written (their chunks are never returned)."""
 
@@ -229,21 +229,23 @@ class Segment:
         self.name = directory.name
         self.deleted = frozenset(deleted)
         self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
-        self._db = sqlite3.connect(f"file:{directory / 'rows.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        self._db = sqlite3.connect(_read_only_uri(directory / "rows.sqlite"), uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self.n_chunks = len(self.vectors)
-        last = self._query("SELECT MAX(id) FROM chunks UNION ALL SELECT COUNT(*) FROM (SELECT 1 FROM documents LIMIT 1) "
-                           "UNION ALL SELECT COUNT(*) FROM (SELECT 1 FROM sentences LIMIT 1)")[0][0]
+        last = self._query("SELECT MAX(id) FROM chunks")[0][0]
+        self._query("SELECT 1 FROM documents, sentences LIMIT 1")  # both tables are there
         if (last if last is not None else -1) != self.n_chunks - 1:
             raise ValueError(f"segment {self.name}: {self.n_chunks} vectors but chunk rows up to {last}")
         gone = self._rows_of(self.deleted)
         self._live = np.ones(self.n_chunks, dtype=bool)
         self._live[gone] = False
         self._n_deleted = len(gone)
-        self.hnsw = None
-        if (directory / "hnsw.faiss").is_file():
-            self.hnsw = faiss.read_index(str(directory / "hnsw.faiss"), faiss.IO_FLAG_MMAP_IFC)
-            self.hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        self.ann = None
+        if (directory / "ivf.faiss").is_file():
+            self.ann = faiss.read_index(str(directory / "ivf.faiss"), faiss.IO_FLAG_MMAP)
+            self._gone = faiss.IDSelectorBatch(gone)  # kept referenced: the search parameters point to it
+            self._live_only = faiss.IDSelectorNot(self._gone)
+            self._ann_parameters = faiss.SearchParametersIVF(nprobe=IVF_PROBES, sel=self._live_only)
         self.bm25 = bm25s.BM25.load(directory / "bm25", mmap=True, show_progress=False) if self.n_chunks else None
 
     def _query(self, sql: str, parameters: Iterable = ()) -> list[tuple]:
@@ -262,17 +264,16 @@ class Segment:
         return self.n_chunks - self._n_deleted
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine) of the k live chunks closest to a normalised vector: HNSW when built, else exact."""
+        """(row, cosine) of the k live chunks closest to a normalised vector: IVF when built, else exact."""
         k = min(k, self.n_live)
         if k <= 0:
             return []
-        if self.hnsw is not None:
+        if self.ann is not None:
             import faiss
 
             faiss.omp_set_num_threads(1)  # per calling thread; one thread searched faster than two (eval/bench_scale.py)
-            scores, rows = self.hnsw.search(vector.reshape(1, -1), min(k + self._n_deleted, self.n_chunks))
-            found = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0 and self._live[r]]
-            return found[:k]
+            scores, rows = self.ann.search(vector.reshape(1, -1), k, params=self._ann_parameters)
+            return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
         scores = self.vectors @ vector
         if self._n_deleted:
             scores[~self._live] = -np.inf
@@ -289,11 +290,14 @@ class Segment:
 
     def chunks(self, rows: list[int]) -> dict[int, StoredChunk]:
         """Chunk rows with their text (cut from the document inside SQLite), keyed by row."""
-        found = self._query(
-            "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
-            f"c.last_sentence FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(rows))})",
-            rows)
-        return {row[0]: StoredChunk(*row) for row in found}
+        found = {}
+        for first in range(0, len(rows), 500):
+            batch = rows[first : first + 500]
+            found.update((row[0], StoredChunk(*row)) for row in self._query(
+                "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
+                f"c.last_sentence FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(batch))})",
+                batch))
+        return found
 
     def document(self, doc_id: str) -> StoredDocument | None:
         if doc_id in self.deleted:
@@ -314,6 +318,10 @@ class Segment:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _read_only_uri(path: Path) -> str:
+    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 def fsync(path: Path) -> None:

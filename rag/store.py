@@ -83,9 +83,6 @@ class Commit:
                     f"the index at {index_dir} was built with {what} {mine!r}, not {theirs!r}; {rebuild_hint(index_dir)}"
                 )
 
-    @property
-    def n_chunks(self) -> int:
-        return sum(s.chunks for s in self.segments)
 
 
 def _unreadable(index_dir: str | Path, exc: Exception) -> IndexCorruptError:
@@ -144,27 +141,20 @@ class IndexStore:
     def open(cls, index_dir: str | Path, model: str | None = None) -> IndexStore:
         """Open the live commit; with `model`, refuse an index built with another one."""
         index_dir = Path(index_dir)
-        commit = read_commit(index_dir)
-        if commit is None:
-            raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
-        if model is not None:
-            commit.check_compatible(model, commit.chunker, index_dir)
-        segments = []
-        try:
-            for live in commit.segments:
-                segment = Segment(index_dir / SEGMENTS_DIR / live.name, live.deleted)
-                segments.append(segment)
-                if segment.n_chunks != live.chunks or segment.vectors.shape[1:] != (commit.dimension,):
-                    raise ValueError(f"segment {live.name} does not match the commit")
-        except (RuntimeError, OSError, ValueError, KeyError) as exc:
-            for segment in segments:
-                segment.close()
-            raise _unreadable(index_dir, exc) from exc
-        except Exception as exc:  # sqlite3.Error and what bm25s raises on a damaged file
-            for segment in segments:
-                segment.close()
-            raise _unreadable(index_dir, exc) from exc
-        return cls(index_dir, commit, segments)
+        for attempt in range(3):
+            commit = read_commit(index_dir)
+            if commit is None:
+                raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
+            if model is not None:
+                commit.check_compatible(model, commit.chunker, index_dir)
+            try:
+                return cls(index_dir, commit, _open_segments(index_dir, commit))
+            except Exception as exc:  # OSError, ValueError, sqlite3.Error, and what FAISS and bm25s raise on a damaged file
+                newer = read_commit(index_dir)
+                if attempt < 2 and newer is not None and newer.segments != commit.segments:
+                    continue  # a writer committed and cleaned up while this was opening: open its commit
+                raise _unreadable(index_dir, exc) from exc
+        raise AssertionError("unreachable")
 
     @property
     def n_chunks(self) -> int:
@@ -184,8 +174,7 @@ class IndexStore:
         return self._best(((seg, seg.lexical(terms, k)) for seg in self.segments), k)
 
     def _best(self, found, k: int) -> list[Hit]:
-        hits = [Hit(live.offset + row, score)
-                for (segment, rows), live in zip(found, self.manifest.segments) for row, score in rows]
+        hits = [Hit(live.offset + row, score) for (_, rows), live in zip(found, self.manifest.segments) for row, score in rows]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
     def chunks(self, ids: list[int]) -> list[StoredChunk]:
@@ -346,6 +335,20 @@ def remove_leftovers(index_dir: Path) -> None:
         if path.name not in keep or path.name.startswith(TEMPORARY_PREFIX):
             shutil.rmtree(path, ignore_errors=True)
     (index_dir / f"{COMMIT_FILE}.tmp").unlink(missing_ok=True)
+
+
+def _open_segments(index_dir: Path, commit: Commit) -> list[Segment]:
+    segments: list[Segment] = []
+    try:
+        for live in commit.segments:
+            segments.append(Segment(index_dir / SEGMENTS_DIR / live.name, live.deleted))
+            if segments[-1].n_chunks != live.chunks or segments[-1].vectors.shape[1:] != (commit.dimension,):
+                raise ValueError(f"segment {live.name} does not match the commit")
+    except BaseException:
+        for segment in segments:
+            segment.close()
+        raise
+    return segments
 
 
 def is_old_format(index_dir: str | Path) -> bool:

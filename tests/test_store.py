@@ -1,4 +1,4 @@
-"""The segmented store: updates write only what changed, deletions, merges, HNSW, and kill -9 at any moment."""
+"""The segmented store: updates write only what changed, deletions, merges, IVF, and kill -9 at any moment."""
 
 import os
 import random
@@ -74,13 +74,13 @@ def test_the_merge_policy_merges_ten_segments_of_one_size_tier():
     assert merge_candidates(commit([40] * 10 + [3] * 4)) == [f"s{i}" for i in range(10)]
 
 
-def test_past_the_ann_threshold_a_segment_is_searched_through_hnsw_with_the_exact_top_hits(corpus, tmp_path, embedder, monkeypatch):
+def test_past_the_ann_threshold_a_segment_is_searched_through_ivf_with_the_exact_top_hits(corpus, tmp_path, embedder, monkeypatch):
     monkeypatch.setattr(segments, "ANN_MIN_CHUNKS", 10)
     index_dir = tmp_path / "index"
     Indexer(embedder).run(corpus, index_dir)
     store = IndexStore.open(index_dir)
     [segment] = store.segments
-    assert segment.hnsw is not None and segment.hnsw.ntotal == store.n_chunks
+    assert segment.ann is not None and segment.ann.ntotal == store.n_chunks
     for question in QUESTIONS:
         vector = embedder.run([question])[0]
         exact = np.argsort(-(np.asarray(segment.vectors) @ vector))[:5]
@@ -127,13 +127,16 @@ def test_kill_9_at_random_moments_leaves_the_last_commit_usable_and_the_next_run
     assert rag.load(index_dir).store.n_documents == files
 
 
-@pytest.mark.parametrize("k", [1, 5])
-def test_search_skips_deleted_chunks(corpus, tmp_path, embedder, k):
+@pytest.mark.parametrize("k, ann", [(1, False), (5, False), (5, True)])
+def test_search_skips_deleted_chunks(corpus, tmp_path, embedder, monkeypatch, k, ann):
+    if ann:
+        monkeypatch.setattr(segments, "ANN_MIN_CHUNKS", 10)
     index_dir = tmp_path / "index"
     Indexer(embedder).run(corpus, index_dir)
     (corpus / "000_9cebef51757e5eed.txt").unlink()
     Indexer(embedder).run(corpus, index_dir)
     store = IndexStore.open(index_dir)
+    assert (store.segments[0].ann is not None) == ann
     vector = embedder.run([QUESTIONS[0]])[0]
     hits = store.search(vector, k) + store.lexical(["kremlin", "spokesperson"], k)
     assert hits and all(c.doc_id != "000_9cebef51757e5eed.txt" for c in store.chunks([h.chunk_id for h in hits]))
