@@ -282,11 +282,14 @@ class Segment:
 
     def lexical(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         """(row, BM25 score) of the k live chunks that best match stemmed query terms."""
-        k = min(k + self._n_deleted, self.n_chunks)
+        k = min(k, self.n_live)
         if not terms or k <= 0 or self.bm25 is None:
             return []
-        rows, scores = self.bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0 and self._live[r]]
+        scores = self.bm25.get_scores(terms)  # bm25s's own top-k selection took 9 ms at 2·10^5 chunks, this 0.5
+        if self._n_deleted:
+            scores[~self._live] = 0
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])] if scores[r] > 0]
 
     def chunks(self, rows: list[int]) -> dict[int, StoredChunk]:
         """Chunk rows with their text (cut from the document inside SQLite), keyed by row."""
