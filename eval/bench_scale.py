@@ -163,6 +163,8 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
     recall = statistics.mean(len(set(f) & set(e)) / 10 for f, e in zip(found, exact))
     threads, sweep = {}, {}
     big = max(qa.store.segments, key=lambda s: s.n_chunks)
+    if big.ann is not None:
+        big.ann.nprobe = segments.IVF_PROBES
     for n in (1, 2):
         with threadpool_limits(limits=n, user_api="blas"):
             faiss.omp_set_num_threads(n)

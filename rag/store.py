@@ -374,7 +374,8 @@ def merge_segments(index_dir: str | Path, everything: bool = False) -> None:
     commit = read_commit(index_dir)
     while commit is not None:
         names = [s.name for s in commit.segments] if everything else merge_candidates(commit)
-        if len(names) < 2 and not (everything and names and commit.segments[0].deleted):
+        deleted = any(s.deleted for s in commit.segments if s.name in names)
+        if not names or (len(names) == 1 and not deleted):
             return
         with IndexWriter(index_dir, commit) as writer:
             writer.merge(names)
@@ -382,10 +383,12 @@ def merge_segments(index_dir: str | Path, everything: bool = False) -> None:
         everything = False
 
 
-def merge_candidates(commit: Commit, merge_factor: int = MERGE_FACTOR) -> list[str]:
-    """Segments to merge now: the first size tier (powers of ten of live chunks) holding `merge_factor` of them."""
+def merge_candidates(commit: Commit, merge_factor: int = MERGE_FACTOR, max_deleted: float = 0.25) -> list[str]:
+    """Segments to merge now: the first size tier (powers of ten of live chunks) holding `merge_factor` of them,
+    else one segment with more than `max_deleted` of its documents deleted, rewritten without them."""
     tiers: dict[int, list[str]] = {}
     for s in commit.segments:
         live = s.chunks * (1 - len(s.deleted) / max(1, s.documents))
         tiers.setdefault(len(str(int(max(1, live)))), []).append(s.name)
-    return next((names for _, names in sorted(tiers.items()) if len(names) >= merge_factor), [])
+    full = next((names for _, names in sorted(tiers.items()) if len(names) >= merge_factor), [])
+    return full or next(([s.name] for s in commit.segments if len(s.deleted) > max_deleted * s.documents), [])

@@ -72,6 +72,8 @@ def test_the_merge_policy_merges_ten_segments_of_one_size_tier():
     assert merge_candidates(commit([5] * 9 + [50_000])) == []
     assert merge_candidates(commit([5] * 10 + [50_000])) == [f"s{i}" for i in range(10)]
     assert merge_candidates(commit([40] * 10 + [3] * 4)) == [f"s{i}" for i in range(10)]
+    purged = Commit(4, "m", 384, {}, segments=(LiveSegment("a", 0, 90, 9, ("x", "y")), LiveSegment("b", 90, 90, 9, ("x", "y", "z"))))
+    assert merge_candidates(purged) == ["b"]  # more than a quarter of its documents deleted: rewritten without them
 
 
 def test_past_the_ann_threshold_a_segment_is_searched_through_ivf_with_the_exact_top_hits(corpus, tmp_path, embedder, monkeypatch):
