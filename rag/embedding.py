@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +200,8 @@ def _export(model_path: str, folder: Path) -> None:
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".export-") as tmp:
         example = model.tokenizer(["an example", "a second, longer example sentence"], padding=True, return_tensors="pt")
         names = ["input_ids", "attention_mask", "token_type_ids"]
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on tracing are about code paths this model does not take
             torch.onnx.export(Whole(), tuple(example.get(n, torch.zeros_like(example["input_ids"])) for n in names),
                               f"{tmp}/raw.onnx", dynamo=False, input_names=names, output_names=["sentence_embedding"],
                               dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "sentence_embedding": {0: "batch"}},
