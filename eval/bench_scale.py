@@ -9,7 +9,7 @@
    the memory (RSS) after 200 questions, `ask()` p50/p95 (question embedding included, hybrid
    retrieval, k=5), recall@10 of the dense search against exact search over the same vectors,
    dense search time with 1 and 2 threads, and `add_one_s`: adding one new article (its
-   chunking and embedding included) through `Indexer.add_files`.
+   chunking and embedding included) through `Indexer.update_files`, as a web upload does.
 
 Sizes up to the real chunk count are real data. Past it the index is synthetic: copies of the
 real documents under new names (same text, so BM25 and the reader see real prose) whose chunk
@@ -188,7 +188,7 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
             np.argpartition(-(big.vectors @ v), 10)
         exact_ms = (time.perf_counter() - started) * 1000 / 50
     started = time.perf_counter()
-    Indexer(embedder).add_files([(f"new/{article.name}", article)], index_dir)
+    Indexer(embedder).update_files(index_dir, [(f"new/{article.name}", article)])
     add_one_s = time.perf_counter() - started
     return {"open_s": round(open_s, 3), "rss_mb": round(rss_mb), "p50_ms": round(asked["p50_ms"], 1),
             "p95_ms": round(asked["p95_ms"], 1), "recall_at_10": round(recall, 4), "add_one_s": round(add_one_s, 3),

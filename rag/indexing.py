@@ -63,7 +63,7 @@ class Indexer:
     A file is read again only when its bytes changed (sha256); every update is one commit, after
     which segments are merged as the merge policy says (rag/store.py). The chunks of
     `documents_per_batch` files are embedded together: the more texts, the less padding once the
-    embedder has sorted them by length (16 files: build / raw encode 1.25; eval/bench_scale.py)."""
+    embedder has sorted them by length."""
 
     def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None, documents_per_batch: int = 128):
         self.embedder = embedder or Embedder()
@@ -84,19 +84,21 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def add_files(self, files: list[tuple[str, Path]], index_dir: str | Path) -> IndexReport:
-        """Index these (document id, path) files, new or changed, without looking at the rest of the folder."""
+    def update_files(self, index_dir: str | Path, files: list[tuple[str, Path]] = (), removed: list[str] = (),
+                     on_progress: ProgressCallback | None = None) -> IndexReport:
+        """Index these (document id, path) files, new or changed, and remove these documents, without looking
+        at the rest of the folder (an upload to a large library costs its own files only)."""
         started = time.perf_counter()
         with index_lock(index_dir):
-            report = self._update(files, Path(index_dir), False, False, None, whole_folder=False)
+            report = self._update(list(files), Path(index_dir), False, False, on_progress, whole_folder=False, removed=removed)
             merge_segments(index_dir)
         report.seconds = time.perf_counter() - started
         return report
 
     def _update(self, files: list[tuple[str, Path]], index_dir: Path, rebuild: bool, show_progress: bool,
-                on_progress: ProgressCallback | None, whole_folder: bool = True) -> IndexReport:
+                on_progress: ProgressCallback | None, whole_folder: bool = True, removed: list[str] = ()) -> IndexReport:
         """Compare the files with the live index and commit what changed (the caller holds the index lock);
-        with `whole_folder`, an indexed document missing from `files` is removed."""
+        with `whole_folder`, an indexed document missing from `files` is removed, else those `removed`."""
         if not rebuild and is_old_format(index_dir):
             log.warning("the index at %s has the older whole-copy format; rebuilding it as segments", index_dir)
             rebuild = True
@@ -108,7 +110,8 @@ class Indexer:
             live = None
         if live is not None and not rebuild:
             live.check_compatible(self.embedder.model_name, self.chunker.settings, index_dir)
-        indexed = {} if live is None or rebuild else indexed_documents(index_dir, None if whole_folder else [d for d, _ in files])
+        named = None if whole_folder else [d for d, _ in files] + list(removed)
+        indexed = {} if live is None or rebuild else indexed_documents(index_dir, named)
         report, to_read = IndexReport(), []
         for doc_id, path in files:
             known = indexed.get(doc_id)
@@ -117,15 +120,15 @@ class Indexer:
                 continue
             (report.added if known is None else report.updated).append(doc_id)
             to_read.append((doc_id, path))
-        report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files}) if whole_folder else []
+        report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files} if whole_folder else set(removed) & set(indexed))
         if report.changed or live is None or rebuild:
             target = Commit(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
             with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:
                 self.write_files(writer, to_read, report, show_progress, on_progress)
                 for doc_id in report.updated + report.removed:  # an unreadable new version keeps the old one
                     writer.remove(doc_id)
-                if report.unchanged + len(report.added) + len(report.updated) == 0:
-                    raise CorpusError(f"none of the {len(files)} files is a readable .txt, .md or .html article")
+                if writer.n_documents == 0:
+                    raise CorpusError("no readable .txt, .md or .html article would be left in the index")
                 writer.commit()
         return report
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from .documents import parse_document
 from .embedding import Embedder
 from .errors import IndexNotFoundError, RagError, UnreadableFileError
-from .indexing import IndexReport
+from .indexing import Indexer, IndexReport
 from .pipeline import QA, build
 from .reader import Reader
-from .store import indexed_documents
+from .store import IndexStore, indexed_documents
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 REMOVED_FOLDER = ".removed"
@@ -79,7 +79,7 @@ class Library:
                 _write_atomically(target, raw)
                 known[hashlib.sha256(raw).hexdigest()] = target.name
                 result.added.append(target.relative_to(self.corpus_dir).as_posix())
-            qa = self._build(on_progress=on_progress)
+            qa = self._update(files=[(name, self.corpus_dir / name) for name in result.added], on_progress=on_progress)
         result.report = qa.report
         return result, qa
 
@@ -94,7 +94,7 @@ class Library:
             removed.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, removed)
             try:
-                return self._build()
+                return self._update(removed=[path.relative_to(root).as_posix()])
             except RagError:
                 shutil.move(removed, path)
                 raise
@@ -102,6 +102,11 @@ class Library:
     def _build(self, **options) -> QA:
         """Update the index with the folder, reusing one loaded embedding model and reader across updates."""
         return build(self.corpus_dir, self.index_dir, embedder=self.embedder, reader=self.reader, **options)
+
+    def _update(self, **changes) -> QA:
+        """Index uploaded files or remove documents without scanning the rest of the folder, then reopen."""
+        report = Indexer(self.embedder).update_files(self.index_dir, **changes)
+        return QA(IndexStore.open(self.index_dir, model=self.embedder.model_name), self.embedder, report=report, reader=self.reader)
 
     def _known_hashes(self) -> dict[str, str]:
         """sha256 of every indexed article's bytes → its id (the manifest keeps them)."""

@@ -263,6 +263,12 @@ class IndexWriter:
             if doc_id not in self._deleted[live.name] and segment.document(doc_id) is not None:
                 self._deleted[live.name].add(doc_id)
 
+    @property
+    def n_documents(self) -> int:
+        """Documents the commit would hold."""
+        kept = sum(s.documents - len(self._deleted[s.name]) for s in self._live.segments if s.name not in self._dropped)
+        return kept + sum(s.documents for s in self._added) + (self._writer.n_documents if self._writer else 0)
+
     def add(self, document, chunked, vectors: np.ndarray) -> None:
         if self._writer is None:
             self._writer = SegmentWriter(self.segments_dir, self.target.dimension)

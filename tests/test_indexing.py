@@ -157,16 +157,16 @@ def test_empty_corpus_is_refused_and_the_index_kept(articles_index, tmp_path, em
     assert rag.load(index_dir).store.n_documents == 5
 
 
-def test_add_files_indexes_only_the_files_named(corpus, tmp_path, embedder):
+def test_update_files_indexes_and_removes_only_the_files_named(corpus, tmp_path, embedder):
     index_dir = tmp_path / "index"
     Indexer(embedder).run(corpus, index_dir)
     extra = tmp_path / "extra.txt"
     extra.write_text("The lighthouse keeper of Port Ellen retired after forty years on Friday.")
-    (corpus / "003_11d5bc04a0aec479.txt").unlink()  # not looked at: add_files does not scan the folder
+    (corpus / "003_11d5bc04a0aec479.txt").unlink()  # not looked at: update_files does not scan the folder
 
-    report = Indexer(embedder).add_files([("new/extra.txt", extra)], index_dir)
+    report = Indexer(embedder).update_files(index_dir, [("new/extra.txt", extra)], removed=["001_50e1bebe41a30cea.txt", "nope.txt"])
 
-    assert report.added == ["new/extra.txt"] and report.removed == [] and report.chunks_embedded == 1
-    assert Indexer(embedder).add_files([("new/extra.txt", extra)], index_dir).unchanged == 1
+    assert report.added == ["new/extra.txt"] and report.removed == ["001_50e1bebe41a30cea.txt"] and report.chunks_embedded == 1
+    assert Indexer(embedder).update_files(index_dir, [("new/extra.txt", extra)]).unchanged == 1
     qa = rag.load(index_dir)
-    assert qa.store.n_documents == 6 and qa.ask("How long did the lighthouse keeper of Port Ellen work?").citations[0].source == "new/extra.txt"
+    assert qa.store.n_documents == 5 and "001_50e1bebe41a30cea.txt" not in {d.id for d in qa.store.documents()} and qa.ask("How long did the lighthouse keeper of Port Ellen work?").citations[0].source == "new/extra.txt"
