@@ -162,7 +162,7 @@ class ChatService:
 
     def stats(self) -> str:
         store = self.qa.store
-        return f"**{store.n_documents}** articles · **{store.n_chunks}** chunks · model `{store.manifest.model}`"
+        return f"**{store.n_documents}** articles · **{store.n_chunks}** chunks · model `{store.commit.model}`"
 
 
 def create_app(service: ChatService) -> gr.Blocks:

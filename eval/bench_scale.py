@@ -174,7 +174,7 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
             threads[f"search_ms_{n}_thread{'s' if n > 1 else ''}"] = round((time.perf_counter() - started) * 1000 / len(vectors), 2)
     if big.ann is not None:  # recall and time for other numbers of lists probed (one segment here: its top 10 is the global one)
         faiss.omp_set_num_threads(1)
-        offset = qa.store.manifest.segments[qa.store.segments.index(big)].offset
+        offset = qa.store.commit.segments[qa.store.segments.index(big)].offset
         for probes in (8, 16, 32, 64):
             big.ann.nprobe = probes
             started = time.perf_counter()
@@ -208,7 +208,7 @@ def _exact_top(store: IndexStore, queries: np.ndarray, k: int) -> list[list[int]
     """Exact top-k chunk ids by brute force over every live vector, a block at a time."""
     best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
     best_ids = np.zeros((len(queries), 0), dtype=np.int64)
-    for live, segment in zip(store.manifest.segments, store.segments):
+    for live, segment in zip(store.commit.segments, store.segments):
         for first in range(0, segment.n_chunks, 200_000):
             scores = queries @ np.asarray(segment.vectors[first : first + 200_000]).T
             scores[:, ~segment._live[first : first + 200_000]] = -np.inf

@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     questions = [q for q in select(load_gold(args.gold), sample=args.sample) if q.answerable]
     store = IndexStore.open(args.index_dir)
-    ids = [s.offset + row for s in store.manifest.segments for row in range(s.chunks)]
+    ids = [s.offset + row for s in store.commit.segments for row in range(s.chunks)]
     chunks = [c for first in range(0, len(ids), 500) for c in store.chunks(ids[first : first + 500])]
     print(f"{len(questions)} answerable questions, {len(chunks)} chunks")
     print(f"{'stem':<6}{'stopwords':<11}{'recall@1':>9}{'recall@5':>9}{'answer@5':>9}")

@@ -135,7 +135,7 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"index {index_dir}: {qa.report.summary()}", file=sys.stderr)
     with progress_bar(total=len(questions), unit="question", desc="evaluating") as bar:
         results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
-    meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.manifest.model,
+    meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.commit.model,
             "documents": qa.store.n_documents, "chunks": qa.store.n_chunks, "reader": str(qa.answer_builder.reader.path),
             "abstain_below": qa.answer_builder.reader.calibration.threshold}
     metrics = {name: summarize(rs) for name, rs in results.items()}

@@ -109,7 +109,7 @@ class Library:
         return QA(IndexStore.open(self.index_dir, model=self.embedder.model_name), self.embedder, report=report, reader=self.reader)
 
     def _known_hashes(self) -> dict[str, str]:
-        """sha256 of every indexed article's bytes → its id (the manifest keeps them)."""
+        """sha256 of every indexed article's bytes → its id (the index keeps them)."""
         try:
             return {sha: doc_id for doc_id, sha in indexed_documents(self.index_dir).items()}
         except IndexNotFoundError:

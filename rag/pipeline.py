@@ -101,7 +101,7 @@ def load(index_dir: str | Path = "index", model: str | None = None, retriever: s
          reader: str | Path | Reader | None = None) -> QA:
     """Open an existing index (built with `model`, if one is named); `reader`: a reader or its model folder."""
     store = IndexStore.open(index_dir, model=model)
-    return QA(store, Embedder(store.manifest.model), retriever, reader=_reader(reader))
+    return QA(store, Embedder(store.commit.model), retriever, reader=_reader(reader))
 
 
 def build(corpus_dir: str | Path, index_dir: str | Path = "index", model: str | None = None,

@@ -133,7 +133,7 @@ class IndexStore:
 
     def __init__(self, index_dir: Path, commit: Commit, segments: list[Segment]):
         self.index_dir = index_dir
-        self.manifest = commit
+        self.commit = commit
         self.segments = segments
         self._offsets = [s.offset for s in commit.segments]
 
@@ -162,7 +162,7 @@ class IndexStore:
 
     @property
     def n_documents(self) -> int:
-        return sum(s.documents - len(s.deleted) for s in self.manifest.segments)
+        return sum(s.documents - len(s.deleted) for s in self.commit.segments)
 
     def search(self, vector: np.ndarray, k: int) -> list[Hit]:
         """The k chunks closest to a normalised query vector, best first."""
@@ -174,7 +174,7 @@ class IndexStore:
         return self._best(((seg, seg.lexical(terms, k)) for seg in self.segments), k)
 
     def _best(self, found, k: int) -> list[Hit]:
-        hits = [Hit(live.offset + row, score) for (_, rows), live in zip(found, self.manifest.segments) for row, score in rows]
+        hits = [Hit(live.offset + row, score) for (_, rows), live in zip(found, self.commit.segments) for row, score in rows]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
     def chunks(self, ids: list[int]) -> list[StoredChunk]:
