@@ -144,8 +144,10 @@ class _OnnxModel:
     def load(cls, model_path: str) -> _OnnxModel:
         """Load the export of a model folder, exporting it first if this machine has none yet."""
         weights = sorted(p for p in Path(model_path).rglob("*") if p.is_file())
-        key = hashlib.sha1(json.dumps([str(Path(model_path).resolve()), EXPORT_VERSION,
-                                       [(p.name, p.stat().st_size) for p in weights]]).encode()).hexdigest()[:16]
+        from importlib.metadata import version
+
+        key = hashlib.sha1(json.dumps([str(Path(model_path).resolve()), EXPORT_VERSION, version("torch"), version("onnxruntime"),
+                                       [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in weights]]).encode()).hexdigest()[:16]
         folder = cache_dir() / "embedding" / f"{Path(model_path).name}-{key}"
         if not (folder / "settings.json").is_file():
             _export(model_path, folder)
