@@ -3,7 +3,7 @@ question, and (with --compare) how often a second reader, e.g. the unquantised f
 same span.
 
     python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json
-    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare models/.work/reader-fp32 --json out.json
+    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare ~/.cache/verbatim/reader-training/reader-fp32 --json out.json
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.embedding import DEFAULT_MODEL, resolve_model_path  # noqa: E402
+from rag.embedding import DEFAULT_MODEL, cache_dir, resolve_model_path  # noqa: E402
 from rag.evaluation import read_paragraphs, span_agreement  # noqa: E402
 from rag.reader import (  # noqa: E402
     DEFAULT_READER, MAX_ANSWER_TOKENS, MAX_LENGTH, MAX_QUESTION_TOKENS, STRIDE, Reader, ReaderCalibration, Windows, encode,
@@ -532,9 +532,9 @@ out of the corpus, so their questions are unanswerable in an article on their su
 ```bash
 bash scripts/setup.sh train                         # the project with the training extras
 .venv/bin/python models/train_reader.py train       # resumable: re-run after an interruption
-.venv/bin/python models/train_reader.py export      # → models/reader/model.onnx (+ fp32 under models/.work)
+.venv/bin/python models/train_reader.py export      # → models/reader/model.onnx (+ fp32 under ~/.cache/verbatim/reader-training)
 .venv/bin/python models/train_reader.py calibrate   # → models/reader/calibration.json
-.venv/bin/python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare models/.work/reader-fp32
+.venv/bin/python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare ~/.cache/verbatim/reader-training/reader-fp32
 ```
 
 The shipped model was trained with `--questions {training.get("questions", "?")} --lr {training.get("lr", "?")} --threads {training.get("threads", "?")}`.
@@ -555,7 +555,8 @@ def torch_threads_default() -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=["train", "export", "calibrate"])
-    parser.add_argument("--work", default=str(ROOT / "models" / ".work"), help="checkpoints and intermediate models (git-ignored)")
+    parser.add_argument("--work", default=str(cache_dir() / "reader-training"),
+                        help="checkpoints and intermediate models, kept out of the repository (default: %(default)s)")
     parser.add_argument("--out", default=str(DEFAULT_READER), help="the reader folder to write")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--questions", type=int, default=20000, help="training questions taken (after the held-out split)")
