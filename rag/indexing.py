@@ -16,7 +16,7 @@ from .chunking import SentenceChunker
 from .documents import Document, DocumentLoader, SkippedFile, read_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
-from .store import FORMAT_VERSION, Commit, IndexWriter, index_lock, indexed_documents, is_old_format, merge_segments, read_commit, remove_leftovers
+from .store import FORMAT_VERSION, Commit, IndexWriter, index_lock, is_old_format, merge_segments, read_commit
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,6 @@ class Indexer:
         if not files:
             raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
         with index_lock(index_dir):
-            remove_leftovers(Path(index_dir))  # what a crashed run left, even when nothing changed since
             report = self._update(files, Path(index_dir), rebuild, show_progress, on_progress)
             merge_segments(index_dir, everything=optimize)
         report.seconds = time.perf_counter() - started
@@ -110,20 +109,21 @@ class Indexer:
             live = None
         if live is not None and not rebuild:
             live.check_compatible(self.embedder.model_name, self.chunker.settings, index_dir)
-        named = None if whole_folder else [d for d, _ in files] + list(removed)
-        indexed = {} if live is None or rebuild else indexed_documents(index_dir, named)
-        report, to_read = IndexReport(), []
-        for doc_id, path in files:
-            known = indexed.get(doc_id)
-            if known is not None and known == _sha256(path):
-                report.unchanged += 1
-                continue
-            (report.added if known is None else report.updated).append(doc_id)
-            to_read.append((doc_id, path))
-        report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files} if whole_folder else set(removed) & set(indexed))
-        if report.changed or live is None or rebuild:
-            target = Commit(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
-            with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:
+        target = Commit(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
+        # The writer opens the live commit once; what it holds decides what to write, and its start
+        # removes what a crashed run left, even when nothing changed since.
+        with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:
+            indexed = writer.document_hashes(None if whole_folder else [d for d, _ in files] + list(removed))
+            report, to_read = IndexReport(), []
+            for doc_id, path in files:
+                known = indexed.get(doc_id)
+                if known is not None and known == _sha256(path):
+                    report.unchanged += 1
+                    continue
+                (report.added if known is None else report.updated).append(doc_id)
+                to_read.append((doc_id, path))
+            report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files} if whole_folder else set(removed) & set(indexed))
+            if report.changed or live is None or rebuild:
                 self.write_files(writer, to_read, report, show_progress, on_progress)
                 for doc_id in report.updated + report.removed:  # an unreadable new version keeps the old one
                     writer.remove(doc_id)

@@ -22,9 +22,9 @@ from .documents import parse_document
 from .embedding import Embedder
 from .errors import IndexNotFoundError, RagError, UnreadableFileError
 from .indexing import Indexer, IndexReport
-from .pipeline import QA, build
+from .pipeline import QA, build, reopen
 from .reader import Reader
-from .store import IndexStore, indexed_documents
+from .store import indexed_documents
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 REMOVED_FOLDER = ".removed"
@@ -106,7 +106,7 @@ class Library:
     def _update(self, **changes) -> QA:
         """Index uploaded files or remove documents without scanning the rest of the folder, then reopen."""
         report = Indexer(self.embedder).update_files(self.index_dir, **changes)
-        return QA(IndexStore.open(self.index_dir, model=self.embedder.model_name), self.embedder, report=report, reader=self.reader)
+        return reopen(self.index_dir, self.embedder, report=report, reader=self.reader)
 
     def _known_hashes(self) -> dict[str, str]:
         """sha256 of every indexed article's bytes → its id (the index keeps them)."""

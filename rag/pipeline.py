@@ -112,6 +112,12 @@ def build(corpus_dir: str | Path, index_dir: str | Path = "index", model: str | 
     loaded models; `reader` may also name a reader model folder)."""
     embedder = embedder or Embedder(model)
     report = Indexer(embedder).run(corpus_dir, index_dir, rebuild=rebuild, show_progress=show_progress, on_progress=on_progress)
+    return reopen(index_dir, embedder, retriever, report, reader)
+
+
+def reopen(index_dir: str | Path, embedder: Embedder, retriever: str = DEFAULT_RETRIEVER, report: IndexReport | None = None,
+           reader: str | Path | Reader | None = None) -> QA:
+    """Open an index just updated with `embedder`, reusing it (and `reader`) rather than loading them again."""
     return QA(IndexStore.open(index_dir, model=embedder.model_name), embedder, retriever, report, _reader(reader))
 
 

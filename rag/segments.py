@@ -308,6 +308,16 @@ class Segment:
         row = self._query("SELECT id, title, text, sha256, n_chunks FROM documents WHERE id = ?", (doc_id,))
         return StoredDocument(*row[0]) if row else None
 
+    def hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]:
+        """Live document id → sha256 of its file, for every document or those of `doc_ids` held here."""
+        if doc_ids is None:
+            rows = self._query("SELECT id, sha256 FROM documents")
+        else:
+            rows = [row for first in range(0, len(doc_ids), 500) for row in self._query(
+                f"SELECT id, sha256 FROM documents WHERE id IN ({','.join('?' * len(doc_ids[first:first + 500]))})",
+                doc_ids[first : first + 500])]
+        return {doc_id: sha for doc_id, sha in rows if doc_id not in self.deleted}
+
     def documents(self) -> list[DocumentInfo]:
         return [DocumentInfo(*row) for row in self._query("SELECT id, title, sha256, n_chunks FROM documents ORDER BY id")
                 if row[0] not in self.deleted]

@@ -200,11 +200,8 @@ class IndexStore:
         segment = self.segments[self._segment_of(chunk.id)]
         return segment.sentences(chunk.doc_id, max(0, chunk.first_sentence - before), chunk.last_sentence)
 
-    def find(self, doc_id: str) -> StoredDocument | None:
-        return next((d for d in (s.document(doc_id) for s in self.segments) if d is not None), None)
-
     def document(self, doc_id: str) -> StoredDocument:
-        document = self.find(doc_id)
+        document = next((d for d in (s.document(doc_id) for s in self.segments) if d is not None), None)
         if document is None:
             raise KeyError(f"no document {doc_id!r} in this index")
         return document
@@ -212,6 +209,10 @@ class IndexStore:
     def documents(self) -> list[DocumentInfo]:
         """Every live document (read from SQLite: linear in the corpus, for listings and updates)."""
         return sorted((d for segment in self.segments for d in segment.documents()), key=lambda d: d.id)
+
+    def document_hashes(self, only: list[str] | None = None) -> dict[str, str]:
+        """Live document id → sha256 of its file's bytes, for every document or `only` these (those indexed)."""
+        return {doc_id: sha for segment in self.segments for doc_id, sha in segment.hashes(only).items()}
 
     def close(self) -> None:
         for segment in self.segments:
@@ -260,8 +261,12 @@ class IndexWriter:
         if self._store is None:
             return
         for live, segment in zip(self._live.segments, self._store.segments):
-            if doc_id not in self._deleted[live.name] and segment.document(doc_id) is not None:
+            if doc_id not in self._deleted[live.name] and segment.hashes([doc_id]):
                 self._deleted[live.name].add(doc_id)
+
+    def document_hashes(self, only: list[str] | None = None) -> dict[str, str]:
+        """What the commit being changed holds: document id → sha256, for all documents or `only` these."""
+        return self._store.document_hashes(only) if self._store else {}
 
     @property
     def n_documents(self) -> int:
@@ -366,10 +371,7 @@ def indexed_documents(index_dir: str | Path, only: list[str] | None = None) -> d
     """Live document id → sha256 of its file's bytes, for every document or `only` these (those indexed)."""
     store = IndexStore.open(index_dir)
     try:
-        if only is None:
-            return {d.id: d.sha256 for d in store.documents()}
-        found = (store.find(doc_id) for doc_id in only)
-        return {d.id: d.sha256 for d in found if d is not None}
+        return store.document_hashes(only)
     finally:
         store.close()
 
