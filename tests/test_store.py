@@ -91,14 +91,15 @@ def test_past_the_ann_threshold_a_segment_is_searched_through_ivf_with_the_exact
 
 
 CRASHING_WRITER = textwrap.dedent("""
-    import sys, pathlib
+    import os, sys, pathlib
     from rag.indexing import Indexer
     corpus, index_dir = pathlib.Path(sys.argv[1]), sys.argv[2]
     indexer = Indexer()
     indexer.embedder.model  # load before saying ready
     print("ready", flush=True)
-    for n in range(1000):
-        (corpus / f"note-{n % 3}.txt").write_text(f"Note {n}: the harbour bell rang {n} times at dawn.")
+    for n in range(1000):  # the notes are replaced whole, so that only the index can be caught half-written
+        (corpus / ".note.tmp").write_text(f"Note {n}: the harbour bell rang {n} times at dawn.")
+        os.replace(corpus / ".note.tmp", corpus / f"note-{n % 3}.txt")
         indexer.run(corpus, index_dir, optimize=n % 2 == 1)
 """)
 
