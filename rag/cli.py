@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
     ask.set_defaults(run=_ask)
 
+    check = commands.add_parser("check", help="read an index in full and report what is damaged",
+                                description="Check every file of the index against the checksums recorded when it was "
+                                            "written, and every row, text and vector inside it. Changes nothing. Exit "
+                                            "status 0: healthy; 1: damaged (the report says how to repair); 2: no index.")
+    check.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to check (default: %(default)s)")
+    check.set_defaults(run=_check)
+
     evaluate = commands.add_parser("eval", help="score answers against a gold question file",
                                    description="Build or update the index of DIR, ask every gold question with each "
                                                "retriever, print a metrics table and optionally write JSON and a report. "
@@ -113,6 +120,14 @@ def _ask(args: argparse.Namespace) -> int:
         print(f"  — {citation.source}, line {citation.line}, chars {citation.start}-{citation.end}")
     print(f"confidence {answer.confidence:.2f}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import IndexChecker
+
+    check = IndexChecker().run(args.index_dir)
+    print("\n".join(check.lines()))
+    return 0 if check.ok else 1
 
 
 def _eval(args: argparse.Namespace) -> int:

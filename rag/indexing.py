@@ -35,6 +35,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # damaged segments dropped, their documents indexed again
     chunks_embedded: int = 0
     seconds: float = 0.0
 
@@ -50,10 +51,11 @@ class IndexReport:
         return bool(self.added or self.updated or self.removed)
 
     def summary(self) -> str:
+        repaired = f"; repaired {len(self.repaired)} damaged segment(s)" if self.repaired else ""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
-            f"embedded {self.chunks_embedded} chunks in {self.seconds:.1f}s"
+            f"embedded {self.chunks_embedded} chunks in {self.seconds:.1f}s{repaired}"
         )
 
 
@@ -61,7 +63,8 @@ class Indexer:
     """Builds or incrementally updates the index of a corpus folder.
 
     A file is read again only when its bytes changed (sha256); every update is one commit, after
-    which segments are merged as the merge policy says (rag/store.py). The chunks of
+    which segments are merged as the merge policy says (rag/store.py). An update of the whole
+    folder checks every index file and repairs what is damaged from the corpus. The chunks of
     `documents_per_batch` files are embedded together: the more texts, the less padding once the
     embedder has sorted them by length."""
 
@@ -72,12 +75,13 @@ class Indexer:
 
     def run(self, corpus_dir: str | Path, index_dir: str | Path, rebuild: bool = False, optimize: bool = False,
             show_progress: bool = False, on_progress: ProgressCallback | None = None) -> IndexReport:
-        """Index what changed in the folder, then merge segments (`optimize`: all into one)."""
+        """Index what changed in the folder, then merge segments (`optimize`: all into one). The folder is read
+        under the index lock, so that two updates cannot commit what they saw of it in the wrong order."""
         started = time.perf_counter()
-        files = DocumentLoader().files(corpus_dir)
-        if not files:
-            raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
         with index_lock(index_dir):
+            files = DocumentLoader().files(corpus_dir)
+            if not files:
+                raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
             report = self._update(files, Path(index_dir), rebuild, show_progress, on_progress)
             merge_segments(index_dir, everything=optimize)
         report.seconds = time.perf_counter() - started
@@ -97,22 +101,26 @@ class Indexer:
     def _update(self, files: list[tuple[str, Path]], index_dir: Path, rebuild: bool, show_progress: bool,
                 on_progress: ProgressCallback | None, whole_folder: bool = True, removed: list[str] = ()) -> IndexReport:
         """Compare the files with the live index and commit what changed (the caller holds the index lock);
-        with `whole_folder`, an indexed document missing from `files` is removed, else those `removed`."""
+        with `whole_folder`, an indexed document missing from `files` is removed, else those `removed`, and the
+        index is repaired: checked in full, damaged segments indexed again, an unreadable commit rebuilt."""
         if not rebuild and is_old_format(index_dir):
-            log.warning("the index at %s has the older whole-copy format; rebuilding it as segments", index_dir)
+            log.warning("the index at %s has an older format; rebuilding it", index_dir)
             rebuild = True
         try:
             live = read_commit(index_dir)
-        except (IndexCorruptError, IndexIncompatibleError):
-            if not rebuild:
+        except (IndexCorruptError, IndexIncompatibleError) as exc:
+            if not (rebuild or whole_folder and isinstance(exc, IndexCorruptError)):
                 raise
+            if not rebuild:
+                log.warning("the index at %s cannot be read (%s); rebuilding it from the corpus", index_dir, exc.__cause__ or exc)
+                rebuild = True
             live = None
         if live is not None and not rebuild:
             live.check_compatible(self.embedder.model_name, self.chunker.settings, index_dir)
         target = Commit(FORMAT_VERSION, self.embedder.model_name, self.embedder.dimension, self.chunker.settings)
         # The writer opens the live commit once; what it holds decides what to write, and its start
         # removes what a crashed run left, even when nothing changed since.
-        with IndexWriter(index_dir, target, start_empty=rebuild or live is None) as writer:
+        with IndexWriter(index_dir, target, start_empty=rebuild or live is None, repair=whole_folder) as writer:
             indexed = writer.document_hashes(None if whole_folder else [d for d, _ in files] + list(removed))
             report, to_read = IndexReport(), []
             for doc_id, path in files:
@@ -123,7 +131,8 @@ class Indexer:
                 (report.added if known is None else report.updated).append(doc_id)
                 to_read.append((doc_id, path))
             report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files} if whole_folder else set(removed) & set(indexed))
-            if report.changed or live is None or rebuild:
+            report.repaired = writer.damaged
+            if report.changed or report.repaired or live is None or rebuild:
                 self.write_files(writer, to_read, report, show_progress, on_progress)
                 for doc_id in report.updated + report.removed:  # an unreadable new version keeps the old one
                     writer.remove(doc_id)

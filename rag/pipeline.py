@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,8 +65,9 @@ class QA:
 
     def _retrieve(self, question: str, k: int, retriever: str | None) -> tuple[Query, list[Passage]]:
         question = check_question(question)
-        if not 1 <= k <= MAX_K:
-            raise InvalidQuestionError(f"k must be between 1 and {MAX_K}, not {k}")
+        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+            raise InvalidQuestionError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+        k = int(k)
         retriever = retriever or self.retriever
         if retriever not in self.retrievers:
             raise InvalidQuestionError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
@@ -86,10 +88,15 @@ def _read_only(vector: np.ndarray) -> np.ndarray:
 
 
 def check_question(question: str) -> str:
-    """The question stripped, or InvalidQuestionError when it is empty or too long."""
+    """The question stripped, or InvalidQuestionError when it is empty, too long or not text."""
     if not isinstance(question, str) or not question.strip():
         raise InvalidQuestionError("the question is empty: type a question about the articles")
     question = question.strip()
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: from invalid UTF-8 on a command line, or a broken client
+        raise InvalidQuestionError(f"the question holds a character that is not valid text at position {exc.start}: "
+                                   "type it again as plain UTF-8 text") from None
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidQuestionError(
             f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}: ask something shorter"

@@ -6,6 +6,12 @@ Layout of a segment folder::
     vectors.npy   float32 (n_chunks, dimension), normalised; row i is chunk i; memory-mapped when read
     bm25/         bm25s index of the chunks' stemmed terms (rows as above); memory-mapped when read
     ivf.faiss     from ANN_MIN_CHUNKS chunks on: a FAISS IVF-Flat index of the vectors (4·√n lists), memory-mapped
+    segment.json  its counts and the size and sha256 of every file above, which the commit records
+
+Every file's checksum is recorded when the segment is finished: `verify_files` checks sizes always
+and contents where that is cheap (at open) or everywhere (merges, `rag check`, `rag index`), and
+every text that leaves a segment is checked against its document's recorded text sha256, so a
+damaged index is reported, never quoted.
 
 A segment is written under a hidden temporary name and renamed into place when whole, and never
 changes after: deletions and merges are recorded by the commit that lists the live segments
@@ -17,6 +23,7 @@ merge policy keeps most chunks in few large segments.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import logging
 import os
@@ -37,16 +44,26 @@ from .lexical import Analyzer
 ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors takes under ~3 ms
 IVF_PROBES = 32  # lists searched per question; eval/ann_choice.py measured IVF against HNSW for these settings
 TEMPORARY_PREFIX = ".tmp-"
+CHEAP_CHECK_BYTES = 32 * 1024 * 1024  # files up to this size are hashed whenever a segment is opened (~17 ms each)
 
 _SCHEMA = """
 CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, sha256 TEXT NOT NULL,
-                        n_chunks INTEGER NOT NULL);
+                        n_chunks INTEGER NOT NULL, text_sha256 TEXT NOT NULL);
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, position INTEGER NOT NULL, start INTEGER NOT NULL,
                      end INTEGER NOT NULL, first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL);
 CREATE TABLE sentences (doc_id TEXT NOT NULL, position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
                         line INTEGER NOT NULL, PRIMARY KEY (doc_id, position)) WITHOUT ROWID;
 CREATE INDEX chunks_doc ON chunks(doc_id);
 """
+
+
+class DamagedSegmentError(ValueError):
+    """A segment's files or rows are not what was written (the store turns this into IndexCorruptError)."""
+
+    def __init__(self, segment: str, problems: list[str]):
+        super().__init__(f"segment {segment}: " + "; ".join(problems))
+        self.segment = segment
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -111,13 +128,14 @@ class SegmentWriter:
         self.db = sqlite3.connect(self.directory / "rows.sqlite", uri=True)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._vectors: list[np.ndarray] = []
+        self.files: dict[str, list] = {}  # [size, sha256] of each file, once finished
         self.n_chunks = 0
         self.n_documents = 0
 
     def add(self, document: Document, chunked: ChunkedText, vectors: np.ndarray) -> None:
         newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
-        self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
-                        (document.id, document.title, document.text, document.sha256, len(chunked.chunks)))
+        self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+                        (document.id, document.title, document.text, document.sha256, len(chunked.chunks), text_sha256(document.text)))
         self.db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", [
             (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
             for position, s in enumerate(chunked.sentences)
@@ -161,7 +179,8 @@ class SegmentWriter:
             self.n_chunks += len(vectors)
 
     def finish(self) -> str:
-        """Write vectors, BM25 terms and (when large) the IVF index; rename into place; return the name."""
+        """Write vectors, BM25 terms and (when large) the IVF index and record their checksums (`files`);
+        rename into place; return the name."""
         self.db.commit()
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, self.dimension), np.float32)
         if len(vectors) != self.n_chunks or self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] != self.n_chunks:
@@ -172,9 +191,12 @@ class SegmentWriter:
         self.db.close()
         if self.n_chunks >= ANN_MIN_CHUNKS:
             _write_ivf(vectors, self.directory / "ivf.faiss")
-        (self.directory / "segment.json").write_text(json.dumps({"chunks": self.n_chunks, "documents": self.n_documents}))
         for path in self.directory.rglob("*"):
             fsync(path)
+        self.files = file_checksums(self.directory)
+        (self.directory / "segment.json").write_text(json.dumps({"chunks": self.n_chunks, "documents": self.n_documents,
+                                                                 "files": self.files}))
+        fsync(self.directory / "segment.json")
         fsync(self.directory)
         final = self.segments_dir / self.name
         os.rename(self.directory, final)
@@ -230,6 +252,7 @@ class Segment:
         self.deleted = frozenset(deleted)
         self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
         self._db = sqlite3.connect(_read_only_uri(directory / "rows.sqlite"), uri=True, check_same_thread=False)
+        self._db.create_function("text_ok", 2, lambda text, sha: text_sha256(text) == sha, deterministic=True)
         self._lock = threading.Lock()
         self.n_chunks = len(self.vectors)
         last = self._query("SELECT MAX(id) FROM chunks")[0][0]
@@ -292,21 +315,31 @@ class Segment:
         return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])] if scores[r] > 0]
 
     def chunks(self, rows: list[int]) -> dict[int, StoredChunk]:
-        """Chunk rows with their text (cut from the document inside SQLite), keyed by row."""
+        """Chunk rows with their text (cut from the document inside SQLite, which must match its checksum), keyed by row."""
         found = {}
         for first in range(0, len(rows), 500):
             batch = rows[first : first + 500]
-            found.update((row[0], StoredChunk(*row)) for row in self._query(
+            found.update((row[0], StoredChunk(*row[:-1])) for row in self._checked(self._query(
                 "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
-                f"c.last_sentence FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(batch))})",
-                batch))
+                "c.last_sentence, text_ok(d.text, d.text_sha256) FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                f"WHERE c.id IN ({','.join('?' * len(batch))})", batch), doc=1))
+        if len(found) != len(set(rows)):
+            raise DamagedSegmentError(self.name, [f"chunk rows {sorted(set(rows) - set(found))} or their documents are missing"])
         return found
+
+    def _checked(self, rows: list[tuple], doc: int) -> list[tuple]:
+        """The rows, whose last column says whether their document's text matches its recorded sha256."""
+        damaged = sorted({row[doc] for row in rows if not row[-1]})
+        if damaged:
+            raise DamagedSegmentError(self.name, [f"the text of {', '.join(damaged)} does not match its recorded sha256"])
+        return rows
 
     def document(self, doc_id: str) -> StoredDocument | None:
         if doc_id in self.deleted:
             return None
-        row = self._query("SELECT id, title, text, sha256, n_chunks FROM documents WHERE id = ?", (doc_id,))
-        return StoredDocument(*row[0]) if row else None
+        rows = self._checked(self._query(
+            "SELECT id, title, text, sha256, n_chunks, text_ok(text, text_sha256) FROM documents WHERE id = ?", (doc_id,)), doc=0)
+        return StoredDocument(*rows[0][:-1]) if rows else None
 
     def hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]:
         """Live document id → sha256 of its file, for every document or those of `doc_ids` held here."""
@@ -324,13 +357,65 @@ class Segment:
 
     def sentences(self, doc_id: str, first: int, last: int) -> list[StoredSentence]:
         """Sentences `first`..`last` (positions) of a document, with their text."""
-        return [StoredSentence(*row) for row in self._query(
-            "SELECT s.doc_id, s.position, s.start, s.end, s.line, substr(d.text, s.start + 1, s.end - s.start) "
-            "FROM sentences s JOIN documents d ON d.id = s.doc_id WHERE s.doc_id = ? AND s.position BETWEEN ? AND ? "
-            "ORDER BY s.position", (doc_id, first, last))]
+        return [StoredSentence(*row[:-1]) for row in self._checked(self._query(
+            "SELECT s.doc_id, s.position, s.start, s.end, s.line, substr(d.text, s.start + 1, s.end - s.start), "
+            "text_ok(d.text, d.text_sha256) FROM sentences s JOIN documents d ON d.id = s.doc_id "
+            "WHERE s.doc_id = ? AND s.position BETWEEN ? AND ? ORDER BY s.position", (doc_id, first, last)), doc=0)]
+
+    def check(self) -> list[str]:
+        """What is wrong inside the segment, read in full (`rag check`): SQLite's own integrity check, every
+        document text against its sha256, chunk and sentence offsets, vectors, and the BM25 and IVF row counts."""
+        problems = [f"rows.sqlite: {row}" for row, in self._query("PRAGMA integrity_check") if row != "ok"]
+        problems += [f"the text of {doc_id} does not match its recorded sha256"
+                     for doc_id, in self._query("SELECT id FROM documents WHERE NOT text_ok(text, text_sha256)")]
+        for table in ("chunks", "sentences"):
+            outside = self._query(f"SELECT COUNT(*) FROM {table} t LEFT JOIN documents d ON d.id = t.doc_id "
+                                  "WHERE d.id IS NULL OR t.start < 0 OR t.end > length(d.text) OR t.start >= t.end")[0][0]
+            if outside:
+                problems.append(f"{outside} {table} point outside their document")
+        norms = np.linalg.norm(self.vectors, axis=1) if self.n_chunks else np.ones(0)
+        if not np.all(np.abs(norms - 1) < 1e-3):
+            problems.append(f"{int(np.sum(~(np.abs(norms - 1) < 1e-3)))} vectors are not unit length")
+        if self.bm25 is not None and self.bm25.scores["num_docs"] != self.n_chunks:
+            problems.append(f"bm25 holds {self.bm25.scores['num_docs']} rows, not {self.n_chunks}")
+        if self.ann is not None and self.ann.ntotal != self.n_chunks:
+            problems.append(f"ivf.faiss holds {self.ann.ntotal} vectors, not {self.n_chunks}")
+        return problems
 
     def close(self) -> None:
         self._db.close()
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_checksums(directory: Path) -> dict[str, list]:
+    """[size, sha256] of every file of a segment folder but segment.json, by path relative to it."""
+    return {path.relative_to(directory).as_posix(): [path.stat().st_size, _file_sha256(path)]
+            for path in sorted(directory.rglob("*")) if path.is_file() and path.name != "segment.json"}
+
+
+def verify_files(directory: Path, files: dict[str, list], full: bool) -> list[str]:
+    """What is wrong with a segment's files against their recorded [size, sha256]: every size is checked, and
+    the contents of files up to CHEAP_CHECK_BYTES (all of them when `full`). [] when nothing is."""
+    if not files:
+        return ["no checksums recorded"]
+    problems = []
+    for name, (size, sha) in files.items():
+        path = directory / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif path.stat().st_size != size:
+            problems.append(f"{name} is {path.stat().st_size:,} bytes, {size:,} were written")
+        elif (full or size <= CHEAP_CHECK_BYTES) and _file_sha256(path) != sha:
+            problems.append(f"{name} does not match its recorded sha256")
+    return problems
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _read_only_uri(path: Path) -> str:

@@ -3,7 +3,8 @@
 Layout of an index folder::
 
     COMMIT            the live commit (JSON): format version, model, chunker settings, and each live segment
-                      with its chunk-id offset and the documents deleted from it; replaced atomically
+                      with its chunk-id offset, the documents deleted from it and the size and sha256 of each
+                      of its files; its own sha256 last; replaced atomically
     segments/<name>/  one immutable segment (rag/segments.py)
     .lock             held by the one writer
 
@@ -12,6 +13,10 @@ document is recorded as deleted from the segment holding it, and `COMMIT` is rep
 crash at any point leaves the last commit whole. Segments that no commit names any more (merged
 away, or left half-written by a crash) are removed by the next writer; the previous commit's are
 kept one commit longer, for readers in other processes that are opening it at that moment.
+
+Opening an index checks every file's size and the checksums of the small ones; merges, `rag index`
+and `rag check` (rag/check.py) check them all. A writer that may repair (a whole-folder update, which
+has the corpus) drops a damaged segment from the commit, so that its documents are indexed again.
 
 Opening an index maps its vectors and indexes into memory and reads no text: texts come from
 SQLite only for the passages a question retrieves, so opening, memory and question time do not
@@ -23,19 +28,25 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fcntl
+import functools
+import hashlib
 import json
+import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from .errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
-from .segments import TEMPORARY_PREFIX, DocumentInfo, Hit, Segment, SegmentWriter, StoredChunk, StoredDocument, StoredSentence, fsync
+from .segments import (TEMPORARY_PREFIX, DamagedSegmentError, DocumentInfo, Hit, Segment, SegmentWriter, StoredChunk,
+                       StoredDocument, StoredSentence, fsync, verify_files)
 
-FORMAT_VERSION = 4  # 4: segments and a commit file (3 and before: whole-copy generations)
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 5  # 5: checksums of every file and document text; 4: segments and a commit file; 3 and before: generations
 COMMIT_FILE = "COMMIT"
 SEGMENTS_DIR = "segments"
 MERGE_FACTOR = 10  # this many segments of one size tier (a power of ten of chunks) merge into one
@@ -57,6 +68,13 @@ class LiveSegment:
     chunks: int
     documents: int
     deleted: tuple[str, ...] = ()
+    files: dict[str, list] = field(default_factory=dict, compare=False)  # [size, sha256] by path in the segment
+
+    @classmethod
+    def written(cls, segments_dir: Path, name: str) -> LiveSegment:
+        """A finished segment as its segment.json describes it (offset set when committed)."""
+        info = json.loads((segments_dir / name / "segment.json").read_text())
+        return cls(name, 0, info["chunks"], info["documents"], files=info["files"])
 
 
 @dataclass(frozen=True)
@@ -72,8 +90,16 @@ class Commit:
 
     @classmethod
     def from_json(cls, data: dict) -> Commit:
+        """The commit whose JSON, checksum included, was read (KeyError, TypeError, ValueError when it is not one)."""
+        data = dict(data)
+        if data.pop("sha256") != _json_sha256(data):
+            raise ValueError("COMMIT does not match its recorded sha256")
         return cls(**{**data, "segments": tuple(LiveSegment(**{**s, "deleted": tuple(s["deleted"])}) for s in data["segments"]),
                       "previous": tuple(data["previous"])})
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps({**data, "sha256": _json_sha256(data)}, indent=1)
 
     def check_compatible(self, model: str, chunker: dict, index_dir: str | Path) -> None:
         """Raise unless chunks and vectors made with these settings could join this index."""
@@ -84,18 +110,24 @@ class Commit:
                 )
 
 
+def _json_sha256(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
 
 def _unreadable(index_dir: str | Path, exc: Exception) -> IndexCorruptError:
-    return IndexCorruptError(f"the index at {index_dir} is unreadable ({exc}); {rebuild_hint(index_dir)}")
+    return IndexCorruptError(f"the index at {index_dir} is unreadable ({exc}); rebuild it from the corpus with: "
+                             f"rag index CORPUS_DIR --index-dir {index_dir}")
 
 
 def read_commit(index_dir: str | Path) -> Commit | None:
     """The live commit, or None when no index has been built there."""
     index_dir = Path(index_dir)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexNotFoundError(f"{index_dir} is a file, not an index folder; choose another --index-dir")
     try:
-        data = json.loads((index_dir / COMMIT_FILE).read_text())
+        data = json.loads((index_dir / COMMIT_FILE).read_bytes())
     except FileNotFoundError:
-        if (index_dir / "CURRENT").is_file():
+        if (index_dir / "CURRENT").exists():
             raise IndexIncompatibleError(
                 f"the index at {index_dir} has an older format (whole-copy generations); this version of Verbatim "
                 f"reads format {FORMAT_VERSION}; {rebuild_hint(index_dir)}"
@@ -111,7 +143,7 @@ def read_commit(index_dir: str | Path) -> Commit | None:
         )
     try:
         return Commit.from_json(data)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise _unreadable(index_dir, exc) from exc
 
 
@@ -119,13 +151,37 @@ def read_commit(index_dir: str | Path) -> Commit | None:
 def index_lock(index_dir: str | Path) -> Iterator[None]:
     """Held by the one process that updates an index, from reading what is there to committing the change."""
     index_dir = Path(index_dir)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexNotFoundError(f"{index_dir} is a file, not an index folder; choose another --index-dir")
     index_dir.mkdir(parents=True, exist_ok=True)
+    if (index_dir / ".lock").is_dir():
+        _remove(index_dir / ".lock")  # only ever a file; as anything else it would stop every update
     with open(index_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _reads_index(method: Callable) -> Callable:
+    """Report a failure to read the opened files (damage past the checks made at open) as IndexCorruptError."""
+
+    @functools.wraps(method)
+    def reading(self: IndexStore, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (KeyError, IndexCorruptError):
+            raise
+        except Exception as exc:  # sqlite3.Error, DamagedSegmentError, and what numpy, FAISS and bm25s raise on damaged data
+            raise IndexCorruptError(f"the index at {self.index_dir} is damaged ({exc}); {repair_hint(self.index_dir)}") from exc
+
+    return reading
+
+
+def repair_hint(index_dir: str | Path) -> str:
+    return (f"check it with: rag check --index-dir {index_dir}; repair it with: rag index CORPUS_DIR --index-dir {index_dir} "
+            "(re-indexes what is damaged)")
 
 
 class IndexStore:
@@ -148,12 +204,12 @@ class IndexStore:
             if model is not None:
                 commit.check_compatible(model, commit.chunker, index_dir)
             try:
-                return cls(index_dir, commit, _open_segments(index_dir, commit))
+                return cls(index_dir, commit, open_segments(index_dir, commit))
             except Exception as exc:  # OSError, ValueError, sqlite3.Error, and what FAISS and bm25s raise on a damaged file
                 newer = read_commit(index_dir)
                 if attempt < 2 and newer is not None and newer.segments != commit.segments:
                     continue  # a writer committed and cleaned up while this was opening: open its commit
-                raise _unreadable(index_dir, exc) from exc
+                raise IndexCorruptError(f"the index at {index_dir} is damaged ({exc}); {repair_hint(index_dir)}") from exc
         raise AssertionError("unreachable")
 
     @property
@@ -164,11 +220,13 @@ class IndexStore:
     def n_documents(self) -> int:
         return sum(s.documents - len(s.deleted) for s in self.commit.segments)
 
+    @_reads_index
     def search(self, vector: np.ndarray, k: int) -> list[Hit]:
         """The k chunks closest to a normalised query vector, best first."""
         vector = np.ascontiguousarray(vector, dtype=np.float32)
         return self._best(((seg, seg.search(vector, k)) for seg in self.segments), k)
 
+    @_reads_index
     def lexical(self, terms: list[str], k: int) -> list[Hit]:
         """The k chunks with the best BM25 scores for stemmed query terms, best first."""
         return self._best(((seg, seg.lexical(terms, k)) for seg in self.segments), k)
@@ -177,6 +235,7 @@ class IndexStore:
         hits = [Hit(live.offset + row, score) for (_, rows), live in zip(found, self.commit.segments) for row, score in rows]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
+    @_reads_index
     def chunks(self, ids: list[int]) -> list[StoredChunk]:
         """Chunks by global id, with their text, in the order asked."""
         by_segment: dict[int, list[int]] = {}
@@ -187,29 +246,33 @@ class IndexStore:
             offset = self._offsets[i]
             for row, chunk in self.segments[i].chunks([c - offset for c in chunk_ids]).items():
                 found[offset + row] = replace(chunk, id=offset + row)
-        return [found[chunk_id] for chunk_id in ids]
+        return [found[chunk_id] for chunk_id in ids]  # Segment.chunks raised if one was missing
 
     def _segment_of(self, chunk_id: int) -> int:
         i = bisect.bisect_right(self._offsets, chunk_id) - 1
         if i < 0 or chunk_id >= self._offsets[i] + self.segments[i].n_chunks:
-            raise KeyError(f"no chunk {chunk_id} in this index")
+            raise ValueError(f"no chunk {chunk_id} in this index")  # a search returned an id that no segment holds
         return i
 
+    @_reads_index
     def sentences(self, chunk: StoredChunk, before: int = 0) -> list[StoredSentence]:
         """The chunk's sentences, preceded by up to `before` sentences of its document."""
         segment = self.segments[self._segment_of(chunk.id)]
         return segment.sentences(chunk.doc_id, max(0, chunk.first_sentence - before), chunk.last_sentence)
 
+    @_reads_index
     def document(self, doc_id: str) -> StoredDocument:
         document = next((d for d in (s.document(doc_id) for s in self.segments) if d is not None), None)
         if document is None:
             raise KeyError(f"no document {doc_id!r} in this index")
         return document
 
+    @_reads_index
     def documents(self) -> list[DocumentInfo]:
         """Every live document (read from SQLite: linear in the corpus, for listings and updates)."""
         return sorted((d for segment in self.segments for d in segment.documents()), key=lambda d: d.id)
 
+    @_reads_index
     def document_hashes(self, only: list[str] | None = None) -> dict[str, str]:
         """Live document id → sha256 of its file's bytes, for every document or `only` these (those indexed)."""
         return {doc_id: sha for segment in self.segments for doc_id, sha in segment.hashes(only).items()}
@@ -224,12 +287,16 @@ class IndexWriter:
 
     Use as a context manager while holding `index_lock`. Nothing is visible to readers until
     `commit()`; an exception or a crash leaves the live commit as it was, and what the crash left
-    behind is removed when the next writer starts."""
+    behind is removed when the next writer starts. With `repair`, every live segment's files are
+    checked in full and a damaged one is dropped from the next commit (named in `damaged`), so that
+    its documents are missing and get indexed again; without, a damaged segment raises IndexCorruptError."""
 
-    def __init__(self, index_dir: str | Path, commit: Commit, start_empty: bool = False):
+    def __init__(self, index_dir: str | Path, commit: Commit, start_empty: bool = False, repair: bool = False):
         self.index_dir = Path(index_dir)
         self.target = commit
         self.start_empty = start_empty
+        self.repair = repair
+        self.damaged: list[str] = []
         self._writer: SegmentWriter | None = None
         self._added: list[LiveSegment] = []
         self._dropped: set[str] = set()
@@ -241,16 +308,39 @@ class IndexWriter:
         except (IndexCorruptError, IndexIncompatibleError):
             if not self.start_empty:
                 raise
+            for path in (self.index_dir / COMMIT_FILE, self.index_dir / "CURRENT"):  # starting afresh: what cannot be
+                _remove(path)                                                        # read goes, so nothing stops the commit
             live = None
+        if not (self.index_dir / SEGMENTS_DIR).is_dir():
+            _remove(self.index_dir / SEGMENTS_DIR)
         self._previous = tuple(s.name for s in live.segments) if live else ()
         if self.start_empty:
             live = None
         base = live or self.target
         self._live = replace(self.target, generation=base.generation, next_offset=base.next_offset,
                              segments=live.segments if live else (), previous=())
-        self._store = IndexStore.open(self.index_dir) if live and live.segments else None
+        self._store = self._open_live() if self._live.segments else None
         self._deleted = {s.name: set(s.deleted) for s in self._live.segments}
         return self
+
+    def _open_live(self) -> IndexStore | None:
+        """The live segments opened; with `repair`, fully checked, and the damaged ones left out of the next commit."""
+        segments = []
+        try:
+            for live in self._live.segments:
+                try:
+                    segments.append(open_segment(self.index_dir, live, self._live.dimension, full_check=self.repair))
+                except DamagedSegmentError as exc:
+                    if not self.repair:
+                        raise IndexCorruptError(f"the index at {self.index_dir} is damaged ({exc}); {repair_hint(self.index_dir)}") from exc
+                    self.damaged.append(live.name)
+                    log.warning("%s; its documents will be indexed again", exc)
+                    self._live = replace(self._live, segments=tuple(s for s in self._live.segments if s.name != live.name))
+        except BaseException:
+            for segment in segments:
+                segment.close()
+            raise
+        return IndexStore(self.index_dir, self._live, segments) if segments else None
 
     @property
     def segments_dir(self) -> Path:
@@ -281,30 +371,41 @@ class IndexWriter:
 
     def add_segment(self, name: str) -> None:
         """Include a finished segment written elsewhere (by a worker of a distributed build)."""
-        info = json.loads((self.segments_dir / name / "segment.json").read_text())
-        self._added.append(LiveSegment(name, 0, info["chunks"], info["documents"]))
+        self._added.append(LiveSegment.written(self.segments_dir, name))
 
     def merge(self, names: list[str]) -> None:
-        """Replace segments (live ones, or ones added by this writer) by one holding their live rows."""
+        """Replace segments (live ones, or ones added by this writer) by one holding their live rows; every file
+        merged is checked against its checksum first, so damage is never copied into a new segment."""
         writer = SegmentWriter(self.segments_dir, self.target.dimension)
         try:
             for live, segment in zip(self._live.segments, self._store.segments if self._store else ()):
                 if live.name in names:
+                    self._check_whole(live)
                     writer.copy_live(segment, self._deleted[live.name])
             for added in [a for a in self._added if a.name in names]:
-                segment = Segment(self.segments_dir / added.name)
+                segment = open_segment(self.index_dir, added, self.target.dimension, full_check=True)
                 writer.copy_live(segment, ())
                 segment.close()
                 self._added.remove(added)
-            self._added.append(LiveSegment(writer.finish(), 0, writer.n_chunks, writer.n_documents))
+            writer.finish()
+            self._added.append(LiveSegment.written(self.segments_dir, writer.name))
+        except DamagedSegmentError as exc:
+            writer.abort()
+            raise IndexCorruptError(f"the index at {self.index_dir} is damaged ({exc}); {repair_hint(self.index_dir)}") from exc
         except BaseException:
             writer.abort()
             raise
         self._dropped.update(names)
 
+    def _check_whole(self, live: LiveSegment) -> None:
+        if not self.repair:  # a repairing writer checked every file when it opened the segments
+            problems = verify_files(self.segments_dir / live.name, live.files, full=True)
+            if problems:
+                raise DamagedSegmentError(live.name, problems)
+
     def commit(self) -> Commit:
         if self._writer is not None:
-            self._added.append(LiveSegment(self._writer.finish(), 0, self._writer.n_chunks, self._writer.n_documents))
+            self._added.append(LiveSegment.written(self.segments_dir, self._writer.finish()))
             self._writer = None
         segments = [replace(s, deleted=tuple(sorted(self._deleted[s.name]))) for s in self._live.segments if s.name not in self._dropped]
         offset = self._live.next_offset
@@ -315,7 +416,7 @@ class IndexWriter:
         commit = replace(self._live, generation=self._live.generation + 1, next_offset=offset, segments=tuple(segments),
                          previous=self._previous)
         pointer = self.index_dir / f"{COMMIT_FILE}.tmp"
-        pointer.write_text(json.dumps(asdict(commit), indent=1))
+        pointer.write_text(commit.to_json())
         fsync(pointer)
         os.replace(pointer, self.index_dir / COMMIT_FILE)
         fsync(self.index_dir)
@@ -340,21 +441,53 @@ def remove_leftovers(index_dir: Path) -> None:
     keep = set()
     if commit is not None:
         keep = {s.name for s in commit.segments} | set(commit.previous)
-        for old in (*index_dir.glob("gen-*"), index_dir / "CURRENT"):
-            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
-    for path in (index_dir / SEGMENTS_DIR).glob("*"):
-        if path.name not in keep or path.name.startswith(TEMPORARY_PREFIX):
-            shutil.rmtree(path, ignore_errors=True)
-    (index_dir / f"{COMMIT_FILE}.tmp").unlink(missing_ok=True)
+        for old in (*index_dir.glob("gen-*"), index_dir / "CURRENT", index_dir / "CURRENT.tmp"):
+            _remove(old)
+    if (index_dir / SEGMENTS_DIR).is_dir():
+        for path in (index_dir / SEGMENTS_DIR).iterdir():
+            if path.name not in keep or path.name.startswith(TEMPORARY_PREFIX):
+                _remove(path)
+    _remove(index_dir / f"{COMMIT_FILE}.tmp")
 
 
-def _open_segments(index_dir: Path, commit: Commit) -> list[Segment]:
+def _remove(path: Path) -> None:
+    """Delete a file, link or folder of the index, whichever it is, if it is there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def open_segment(index_dir: Path, live: LiveSegment, dimension: int, full_check: bool = False) -> Segment:
+    """A live segment opened after checking its files against the commit's checksums (the small ones; with
+    `full_check`, all of them and every row inside: `Segment.check`); DamagedSegmentError when they are not what
+    was written."""
+    directory = index_dir / SEGMENTS_DIR / live.name
+    problems = verify_files(directory, live.files, full=full_check)
+    if problems:
+        raise DamagedSegmentError(live.name, problems)
+    try:
+        segment = Segment(directory, live.deleted)
+    except Exception as exc:
+        raise DamagedSegmentError(live.name, [str(exc)]) from exc
+    try:
+        if segment.n_chunks != live.chunks or segment.vectors.shape[1:] != (dimension,):
+            problems = [f"{segment.n_chunks} vectors of shape {segment.vectors.shape[1:]}, the commit says {live.chunks} of ({dimension},)"]
+        elif full_check:
+            problems = segment.check()
+    except Exception as exc:  # what SQLite, numpy or the indexes raise on rows they cannot read
+        problems = [f"unreadable ({exc})"]
+    if problems:
+        segment.close()
+        raise DamagedSegmentError(live.name, problems)
+    return segment
+
+
+def open_segments(index_dir: Path, commit: Commit, full_check: bool = False) -> list[Segment]:
     segments: list[Segment] = []
     try:
         for live in commit.segments:
-            segments.append(Segment(index_dir / SEGMENTS_DIR / live.name, live.deleted))
-            if segments[-1].n_chunks != live.chunks or segments[-1].vectors.shape[1:] != (commit.dimension,):
-                raise ValueError(f"segment {live.name} does not match the commit")
+            segments.append(open_segment(index_dir, live, commit.dimension, full_check))
     except BaseException:
         for segment in segments:
             segment.close()
@@ -363,8 +496,16 @@ def _open_segments(index_dir: Path, commit: Commit) -> list[Segment]:
 
 
 def is_old_format(index_dir: str | Path) -> bool:
-    """Whether the folder holds an index of format 3 or before (whole-copy generations), which is rebuilt."""
-    return (Path(index_dir) / "CURRENT").is_file() and not (Path(index_dir) / COMMIT_FILE).exists()
+    """Whether the folder holds an index of an older format (whole-copy generations, or segments without checksums),
+    which an update that has the corpus rebuilds."""
+    index_dir = Path(index_dir)
+    if not (index_dir / COMMIT_FILE).is_file():
+        return (index_dir / "CURRENT").exists()
+    try:
+        version = json.loads((index_dir / COMMIT_FILE).read_bytes()).get("format_version")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(version, int) and version < FORMAT_VERSION
 
 
 def indexed_documents(index_dir: str | Path, only: list[str] | None = None) -> dict[str, str]:

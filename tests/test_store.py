@@ -13,6 +13,7 @@ import pytest
 
 import rag
 from rag import segments
+from rag.check import IndexChecker
 from rag.indexing import Indexer
 from rag.store import Commit, IndexStore, LiveSegment, merge_candidates, read_commit
 
@@ -119,6 +120,7 @@ def test_kill_9_at_random_moments_leaves_the_last_commit_usable_and_the_next_run
         store = IndexStore.open(index_dir)  # whatever the moment, the last commit opens whole
         assert store.n_documents >= 5 and store.search(embedder.run(["harbour bell"])[0], 3)
         assert rag.load(index_dir).ask(QUESTIONS[0]).text.startswith("Kremlin spokesperson Dmitry Peskov")
+        assert IndexChecker().run(index_dir).ok
 
     report = Indexer(embedder).run(corpus, index_dir)
 
