@@ -1,8 +1,10 @@
+import codecs
+import hashlib
 import logging
 
 import pytest
 
-from rag.documents import DocumentLoader, parse_document
+from rag.documents import DocumentLoader, inside_corpus, parse_document, read_document
 from rag.errors import CorpusError, UnreadableFileError
 
 HTML = b"""<html><head><title>Kremlin says talks possible</title></head><body>
@@ -83,3 +85,139 @@ def test_unsupported_types_are_refused(name):
 def test_missing_corpus_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="corpus folder not found"):
         DocumentLoader().run(tmp_path / "nope")
+
+
+SECRET = "The launch codes are kept under the third flowerpot."
+
+
+def outside_and_corpus(tmp_path):
+    """A corpus with one article, next to a folder outside it that holds a secret file and folder."""
+    outside, corpus = make_outside(tmp_path), tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("A fine article about talks.")
+    return outside, corpus
+
+
+def make_outside(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "folder").mkdir(parents=True)
+    (outside / "secret.txt").write_text(SECRET)
+    (outside / "folder" / "leak.md").write_text(SECRET)
+    return outside
+
+
+def test_symlinks_are_followed_only_inside_the_corpus(tmp_path, caplog):
+    outside, corpus = outside_and_corpus(tmp_path)
+    (corpus / ".drafts").mkdir()
+    (corpus / ".drafts" / "draft.txt").write_text("A draft linked into the corpus.")
+    (corpus / ".private").mkdir()
+    (corpus / ".private" / "note.md").write_text("A note linked into the corpus.")
+    (corpus / "sub").mkdir()
+    (corpus / "secret.txt").symlink_to(outside / "secret.txt")
+    (corpus / "relative.txt").symlink_to("../outside/secret.txt")
+    (corpus / "elsewhere").symlink_to(outside / "folder", target_is_directory=True)
+    (corpus / "gone.txt").symlink_to(corpus / "nowhere.txt")
+    (corpus / "self.txt").symlink_to("self.txt")
+    (corpus / "copy.txt").symlink_to("a.txt")  # a second path to a file already read
+    (corpus / "public.md").symlink_to(".private/note.md")
+    (corpus / "published").symlink_to(".drafts", target_is_directory=True)
+    (corpus / "sub" / "up").symlink_to("..", target_is_directory=True)  # a loop back to the root
+    caplog.set_level(logging.WARNING)
+
+    corpus_read = DocumentLoader().run(corpus)
+
+    by_id = {d.id: d.text for d in corpus_read.documents}
+    assert sorted(by_id) == ["a.txt", "public.md", "published/draft.txt"]
+    assert by_id["public.md"] == "A note linked into the corpus."
+    assert by_id["published/draft.txt"] == "A draft linked into the corpus."
+    assert corpus_read.skipped == []
+    for name in ("secret.txt", "relative.txt", "elsewhere"):
+        assert f"skipped {name}: it points outside the corpus" in caplog.text
+    assert "skipped gone.txt: dangling symlink" in caplog.text
+    assert "skipped self.txt: symlink loop" in caplog.text
+    assert "copy.txt" not in caplog.text and "sub/up" not in caplog.text
+
+
+def test_files_are_given_with_every_symlink_resolved(tmp_path):
+    _, corpus = outside_and_corpus(tmp_path)
+    (corpus / "b.txt").write_text("Another article.")
+    (corpus / "link.txt").symlink_to(corpus / "b.txt")
+    (corpus / "c.txt").symlink_to(corpus / ".d.txt")
+    (corpus / ".d.txt").write_text("Read through its link only.")
+
+    files = DocumentLoader().files(corpus)
+
+    real = corpus.resolve()
+    assert files == [("a.txt", real / "a.txt"), ("b.txt", real / "b.txt"), ("c.txt", real / ".d.txt")]
+
+
+def test_a_file_swapped_for_a_link_outside_after_the_scan_is_refused(tmp_path, caplog):
+    outside, corpus = outside_and_corpus(tmp_path)
+    [(doc_id, path)] = DocumentLoader().files(corpus)
+    path.unlink()
+    path.symlink_to(outside / "secret.txt")
+    caplog.set_level(logging.WARNING)
+
+    read = read_document(doc_id, path, corpus)
+
+    assert read.path == "a.txt" and "outside the corpus" in read.reason
+    assert "skipped a.txt: it points outside the corpus" in caplog.text
+    assert read_document(doc_id, path).text == SECRET  # without a root nothing is checked
+
+
+def test_inside_corpus_checks_any_path_against_the_root(tmp_path):
+    outside, corpus = outside_and_corpus(tmp_path)
+    assert inside_corpus(corpus, corpus / "a.txt") == (corpus / "a.txt").resolve()
+    with pytest.raises(UnreadableFileError, match="outside the corpus"):
+        inside_corpus(corpus, corpus / ".." / "outside" / "secret.txt")
+    with pytest.raises(UnreadableFileError, match="no such file"):
+        inside_corpus(corpus, corpus / "missing.txt")
+
+
+def test_an_index_holds_no_text_from_outside_the_corpus(tmp_path, corpus, embedder, caplog):
+    from rag.indexing import Indexer
+    from rag.store import IndexStore
+
+    outside = make_outside(tmp_path)
+    (corpus / "secret.txt").symlink_to(outside / "secret.txt")
+    (corpus / "elsewhere").symlink_to(outside / "folder", target_is_directory=True)
+    caplog.set_level(logging.WARNING)
+
+    report = Indexer(embedder).run(corpus, tmp_path / "index")
+
+    store = IndexStore.open(tmp_path / "index")
+    ids = [d.id for d in store.documents()]
+    assert len(ids) == 5 and report.added == ids
+    assert all(SECRET not in store.document(doc_id).text for doc_id in ids)
+    assert "skipped secret.txt: it points outside the corpus" in caplog.text
+    store.close()
+
+
+TEXT = "Le président a déclaré « oui » — 5 €.\nSecond line."
+
+
+@pytest.mark.parametrize("bom, encoding", [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+                                           (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be")])
+def test_utf16_and_utf32_with_a_byte_order_mark_are_decoded(bom, encoding, caplog):
+    raw = bom + TEXT.encode(encoding)
+    caplog.set_level(logging.WARNING)
+
+    document = parse_document("a.txt", raw)
+
+    assert document.text == TEXT
+    assert document.sha256 == hashlib.sha256(raw).hexdigest()
+    assert caplog.text == ""  # a byte-order mark declares the encoding: nothing was guessed
+
+
+def test_utf8_with_a_byte_order_mark_still_reads():
+    assert parse_document("a.txt", codecs.BOM_UTF8 + TEXT.encode("utf-8")).text == TEXT
+
+
+def test_utf16_without_a_byte_order_mark_is_still_refused_as_binary():
+    with pytest.raises(UnreadableFileError, match="binary file"):
+        parse_document("a.txt", TEXT.encode("utf-16-le"))
+
+
+def test_a_byte_order_mark_before_invalid_text_is_refused():
+    with pytest.raises(UnreadableFileError, match="not valid utf-16-le despite its byte-order mark"):
+        parse_document("a.txt", codecs.BOM_UTF16_LE + "ok".encode("utf-16-le") + b"\x00\xdc")
