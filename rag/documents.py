@@ -158,6 +158,9 @@ class DocumentLoader:
                 doc_id = prefix + entry.name
                 if entry.name.startswith("."):
                     continue
+                if not _is_text(entry.name):  # bytes that are not UTF-8: no id a citation or the index could hold
+                    log.warning("skipped %s: its name is not valid UTF-8; rename it to index it", os.fsencode(doc_id))
+                    continue
                 if entry.is_symlink():
                     links.append((doc_id, Path(entry.path)))
                 elif entry.is_dir(follow_symlinks=False):
@@ -188,6 +191,14 @@ class DocumentLoader:
 
     def _wanted(self, doc_id: str) -> bool:
         return Path(doc_id).suffix.lower() in self.suffixes
+
+
+def _is_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def inside_corpus(root: str | Path, path: Path) -> Path:

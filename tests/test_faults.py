@@ -191,3 +191,22 @@ def test_kill_9_aimed_at_a_commit_stage_leaves_the_last_commit_whole(stage, arti
     shutil.copytree(articles_index, index_dir)
     outcome = kill_writer(corpus, index_dir, embedder, reference, stage, 1, 0, writer_script(tmp_path))
     assert outcome.killed and outcome.usable and outcome.clean
+
+
+def test_hostile_file_names_are_indexed_and_cited_or_skipped_with_a_warning(corpus, tmp_path, embedder, caplog):
+    names = {"-rf.txt": "The lighthouse keeper of Port Ellen retired after forty-two years.",
+             "a\nb.txt": "The harbour master of Oban counted nine ferries on Monday.",
+             "ünï ñ.txt": "The mayor of Tromsø opened a bridge in May.",
+             "q'\";$(x).txt": "The river Shannon flooded the town of Athlone in March.",
+             "L" * 250 + ".txt": "The long-named article says the city of Galway hosted the races."}
+    for name, text in names.items():
+        (corpus / name).write_text(text)
+    (corpus / os.fsdecode(b"bad\xff\xfename.txt")).write_text("The baker of Cork sold 400 loaves.")
+    index_dir = tmp_path / "index"
+
+    Indexer(embedder).run(corpus, index_dir)
+
+    qa = rag.load(index_dir)
+    assert set(names) <= {d.id for d in qa.store.documents()} and qa.store.n_documents == 5 + len(names)
+    assert "name is not valid UTF-8" in caplog.text
+    assert qa.ask("How many ferries did the harbour master of Oban count?").citations[0].source == "a\nb.txt"
