@@ -9,16 +9,20 @@ index what changed. The API endpoint `/ask` answers a question as JSON for `grad
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import gradio as gr
 
 import rag
-from rag.library import Library, UploadResult
+from rag.library import MAX_UPLOAD_BYTES, Library, UploadResult
+
+log = logging.getLogger("verbatim.app")
 
 EXAMPLES = [
     "Who is the Kremlin spokesperson?",
@@ -136,6 +140,23 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+K_MESSAGE = f"k must be a whole number from 1 to {rag.pipeline.MAX_K}"
+POLL_SECONDS = 1.0  # how often a page asks after the library change it started
+CACHE_CLEANUP = (3600, 3600)  # Gradio deletes uploads never added after an hour (checked hourly), and all at shutdown
+
+
+def whole_k(value) -> int:
+    """k as the slider (5.0) or an API caller ("5") sends it, as an int; QA.ask checks its range."""
+    if not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            number = None
+        if number is not None and number.is_integer():
+            return int(number)
+    raise rag.InvalidQuestionError(K_MESSAGE)
+
+
 class ChatService:
     """The library and the QA opened on its current index. Library changes run one at a time and
     swap in the QA of the index they wrote, so the chat never goes back to an older index."""
@@ -145,7 +166,7 @@ class ChatService:
         self.qa = qa
         self._lock = threading.Lock()
 
-    def add(self, files: list[tuple[str, bytes]], on_progress) -> UploadResult:
+    def add(self, files: list[tuple[str, bytes]], on_progress=None) -> UploadResult:
         with self._lock:
             result, self.qa = self.library.add(files, on_progress=on_progress)
         return result
@@ -154,8 +175,11 @@ class ChatService:
         with self._lock:
             self.qa = self.library.remove(doc_id)
 
-    def ask(self, question: str, k: int, retriever: str) -> rag.Answer:
-        return self.qa.ask(question, k=int(k), retriever=retriever)
+    def ask(self, question: str, k, retriever: str) -> rag.Answer:
+        return self.qa.ask(question, k=whole_k(k), retriever=retriever)
+
+    def document_ids(self) -> list[str]:
+        return [d.id for d in self.qa.store.documents()]
 
     def library_rows(self) -> list[list]:
         return [[d.id, d.title, d.n_chunks] for d in self.qa.store.documents()]
@@ -165,8 +189,113 @@ class ChatService:
         return f"**{store.n_documents}** articles · **{store.n_chunks}** chunks · model `{store.commit.model}`"
 
 
+class LibraryJob:
+    """A library change run in a background thread, so that the click returns at once; the page that started
+    it polls its progress, then its outcome (a message). Questions meanwhile are answered from the current index."""
+
+    def __init__(self, what: str, change):
+        """`change(on_progress)` makes the change and returns the message that says how it went."""
+        self.what = what
+        self.outcome: str | None = None
+        self._progress = ""
+        self._started = time.monotonic()
+        threading.Thread(target=self._run, args=(change,), name="verbatim-library", daemon=True).start()
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+    def status(self) -> str:
+        if self.finished:
+            return self.outcome
+        return (f"⏳ {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
+                "(questions are answered from the current library meanwhile)")
+
+    def _run(self, change) -> None:
+        try:
+            self.outcome = change(self._on_progress)
+        except rag.RagError as exc:
+            self.outcome = f"❌ {exc}"
+        except Exception:
+            log.exception("library change failed: %s", self.what)
+            self.outcome = "❌ the change failed on the server (its log says why); the library is as it was"
+
+    def _on_progress(self, done: int, total: int, _last: str) -> None:
+        self._progress = f": {done} of {total} files done"
+
+
+def busy_message(current: LibraryJob | None) -> str | None:
+    """Why a page cannot start another library change yet (one at a time per page), or None."""
+    if current is not None and not current.finished:
+        return f"⏳ wait: {current.what} is still under way"
+    return None
+
+
+def take_uploads(files: list[dict], upload_folder: str) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The uploaded files (Gradio's file data) as (original name, bytes); each is deleted from Gradio's upload
+    folder once read, whether the library takes it or not. Names that could not be read are returned apart."""
+    pairs, unreadable = [], []
+    root = Path(upload_folder).resolve()
+    for file in files:
+        path = Path(file["path"]).resolve()
+        name = file.get("orig_name") or path.name
+        try:
+            pairs.append((name, path.read_bytes()))
+        except OSError:
+            unreadable.append(name)
+        _discard_upload(path, root)
+    return pairs, unreadable
+
+
+def _discard_upload(path: Path, root: Path) -> None:
+    """Delete an uploaded file and its folder (Gradio makes one per content hash), only inside Gradio's upload folder."""
+    if root not in path.parents:
+        return
+    path.unlink(missing_ok=True)
+    if path.parent != root:
+        with contextlib.suppress(OSError):  # not empty: the same content is waiting under another name
+            path.parent.rmdir()
+
+
+def upload_message(result: UploadResult, unreadable: list[str]) -> str:
+    lines = [f"✅ added `{name}`" for name in result.added]
+    lines += [f"❌ rejected `{name}`: {reason}" for name, reason in result.rejected]
+    lines += [f"❌ rejected `{name}`: the upload was lost on the server; upload it again" for name in unreadable]
+    return "\n\n".join(lines) or "Nothing to add."
+
+
+def chat_reply(service: ChatService, message: str, history: list, k, mode: str):
+    """The chat after a question: (history, the question box, the Sources panel). Errors the user can act on
+    (a bad question, a damaged index) are said in the chat, never as a bare error toast."""
+    history = list(history or [])
+    if not (message or "").strip():
+        return history, message, gr.skip()
+    history.append({"role": "user", "content": html.escape(message)})
+    try:
+        answer = service.ask(message, k, mode)
+    except rag.RagError as exc:
+        return history + [_warning(str(exc))], "", gr.skip()
+    except Exception:
+        log.exception("question failed: %r", message)
+        return history + [_warning("the question could not be answered: the server failed (its log says why)")], "", gr.skip()
+    history.append({"role": "assistant", "content": render_answer(answer)})
+    return history, "", render_passages(answer.passages)
+
+
+def _warning(text: str) -> dict:
+    return {"role": "assistant", "content": f'<div class="vb-abstain">⚠️ {html.escape(text)}</div>'}
+
+
+def answer_json(service: ChatService, question: str, k=5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER) -> dict:
+    """The /ask endpoint's answer; a RagError becomes a gr.Error, whose message API callers receive."""
+    try:
+        return service.ask(question, k, retriever).to_dict()
+    except rag.RagError as exc:
+        raise gr.Error(str(exc)) from exc
+
+
 def create_app(service: ChatService) -> gr.Blocks:
-    with gr.Blocks(title="Verbatim") as demo:
+    with gr.Blocks(title="Verbatim", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown("# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
                     "and line. Click a citation to read it in the article.")
         with gr.Row(equal_height=False):
@@ -189,33 +318,24 @@ def create_app(service: ChatService) -> gr.Blocks:
                         article = gr.HTML('<div class="vb-meta">Click a citation or a passage to read the article here.</div>',
                                           elem_id="vb-article")
                     with gr.Tab("Library", id="library"):
-                        stats = gr.Markdown(service.stats(), elem_id="vb-stats")
-                        table = gr.Dataframe(service.library_rows(), headers=["file", "title", "chunks"], interactive=False,
-                                             wrap=True, column_widths=["34%", "52%", "14%"], max_height=320,
-                                             elem_id="vb-library")
+                        stats = gr.Markdown(elem_id="vb-stats")
+                        table = gr.Dataframe(headers=["file", "title", "chunks"], interactive=False, wrap=True,
+                                             column_widths=["34%", "52%", "14%"], max_height=320, elem_id="vb-library")
                         uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm"],
-                                          label="Add articles (.txt, .md, .html; 5 MB each)", elem_id="vb-upload")
+                                          label=f"Add articles (.txt, .md, .html; {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                                          elem_id="vb-upload")
                         add = gr.Button("Add to library", elem_id="vb-add")
                         status = gr.Markdown(elem_id="vb-status")
                         with gr.Row():
-                            doomed = gr.Dropdown([d.id for d in service.qa.store.documents()], label="Remove an article",
-                                                 scale=3, elem_id="vb-remove-choice")
+                            doomed = gr.Dropdown([], label="Remove an article", scale=3, elem_id="vb-remove-choice")
                             remove = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
         open_target = gr.Textbox(elem_id="vb-open-target", elem_classes="vb-hidden", show_label=False, container=False)
         open_button = gr.Button("open", elem_id="vb-open-button", elem_classes="vb-hidden")
+        job = gr.State(None)  # this page's library change under way, if any
+        poll_timer = gr.Timer(POLL_SECONDS, active=False)
 
-        def respond(message: str, history: list, k_value: float, mode: str):
-            history = list(history or [])
-            if not (message or "").strip():
-                return history, message, gr.skip()
-            history.append({"role": "user", "content": html.escape(message)})
-            try:
-                answer = service.ask(message, k_value, mode)
-            except rag.InvalidQuestionError as exc:
-                history.append({"role": "assistant", "content": f'<div class="vb-abstain">⚠️ {html.escape(str(exc))}</div>'})
-                return history, "", gr.skip()
-            history.append({"role": "assistant", "content": render_answer(answer)})
-            return history, "", render_passages(answer.passages)
+        def respond(message: str, history: list, k_value, mode: str):
+            return chat_reply(service, message, history, k_value, mode)
 
         def open_article(target: str):
             source, start, end = (target or "").rsplit("|", 2) if (target or "").count("|") >= 2 else ("", "", "")
@@ -226,38 +346,49 @@ def create_app(service: ChatService) -> gr.Blocks:
                 return gr.skip(), gr.skip()
             return render_article(document, *span), gr.Tabs(selected="article")
 
-        def library_outputs(message: str):
-            choices = [d.id for d in service.qa.store.documents()]
-            return message, service.library_rows(), service.stats(), gr.Dropdown(choices=choices, value=None), None
+        def library_view():
+            """Table, statistics and the remove choices as the library is now (filled on each page load)."""
+            return service.library_rows(), service.stats(), gr.Dropdown(choices=service.document_ids(), value=None)
 
-        def add_files(files, progress=gr.Progress()):
+        def started(what: str, change) -> tuple:
+            """Status, job and timer outputs of a library change just started in the background."""
+            running = LibraryJob(what, change)
+            return running.status(), running, gr.Timer(active=True)
+
+        def add_files(files: list[dict] | None, current: LibraryJob | None):
             if not files:
-                return library_outputs("Choose one or more files first.")
-            pairs = [(Path(getattr(f, "orig_name", None) or Path(f).name).name, Path(f).read_bytes()) for f in files]
-            progress(0, desc="indexing")
-            try:
-                result = service.add(pairs, on_progress=lambda done, total, _: progress(done / max(total, 1), desc="indexing"))
-            except rag.RagError as exc:
-                return library_outputs(f"❌ {exc}")
-            lines = [f"✅ added `{name}`" for name in result.added]
-            lines += [f"❌ rejected `{name}`: {reason}" for name, reason in result.rejected]
-            return library_outputs("\n\n".join(lines) or "Nothing to add.")
+                return "Choose one or more files first.", gr.skip(), gr.skip(), gr.skip()
+            if busy_message(current):
+                return busy_message(current), gr.skip(), gr.skip(), gr.skip()
+            pairs, unreadable = take_uploads(files, uploads.GRADIO_CACHE)
+            if not pairs:
+                return upload_message(UploadResult(), unreadable), gr.skip(), gr.skip(), None
 
-        def remove_article(doc_id: str | None):
+            def change(on_progress) -> str:
+                return upload_message(service.add(pairs, on_progress), unreadable)
+            return *started(f"indexing {len(pairs)} file(s)", change), None
+
+        def remove_article(doc_id: str | None, current: LibraryJob | None):
             if not doc_id:
-                return library_outputs("Choose an article to remove.")
-            try:
+                return "Choose an article to remove.", gr.skip(), gr.skip()
+            if busy_message(current):
+                return busy_message(current), gr.skip(), gr.skip()
+
+            def change(_on_progress) -> str:
                 service.remove(doc_id)
-            except rag.RagError as exc:
-                return library_outputs(f"❌ {exc}")
-            return library_outputs(f"🗑️ removed `{doc_id}` (its file was moved to `{service.library.corpus_dir}/.removed/`)")
+                return f"🗑️ removed `{doc_id}` (its file was moved to `{service.library.corpus_dir}/.removed/`)"
+            return started(f"removing {doc_id}", change)
+
+        def poll(current: LibraryJob | None):
+            if current is None:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+            if not current.finished:
+                return current.status(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return current.status(), *library_view(), gr.Timer(active=False)
 
         def api_ask(question: str, k: int = 5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER) -> dict:
             """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`)."""
-            try:
-                return service.ask(question, k, retriever).to_dict()
-            except rag.InvalidQuestionError as exc:
-                raise gr.Error(str(exc)) from exc
+            return answer_json(service, question, k, retriever)
 
         chat_inputs = [question, chatbot, k, retriever]
         chat_outputs = [chatbot, question, passages]
@@ -265,16 +396,21 @@ def create_app(service: ChatService) -> gr.Blocks:
         send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
         open_button.click(open_article, open_target, [article, tabs], api_visibility="private").then(
             None, js=SCROLL_TO_HIGHLIGHT)
-        library_view = [status, table, stats, doomed, uploads]
-        add.click(add_files, uploads, library_view, api_visibility="private")
-        remove.click(remove_article, doomed, library_view, api_visibility="private")
+        demo.load(library_view, None, [table, stats, doomed], api_visibility="private")
+        # Raw file data (preprocess=False): its original name, and none of gr.File's own checks, which refuse a
+        # file named ".txt" with an error toast and leave an empty temp file behind per file.
+        add.click(add_files, [uploads, job], [status, job, poll_timer, uploads], api_visibility="private", preprocess=False)
+        remove.click(remove_article, [doomed, job], [status, job, poll_timer], api_visibility="private")
+        poll_timer.tick(poll, job, [status, table, stats, doomed, poll_timer], api_visibility="private", show_progress="hidden")
         gr.api(api_ask, api_name="ask")
     return demo
 
 
 def launch(demo: gr.Blocks, host: str, port: int, **options):
-    """Serve with the page's CSS and JS; several users are answered at once, each in their own session."""
-    return demo.queue(default_concurrency_limit=8).launch(server_name=host, server_port=port, css=CSS, js=JS, **options)
+    """Serve with the page's CSS and JS; several users are answered at once, each in their own session. Gradio
+    refuses an upload over the library's limit while it is received, before it fills its temp folder."""
+    return demo.queue(default_concurrency_limit=8).launch(server_name=host, server_port=port, css=CSS, js=JS,
+                                                          max_file_size=MAX_UPLOAD_BYTES, **options)
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ def cache_dir() -> Path:
 
 
 class Embedder:
-    """Encodes texts in batches; safe to share between threads (calls are serialised).
+    """Encodes texts in batches; safe to share between threads (onnx: concurrent calls; torch: one batch at a time).
 
     `backend`: "onnx" (the default without a GPU) runs the model exported to ONNX by onnxruntime,
     the same vectors ~3× faster than torch on CPU (eval/bench.py); the export is made once per
@@ -87,25 +87,40 @@ class Embedder:
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Length of each text in the model's own tokens, as it would see them (with special tokens)."""
         model = self.model
-        with self._lock:
-            return model.count_tokens(texts) if self.backend == "onnx" else [
-                len(ids) for ids in model.tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+        if self.backend == "onnx":
+            return model.count_tokens(texts)
+        with self._lock:  # transformers' tokenizer sets its truncation on each call: one thread at a time
+            return [len(ids) for ids in model.tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
 
     def run(self, texts: list[str]) -> np.ndarray:
-        """Embed texts; warn (never silently truncate) when a text is longer than the model's window."""
+        """Embed texts; warn (never silently truncate) when a text is longer than the model's window.
+
+        The onnx backend takes no lock: onnxruntime's `InferenceSession.run` is thread-safe and the
+        tokenizers are only read, so a question is embedded while an upload is being indexed."""
         model = self.model
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            if self.backend == "onnx":
-                vectors, too_long = model.encode(texts, self.batch_size)
-            else:
-                too_long = sum(len(ids) > self.max_tokens for ids in model.tokenizer(texts, truncation=False)["input_ids"])
-                vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                                       show_progress_bar=False)
+        if self.backend == "onnx":
+            vectors, too_long = model.encode(texts, self.batch_size)
+        else:
+            vectors, too_long = self._encode_torch(model, texts)
         if too_long:
             log.warning("%d of %d texts exceed the model window of %d tokens and are truncated", too_long, len(texts), self.max_tokens)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode_torch(self, model, texts: list[str]) -> tuple[np.ndarray, int]:
+        """Longest texts batched together, the lock held per batch: a question waits for one batch, not a whole upload."""
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        too_long = 0
+        for first in range(0, len(texts), self.batch_size):
+            rows = order[first : first + self.batch_size]
+            batch = [texts[i] for i in rows]
+            with self._lock:
+                too_long += sum(len(ids) > self.max_tokens for ids in model.tokenizer(batch, truncation=False)["input_ids"])
+                vectors[rows] = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                             convert_to_numpy=True, show_progress_bar=False)
+        return vectors, too_long
 
 
 def _sentence_transformer(path: str, device: str | None = None, **model_kwargs):
@@ -115,7 +130,11 @@ def _sentence_transformer(path: str, device: str | None = None, **model_kwargs):
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
-    return SentenceTransformer(path, device=device, local_files_only=True, model_kwargs=model_kwargs)
+    try:
+        return SentenceTransformer(path, device=device, local_files_only=True, model_kwargs=model_kwargs)
+    except Exception as exc:  # a damaged folder fails in transformers', torch's or json's own way
+        raise ModelNotFoundError(f"the embedding model at {path} cannot be loaded ({exc}): restore the folder, or use "
+                                 f"{DEFAULT_MODEL!r} (packaged)") from exc
 
 
 class _OnnxModel:

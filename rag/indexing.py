@@ -153,9 +153,10 @@ class Indexer:
                     writer.add(document, parts, vectors[: len(parts.chunks)])
                     vectors = vectors[len(parts.chunks) :]
                 report.chunks_embedded += sum(len(parts.chunks) for parts in chunked)
-                bar.update(min(self.documents_per_batch, len(files) - first))
-                if on_progress:
-                    on_progress(bar.n, len(files), files[min(first + self.documents_per_batch, len(files)) - 1][0])
+                done = min(first + self.documents_per_batch, len(files))
+                bar.update(done - first)
+                if on_progress:  # counted here: a disabled bar counts nothing
+                    on_progress(done, len(files), files[done - 1][0])
 
 
 def _sha256(path: Path) -> str:

@@ -3,17 +3,22 @@
 Uploads are checked one by one (type, size, readable text, duplicate content) and written
 under safe names; a bad file is rejected with its reason while the rest of the batch goes in.
 A removed article's file is moved to `<corpus>/.removed/` (hidden folders are not indexed), so
-nothing is lost.
+nothing is lost. Index updates run in a child process, so that questions answered meanwhile by this
+process keep their speed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import re
+import secrets
 import shutil
-import tempfile
+import subprocess
+import sys
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +84,9 @@ class Library:
                 _write_atomically(target, raw)
                 known[hashlib.sha256(raw).hexdigest()] = target.name
                 result.added.append(target.relative_to(self.corpus_dir).as_posix())
-            qa = self._update(files=[(name, self.corpus_dir / name) for name in result.added], on_progress=on_progress)
+            if not result.added:  # nothing to index: no indexing process
+                return result, reopen(self.index_dir, self.embedder, reader=self.reader)
+            qa = self._update(on_progress, files=[(name, self.corpus_dir / name) for name in result.added])
         result.report = qa.report
         return result, qa
 
@@ -103,9 +110,9 @@ class Library:
         """Update the index with the folder, reusing one loaded embedding model and reader across updates."""
         return build(self.corpus_dir, self.index_dir, embedder=self.embedder, reader=self.reader, **options)
 
-    def _update(self, **changes) -> QA:
+    def _update(self, on_progress: Callable[[int, int, str], None] | None = None, **changes) -> QA:
         """Index uploaded files or remove documents without scanning the rest of the folder, then reopen."""
-        report = Indexer(self.embedder).update_files(self.index_dir, **changes)
+        report = _update_in_child(self.embedder.model_name, self.index_dir, on_progress, **changes)
         return reopen(self.index_dir, self.embedder, report=report, reader=self.reader)
 
     def _known_hashes(self) -> dict[str, str]:
@@ -137,7 +144,68 @@ def _unused(path: Path) -> Path:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Write aside under a hidden name, then rename, so that no half-written article is ever indexed. The file is
+    created with mode 0o666 less the umask (0644 as a rule), like any new file; a NamedTemporaryFile would be 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".upload-", delete=False) as tmp:
-        tmp.write(data)
-    os.replace(tmp.name, path)
+    tmp = path.with_name(f".upload-{secrets.token_hex(8)}")
+    try:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+INDEXING_BATCH = 8  # files embedded together by the indexing process: progress is reported after each batch
+
+
+def _update_in_child(model_name: str, index_dir: Path, on_progress: Callable[[int, int, str], None] | None = None,
+                     **changes) -> IndexReport:
+    """Run Indexer.update_files(index_dir, **changes) in a child Python process; its errors are raised here.
+
+    In a thread of this process, sentence splitting (pure Python) holds the GIL and embedding competes for
+    the cores: in a trial, ask() took 1.4-2.4× its idle time meanwhile, against 1.3× with this child
+    (eval/upload_stall.py measures it through the web chat). The child embeds with one onnxruntime thread
+    at a lower CPU priority, so a question always has a core; a new child for each change (~1 s to start)
+    gives its memory back when done."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "OMP_NUM_THREADS": "1",  # one onnxruntime (and BLAS) thread: see rag/embedding.py
+           "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-c", "from rag.library import serve_update; serve_update()"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) as process:
+        try:
+            pickle.dump((model_name, str(index_dir), changes), process.stdin)
+            process.stdin.close()
+            while True:
+                kind, value = pickle.load(process.stdout)
+                if kind == "report":
+                    return value
+                if kind == "error":
+                    raise value
+                if on_progress:
+                    on_progress(*value)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            raise RagError(f"the indexing process stopped (exit status {process.wait()}); the index keeps its last "
+                           "complete update: try again") from exc
+
+
+def serve_update() -> None:
+    """The indexing process: reads pickled (model, index folder, changes) from stdin, writes pickled progress,
+    then the IndexReport or the error, to stdout."""
+    os.nice(10)  # the parent's questions come first
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print goes to stderr, never into the replies
+
+    def send(kind: str, value) -> None:
+        pickle.dump((kind, value), replies)
+        replies.flush()
+
+    model_name, index_dir, changes = pickle.load(sys.stdin.buffer)
+    try:
+        indexer = Indexer(Embedder(model_name), documents_per_batch=INDEXING_BATCH)
+        send("report", indexer.update_files(index_dir, on_progress=lambda *progress: send("progress", progress), **changes))
+    except RagError as exc:
+        send("error", exc)
+    except Exception as exc:
+        traceback.print_exc()
+        send("error", RuntimeError(f"indexing failed: {exc!r}"))

@@ -2,25 +2,34 @@
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import gradio as gr
+import httpx
 import pytest
 from gradio_client import Client
 
-from app import ChatService, create_app, launch
-from rag.library import Library
+import rag
+from app import ChatService, answer_json, chat_reply, create_app, launch
+from rag.library import MAX_UPLOAD_BYTES, Library
 from tests.conftest import ARTICLES, free_port
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, articles_index, qa):
+def server(tmp_path_factory, articles_index, qa):
     root = tmp_path_factory.mktemp("app")
     shutil.copytree(ARTICLES, root / "corpus")
     shutil.copytree(articles_index, root / "index")
     port = free_port()
     demo = create_app(ChatService(Library(root / "corpus", root / "index"), qa))
     launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server, verbose=False)
 
 
 def test_ask_endpoint_returns_the_answer_as_json(client):
@@ -34,6 +43,38 @@ def test_ask_endpoint_abstains_and_reports_bad_questions(client):
     assert client.predict("What is the recipe for a chocolate cake?", api_name="/ask")["abstained"]
     with pytest.raises(Exception, match="the question is empty"):
         client.predict("   ", api_name="/ask")
+
+
+@pytest.mark.parametrize("k", ["abc", 2.5, "", None])
+def test_ask_endpoint_refuses_a_k_that_is_not_a_whole_number_readably(client, k):
+    with pytest.raises(Exception, match="k must be a whole number from 1 to 50"):
+        client.predict("Who is the Kremlin spokesperson?", k, "hybrid", api_name="/ask")
+
+
+def test_ask_endpoint_takes_k_as_a_whole_number_in_any_form(client):
+    for k in ("3", 3.0, " 3 "):
+        assert len(client.predict("Who is the Kremlin spokesperson?", k, "hybrid", api_name="/ask")["passages"]) == 3
+
+
+class DamagedIndex:
+    """A service whose index turned out damaged at question time."""
+
+    def ask(self, question, k, retriever):
+        raise rag.IndexCorruptError("the index at index is damaged (bad rows); check it with: rag check")
+
+
+def test_a_damaged_index_is_said_readably_in_the_chat_and_through_the_api():
+    history, box, _ = chat_reply(DamagedIndex(), "Who is the Kremlin spokesperson?", [], 5.0, "hybrid")
+    assert box == "" and "the index at index is damaged (bad rows); check it with: rag check" in history[-1]["content"]
+    with pytest.raises(gr.Error, match="the index at index is damaged"):
+        answer_json(DamagedIndex(), "Who is the Kremlin spokesperson?")
+
+
+def test_the_upload_route_refuses_a_file_over_the_library_limit(server):
+    name = "too-big-7f3a.txt"
+    response = httpx.post(server + "gradio_api/upload", files={"files": (name, b"a" * (MAX_UPLOAD_BYTES + 1))})
+    assert response.status_code == 413 and f"maximum allowed size of {MAX_UPLOAD_BYTES} bytes" in response.text
+    assert not list(Path(gr.utils.get_upload_folder()).rglob(name))  # nothing left in Gradio's temp folder
 
 
 def test_several_users_at_once_get_their_own_answers(client):

@@ -1,3 +1,4 @@
+import os
 import shutil
 
 import pytest
@@ -29,7 +30,8 @@ def library(tmp_path_factory, articles_index):
 
 def test_uploads_are_checked_one_by_one_and_the_good_ones_indexed(library):
     good = b"The lighthouse keeper of Port Ellen retired on Tuesday after forty-two years of service."
-    result, qa = library.add([
+    progress = []
+    result, qa = library.add(on_progress=lambda *step: progress.append(step), files=[
         ("../../keeper.txt", good),
         ("copy.txt", (ARTICLES / "000_9cebef51757e5eed.txt").read_bytes()),
         ("again.txt", good),
@@ -47,8 +49,28 @@ def test_uploads_are_checked_one_by_one_and_the_good_ones_indexed(library):
     assert (library.corpus_dir / "keeper.txt").read_bytes() == good
     assert not (library.corpus_dir.parent / "keeper.txt").exists()
     assert result.report.added == ["keeper.txt"] and result.report.chunks_embedded == 1
+    assert [step[1:] for step in progress] == [(1, "keeper.txt")]  # sent by the indexing process as it goes
     answer = qa.ask("How long did the lighthouse keeper of Port Ellen serve?")
     assert answer.citations[0].source == "keeper.txt" and answer.span.text == "forty-two years"
+
+
+def test_dotfiles_get_plain_names_and_files_the_usual_mode(library):
+    umask = os.umask(0o022)
+    try:
+        result, qa = library.add([(".env.txt", b"The ferry to Port Ellen sails at dawn on Sundays."),
+                                  (".txt", b"The old mill of Port Ellen closed on Friday.")])
+    finally:
+        os.umask(umask)
+    assert result.added == ["env.txt", "article.txt"] and not result.rejected
+    assert {"env.txt", "article.txt"} <= {d.id for d in qa.store.documents()}
+    assert {oct((library.corpus_dir / name).stat().st_mode & 0o777) for name in result.added} == {"0o644"}
+
+
+def test_a_batch_with_nothing_to_index_changes_nothing(library):
+    before = {d.id for d in library.open().store.documents()}
+    result, qa = library.add([("empty.md", b" "), ("copy.txt", (ARTICLES / "001_50e1bebe41a30cea.txt").read_bytes())])
+    assert not result.added and len(result.rejected) == 2 and result.report is None
+    assert {d.id for d in qa.store.documents()} == before
 
 
 def test_removing_an_article_moves_its_file_aside_and_unindexes_it(library):

@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from rag.library import MAX_UPLOAD_BYTES
 from tests.conftest import ARTICLES, ROOT, free_port
 
 pytestmark = pytest.mark.browser
@@ -25,7 +26,7 @@ def server(tmp_path_factory, articles_index):
     log = open(root / "app.log", "w")
     process = subprocess.Popen(
         [sys.executable, "app.py", "--corpus", str(root / "corpus"), "--index-dir", str(root / "index"), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio")},
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
@@ -59,14 +60,31 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server):
+def open_page(browser, url: str):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(30_000)
-    page.goto(server[0])
+    page.goto(url)
     page.wait_for_selector("#vb-question textarea")
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    page = open_page(browser, server[0])
     yield page
     page.close()
+
+
+def upload(page, *paths) -> None:
+    """Put files into the upload box and wait until the server has them all (listed with a download link)."""
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#vb-upload input[type=file]", [str(p) for p in paths])
+    page.wait_for_function(f"(document.querySelector('#vb-upload').innerText.match(/⇣/g) || []).length >= {len(paths)}")
+
+
+def indexed_articles(root) -> int:
+    """Articles in the served corpus (every stored upload is indexed; removed ones are in a hidden folder)."""
+    return sum(1 for p in (root / "corpus").iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 def ask(page, question: str) -> None:
@@ -126,11 +144,7 @@ def test_upload_then_ask_about_it_and_bad_files_are_rejected(page, server, tmp_p
     empty.write_text("   ")
     binary = tmp_path / "scan.txt"
     binary.write_bytes(bytes(range(256)) * 8)
-    page.get_by_role("tab", name="Library").click()
-    page.set_input_files("#vb-upload input[type=file]", [str(good), str(empty), str(binary)])
-    page.wait_for_function(  # all three uploaded to the server: listed with their size and download link
-        """() => { const text = document.querySelector('#vb-upload').innerText;
-                   return ['harbour news', 'empty', 'scan'].every(n => text.includes(n)) && (text.match(/⇣/g) || []).length >= 3; }""")
+    upload(page, good, empty, binary)
     page.click("#vb-add")
     page.wait_for_selector("#vb-status :text('added')", timeout=120_000)
     text = page.locator("#vb-status").inner_text()
@@ -142,3 +156,60 @@ def test_upload_then_ask_about_it_and_bad_files_are_rejected(page, server, tmp_p
     answer = page.locator(".vb-answer").last
     assert answer.locator("mark").inner_text() == "May"
     assert "harbour_news.txt · line 1" in answer.locator(".vb-chip").first.inner_text()
+
+
+def test_an_upload_is_indexed_in_the_background_while_questions_are_answered(page, server, tmp_path):
+    url, root = server
+    texts = [p.read_text() for p in sorted(ARTICLES.glob("*.txt"))]
+    digest = tmp_path / "digest.txt"  # ~250 KB: several seconds of indexing even on a fast machine
+    digest.write_text("\n\n".join(f"Copy {n}\n\n{texts[n % len(texts)]}" for n in range(56)))
+    dotfile = tmp_path / ".txt"
+    dotfile.write_text("The old mill of Port Ellen closed on Friday after two centuries.")
+    upload(page, digest, dotfile)
+    page.click("#vb-add")
+    page.wait_for_selector("#vb-status :text('⏳ indexing 2 file(s)')", timeout=5_000)  # the click returned at once
+    ask(page, "Who is the Kremlin spokesperson?")
+    assert page.locator(".vb-answer").last.locator("mark").inner_text() == "Dmitry Peskov"
+    assert "⏳ indexing" in page.locator("#vb-status").inner_text()  # answered while the upload was being indexed
+    page.wait_for_selector("#vb-status :text('added digest.txt')", timeout=180_000)
+    assert "added article.txt" in page.locator("#vb-status").inner_text()  # ".txt" stored under a plain name
+    assert "digest.txt" in page.locator("#vb-library").inner_text()
+    assert f"{indexed_articles(root)} articles" in page.locator("#vb-stats").inner_text()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (root / "corpus" / "digest.txt").stat().st_mode & 0o777 == 0o666 & ~umask  # not a temp file's 0600
+    assert not [p for p in (root / "gradio").rglob("*") if p.is_file()]  # uploads deleted from Gradio's temp folder
+    ask(page, "When did the old mill of Port Ellen close?")
+    assert "article.txt · line 1" in page.locator(".vb-answer").last.locator(".vb-chip").first.inner_text()
+
+
+def test_a_page_opened_after_an_upload_shows_it_and_can_remove_it(browser, page, server, tmp_path):
+    url, root = server
+    lighthouse = tmp_path / "lighthouse.txt"
+    lighthouse.write_text("The lighthouse keeper of Port Ellen retired on Tuesday after forty-two years of service.")
+    upload(page, lighthouse)
+    page.click("#vb-add")
+    page.wait_for_selector("#vb-status :text('added lighthouse.txt')", timeout=120_000)
+    later = open_page(browser, url)
+    try:
+        later.get_by_role("tab", name="Library").click()
+        later.wait_for_selector(f"#vb-stats :text('{indexed_articles(root)} articles')")
+        assert "lighthouse.txt" in later.locator("#vb-library").inner_text()
+        later.click("#vb-remove-choice input")
+        later.click("#vb-remove-choice [role=option][aria-label='lighthouse.txt']")
+        later.click("#vb-remove")
+        later.wait_for_selector("#vb-status :text('removed lighthouse.txt')", timeout=120_000)
+        assert "lighthouse.txt" not in later.locator("#vb-library").inner_text()
+        assert f"{indexed_articles(root)} articles" in later.locator("#vb-stats").inner_text()
+        assert (root / "corpus" / ".removed" / "lighthouse.txt").is_file()
+    finally:
+        later.close()
+
+
+def test_a_file_over_the_limit_is_refused_with_a_message(page, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * (MAX_UPLOAD_BYTES + 1))
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#vb-upload input[type=file]", [str(big)])
+    toast = page.wait_for_selector(".toast-body :text('exceed the maximum allowed size')")
+    assert "big.txt" in toast.inner_text()
