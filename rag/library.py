@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import parse_document
+from .documents import inside_corpus, parse_document
 from .embedding import Embedder
 from .errors import IndexNotFoundError, RagError, UnreadableFileError
 from .indexing import Indexer, IndexReport
@@ -94,14 +94,17 @@ class Library:
         """Take an article out of the library; its file moves to the .removed folder (and back if indexing fails)."""
         with self._lock:
             root = self.corpus_dir.resolve()
-            path = (root / doc_id).resolve()
-            if root not in path.parents or not path.is_file():
-                raise RagError(f"no article {doc_id!r} in {self.corpus_dir}")
-            removed = _unused(root / REMOVED_FOLDER / path.relative_to(root))
+            path = root / doc_id  # an article read through a symlink is removed as that link, under its own id
+            try:
+                if Path(doc_id).is_absolute() or ".." in Path(doc_id).parts or not inside_corpus(root, path).is_file():
+                    raise UnreadableFileError("not a file of the corpus")
+            except UnreadableFileError:
+                raise RagError(f"no article {doc_id!r} in {self.corpus_dir}") from None
+            removed = _unused(root / REMOVED_FOLDER / doc_id)
             removed.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, removed)
             try:
-                return self._update(removed=[path.relative_to(root).as_posix()])
+                return self._update(removed=[doc_id])
             except RagError:
                 shutil.move(removed, path)
                 raise

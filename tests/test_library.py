@@ -104,3 +104,19 @@ def test_removing_the_last_article_is_refused_and_loses_nothing(tmp_path):
         library.remove("only.txt")
     assert (corpus / "only.txt").is_file()
     assert "only.txt" in {d.id for d in library.open().store.documents()}
+
+
+def test_an_article_read_through_a_symlink_is_removed_as_that_link(corpus, tmp_path):
+    (corpus / ".private").mkdir()
+    note = corpus / ".private" / "note.md"
+    note.write_text("The lighthouse keeper of Port Ellen retired after forty-two years of service.")
+    (corpus / "public.md").symlink_to(".private/note.md")
+    library = Library(corpus, tmp_path / "index")
+    assert "public.md" in {d.id for d in library.open().store.documents()}
+
+    qa = library.remove("public.md")
+
+    assert "public.md" not in {d.id for d in qa.store.documents()} and qa.store.n_documents == 5
+    assert note.is_file() and (corpus / ".removed" / "public.md").is_symlink()
+    with pytest.raises(RagError, match="no article"):
+        library.remove("../corpus/000_9cebef51757e5eed.txt")
