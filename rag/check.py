@@ -48,7 +48,7 @@ class IndexCheck:
         documents = sum(s.documents for s in self.segments)
         damaged = sum(s.documents for s in self.segments if s.problems)
         if not damaged:
-            return [*lines, f"{self.index_dir}: ok ({len(self.segments)} segments, {documents} documents)"]
+            return [*lines, f"{self.index_dir}: ok ({_count(len(self.segments), 'segment')}, {_count(documents, 'document')})"]
         return [*lines, f"DAMAGED: {damaged} of {documents} documents are in damaged segments. "
                         f"To repair: {repair} (indexes them again from the corpus)"]
 
@@ -84,3 +84,7 @@ class IndexChecker:
         except DamagedSegmentError as exc:
             result.problems = exc.problems
         return result
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -62,7 +62,7 @@ def test_rag_check_reports_a_healthy_index_and_leftovers(articles_index, tmp_pat
     (index_dir / "segments" / ".tmp-seg-half-written").mkdir()
     check = IndexChecker().run(index_dir)
     assert check.ok and check.leftovers == [".tmp-seg-half-written"]
-    assert check.lines()[-1].endswith("ok (1 segments, 5 documents)")
+    assert check.lines()[-1].endswith("ok (1 segment, 5 documents)")
 
 
 def test_rag_check_on_the_command_line(articles_index, tmp_path):
@@ -73,7 +73,7 @@ def test_rag_check_on_the_command_line(articles_index, tmp_path):
     damaged = subprocess.run([sys.executable, "-m", "rag.cli", "check", "--index-dir", str(index_dir)], capture_output=True, text=True)
     missing = subprocess.run([sys.executable, "-m", "rag.cli", "check", "--index-dir", str(tmp_path / "none")],
                              capture_output=True, text=True)
-    assert ok.returncode == 0 and ok.stdout.strip().endswith("ok (1 segments, 5 documents)")
+    assert ok.returncode == 0 and ok.stdout.strip().endswith("ok (1 segment, 5 documents)")
     assert damaged.returncode == 1 and "vectors.npy does not match its recorded sha256" in damaged.stdout
     assert damaged.stdout.strip().splitlines()[-1].startswith("DAMAGED: 5 of 5 documents") and "rag index CORPUS_DIR" in damaged.stdout
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no index at" in missing.stderr
