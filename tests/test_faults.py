@@ -210,3 +210,23 @@ def test_hostile_file_names_are_indexed_and_cited_or_skipped_with_a_warning(corp
     assert set(names) <= {d.id for d in qa.store.documents()} and qa.store.n_documents == 5 + len(names)
     assert "name is not valid UTF-8" in caplog.text
     assert qa.ask("How many ferries did the harbour master of Oban count?").citations[0].source == "a\nb.txt"
+
+
+@pytest.mark.parametrize("damage", ["a search returns an id no segment holds", "a document row is missing"])
+def test_damage_past_the_checks_at_open_is_an_error_at_ask_time_never_a_traceback(damage, articles_index, tmp_path, monkeypatch):
+    from rag import segments
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(articles_index, index_dir)
+    monkeypatch.setattr(segments, "CHEAP_CHECK_BYTES", 0)  # as for files too large to hash at open: sizes only
+    if damage == "a document row is missing":
+        import sqlite3
+
+        with sqlite3.connect(index_dir / "segments" / read_commit(index_dir).segments[0].name / "rows.sqlite") as db:
+            db.execute("DELETE FROM documents WHERE id = '000_9cebef51757e5eed.txt'")
+    else:
+        search = segments.Segment.search
+        monkeypatch.setattr(segments.Segment, "search", lambda self, vector, k: [(10**6, 1.0), *search(self, vector, k)])
+    qa = rag.load(index_dir)
+    with pytest.raises(IndexCorruptError, match="rag index CORPUS_DIR"):
+        qa.ask("Who is the Kremlin spokesperson?", retriever="dense")
