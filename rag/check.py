@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
-from .segments import TEMPORARY_PREFIX, DamagedSegmentError
-from .store import COMMIT_FILE, SEGMENTS_DIR, Commit, open_segment, read_commit
+from .segments import DamagedSegmentError
+from .store import COMMIT_FILE, Commit, leftovers, open_segment, read_commit
 
 
 @dataclass
@@ -70,10 +70,7 @@ class IndexChecker:
         if commit is None:
             raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
         check.segments = [self._segment(index_dir, commit, i) for i in range(len(commit.segments))]
-        live = {s.name for s in commit.segments} | set(commit.previous)
-        check.leftovers = sorted(p.name for p in (index_dir / SEGMENTS_DIR).iterdir()
-                                 if p.name not in live or p.name.startswith(TEMPORARY_PREFIX))
-        check.leftovers += [p.name for p in index_dir.iterdir() if p.name in (f"{COMMIT_FILE}.tmp", "CURRENT") or p.name.startswith("gen-")]
+        check.leftovers = [path.name for path in leftovers(index_dir, commit)]
         return check
 
     def _segment(self, index_dir: Path, commit: Commit, i: int) -> SegmentCheck:

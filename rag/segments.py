@@ -128,7 +128,6 @@ class SegmentWriter:
         self.db = sqlite3.connect(self.directory / "rows.sqlite", uri=True)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._vectors: list[np.ndarray] = []
-        self.files: dict[str, list] = {}  # [size, sha256] of each file, once finished
         self.n_chunks = 0
         self.n_documents = 0
 
@@ -179,7 +178,7 @@ class SegmentWriter:
             self.n_chunks += len(vectors)
 
     def finish(self) -> str:
-        """Write vectors, BM25 terms and (when large) the IVF index and record their checksums (`files`);
+        """Write vectors, BM25 terms and (when large) the IVF index and record their checksums in segment.json;
         rename into place; return the name."""
         self.db.commit()
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, self.dimension), np.float32)
@@ -193,9 +192,8 @@ class SegmentWriter:
             _write_ivf(vectors, self.directory / "ivf.faiss")
         for path in self.directory.rglob("*"):
             fsync(path)
-        self.files = file_checksums(self.directory)
         (self.directory / "segment.json").write_text(json.dumps({"chunks": self.n_chunks, "documents": self.n_documents,
-                                                                 "files": self.files}))
+                                                                 "files": file_checksums(self.directory)}))
         fsync(self.directory / "segment.json")
         fsync(self.directory)
         final = self.segments_dir / self.name

@@ -174,14 +174,14 @@ def _reads_index(method: Callable) -> Callable:
         except (KeyError, IndexCorruptError):
             raise
         except Exception as exc:  # sqlite3.Error, DamagedSegmentError, and what numpy, FAISS and bm25s raise on damaged data
-            raise IndexCorruptError(f"the index at {self.index_dir} is damaged ({exc}); {repair_hint(self.index_dir)}") from exc
+            raise _damaged(self.index_dir, exc) from exc
 
     return reading
 
 
-def repair_hint(index_dir: str | Path) -> str:
-    return (f"check it with: rag check --index-dir {index_dir}; repair it with: rag index CORPUS_DIR --index-dir {index_dir} "
-            "(re-indexes what is damaged)")
+def _damaged(index_dir: str | Path, exc: Exception) -> IndexCorruptError:
+    return IndexCorruptError(f"the index at {index_dir} is damaged ({exc}); check it with: rag check --index-dir {index_dir}; "
+                             f"repair it with: rag index CORPUS_DIR --index-dir {index_dir} (re-indexes what is damaged)")
 
 
 class IndexStore:
@@ -209,7 +209,7 @@ class IndexStore:
                 newer = read_commit(index_dir)
                 if attempt < 2 and newer is not None and newer.segments != commit.segments:
                     continue  # a writer committed and cleaned up while this was opening: open its commit
-                raise IndexCorruptError(f"the index at {index_dir} is damaged ({exc}); {repair_hint(index_dir)}") from exc
+                raise _damaged(index_dir, exc) from exc
         raise AssertionError("unreachable")
 
     @property
@@ -332,7 +332,7 @@ class IndexWriter:
                     segments.append(open_segment(self.index_dir, live, self._live.dimension, full_check=self.repair))
                 except DamagedSegmentError as exc:
                     if not self.repair:
-                        raise IndexCorruptError(f"the index at {self.index_dir} is damaged ({exc}); {repair_hint(self.index_dir)}") from exc
+                        raise _damaged(self.index_dir, exc) from exc
                     self.damaged.append(live.name)
                     log.warning("%s; its documents will be indexed again", exc)
                     self._live = replace(self._live, segments=tuple(s for s in self._live.segments if s.name != live.name))
@@ -391,7 +391,7 @@ class IndexWriter:
             self._added.append(LiveSegment.written(self.segments_dir, writer.name))
         except DamagedSegmentError as exc:
             writer.abort()
-            raise IndexCorruptError(f"the index at {self.index_dir} is damaged ({exc}); {repair_hint(self.index_dir)}") from exc
+            raise _damaged(self.index_dir, exc) from exc
         except BaseException:
             writer.abort()
             raise
@@ -438,16 +438,20 @@ def remove_leftovers(index_dir: Path) -> None:
         commit = read_commit(index_dir)
     except (IndexCorruptError, IndexIncompatibleError):
         return  # an unreadable commit is reported to the user; nothing is deleted on a guess
-    keep = set()
+    for path in leftovers(index_dir, commit):
+        _remove(path)
+
+
+def leftovers(index_dir: Path, commit: Commit | None) -> list[Path]:
+    """What no commit needs, given the live one: segments neither it nor the previous commit names, half-written
+    segments and commit, and (once there is a commit in this format) an older format's generations."""
+    keep = {s.name for s in commit.segments} | set(commit.previous) if commit else set()
+    found = [path for path in (index_dir / SEGMENTS_DIR).iterdir() if path.name not in keep or path.name.startswith(
+        TEMPORARY_PREFIX)] if (index_dir / SEGMENTS_DIR).is_dir() else []
     if commit is not None:
-        keep = {s.name for s in commit.segments} | set(commit.previous)
-        for old in (*index_dir.glob("gen-*"), index_dir / "CURRENT", index_dir / "CURRENT.tmp"):
-            _remove(old)
-    if (index_dir / SEGMENTS_DIR).is_dir():
-        for path in (index_dir / SEGMENTS_DIR).iterdir():
-            if path.name not in keep or path.name.startswith(TEMPORARY_PREFIX):
-                _remove(path)
-    _remove(index_dir / f"{COMMIT_FILE}.tmp")
+        found += [*sorted(index_dir.glob("gen-*")), index_dir / "CURRENT", index_dir / "CURRENT.tmp"]
+    found.append(index_dir / f"{COMMIT_FILE}.tmp")
+    return [path for path in found if path.exists() or path.is_symlink()]
 
 
 def _remove(path: Path) -> None:
