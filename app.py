@@ -38,6 +38,7 @@ CSS = """
   color: #111827; border-radius: 4px; overflow-wrap: anywhere; }
 .vb-answer mark, .vb-article mark { background: #fde047; color: #111827; padding: 0 .1em; border-radius: 2px; }
 .vb-meta { font-size: .85em; color: #4b5563; margin: .2em 0; }
+.vb-context { font-size: .8em; color: #6b7280; font-style: italic; margin-bottom: .3em; }
 .vb-chip { display: inline-block; margin: .15em .3em .15em 0; padding: .15em .6em; border-radius: 999px;
   border: 1px solid #2563eb; color: #1d4ed8 !important; background: #fff; cursor: pointer; font-size: .85em;
   text-decoration: none !important; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -87,15 +88,27 @@ def _chip(source: str, start: int, end: int, label: str) -> str:
     return f'<a class="vb-chip" href="#" data-vb-target="{_target(source, start, end)}" title="open {html.escape(source)}">{html.escape(label)}</a>'
 
 
-def render_answer(answer: rag.Answer) -> str:
-    """The chat reply: the quote with its short answer marked, confidence and citation chips; or the
-    plain statement that the articles do not answer, with the closest passages."""
+def render_answer(answer: rag.Answer, turns: int = 0) -> str:
+    """The chat reply: how a follow-up was understood, then the quote with its short answer marked, confidence
+    and citation chips; or the plain statement that the articles do not answer, with the closest passages.
+    `turns`: how many answers came before it in the conversation."""
+    return _understood(answer, turns) + _reply(answer)
+
+
+def _understood(answer: rag.Answer, turns: int) -> str:
+    if answer.context is None:
+        return ""
+    return (f'<div class="vb-context" title="read as: {html.escape(answer.context.question)}">'
+            f"{html.escape(answer.context.describe(turns))}</div>")
+
+
+def _reply(answer: rag.Answer) -> str:
     if answer.abstained:
         items = "".join(
             f"<li>{_chip(p.source, p.start, p.end, p.source)} {html.escape(_shorten(p.text, 160))}</li>" for p in answer.passages[:3]
         )
         return (f'<div class="vb-abstain"><strong>{html.escape(rag.NOT_ANSWERED)}</strong>'
-                f'<div class="vb-meta">confidence {answer.confidence:.2f} · closest passages:</div><ul>{items}</ul></div>')
+                f'<div class="vb-meta">best guess {answer.confidence:.0%} likely · closest passages:</div><ul>{items}</ul></div>')
     first = answer.citations[0]
     quote = html.escape(answer.text)
     if answer.span:
@@ -105,7 +118,7 @@ def render_answer(answer: rag.Answer) -> str:
     chips = "".join(_chip(c.source, c.start, c.end, f"{c.source} · line {c.line}") for c in answer.citations)
     quote = quote.replace("\n", "<br>")  # a blank line would end the HTML block and let Markdown in
     return (f'<div class="vb-answer"><blockquote>“{quote}”</blockquote>'
-            f'<div class="vb-meta">confidence {answer.confidence:.2f}</div><div class="vb-chips">{chips}</div></div>')
+            f'<div class="vb-meta">{answer.confidence:.0%} likely to hold the answer</div><div class="vb-chips">{chips}</div></div>')
 
 
 def render_passages(passages: list[rag.Passage]) -> str:
@@ -120,7 +133,8 @@ def render_passages(passages: list[rag.Passage]) -> str:
 
 
 def _reading(passage: rag.Passage) -> str:
-    """What the reader found in a passage, as a person reads it: its answer there and how likely that is."""
+    """What the reader found in a passage, as a person reads it: its answer there and how likely it is to be the
+    answer, the same probability the chat shows for the answer it quotes."""
     if passage.answer is None:
         return '<span class="vb-reading">not read</span>'
     return (f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 40))}</q> · '
@@ -175,8 +189,9 @@ class ChatService:
         with self._lock:
             self.qa = self.library.remove(doc_id)
 
-    def ask(self, question: str, k, retriever: str) -> rag.Answer:
-        return self.qa.ask(question, k=whole_k(k), retriever=retriever)
+    def ask(self, question: str, k, retriever: str, history: list | None = None) -> rag.Answer:
+        """`history`: the conversation's earlier answers (as `to_dict()`), oldest first, for follow-ups."""
+        return self.qa.ask(question, k=whole_k(k), retriever=retriever, history=history or None)
 
     def document_ids(self) -> list[str]:
         return [d.id for d in self.qa.store.documents()]
@@ -264,32 +279,35 @@ def upload_message(result: UploadResult, unreadable: list[str]) -> str:
     return "\n\n".join(lines) or "Nothing to add."
 
 
-def chat_reply(service: ChatService, message: str, history: list, k, mode: str):
-    """The chat after a question: (history, the question box, the Sources panel). Errors the user can act on
-    (a bad question, a damaged index) are said in the chat, never as a bare error toast."""
-    history = list(history or [])
+def chat_reply(service: ChatService, message: str, history: list, answers: list | None, k, mode: str):
+    """The chat after a question: (messages, the question box, the Sources panel, the conversation's answers).
+    The answers so far (this browser session's, as `to_dict()`) go with the question, so a follow-up is read
+    against them. Errors the user can act on (a bad question, a damaged index) are said in the chat, never as a
+    bare error toast."""
+    history, answers = list(history or []), list(answers or [])
     if not (message or "").strip():
-        return history, message, gr.skip()
+        return history, message, gr.skip(), answers
     history.append({"role": "user", "content": html.escape(message)})
     try:
-        answer = service.ask(message, k, mode)
+        answer = service.ask(message, k, mode, answers)
     except rag.RagError as exc:
-        return history + [_warning(str(exc))], "", gr.skip()
+        return history + [_warning(str(exc))], "", gr.skip(), answers
     except Exception:
         log.exception("question failed: %r", message)
-        return history + [_warning("the question could not be answered: the server failed (its log says why)")], "", gr.skip()
-    history.append({"role": "assistant", "content": render_answer(answer)})
-    return history, "", render_passages(answer.passages)
+        return history + [_warning("the question could not be answered: the server failed (its log says why)")], "", gr.skip(), answers
+    history.append({"role": "assistant", "content": render_answer(answer, len(answers))})
+    return history, "", render_passages(answer.passages), answers + [answer.to_dict()]
 
 
 def _warning(text: str) -> dict:
     return {"role": "assistant", "content": f'<div class="vb-abstain">⚠️ {html.escape(text)}</div>'}
 
 
-def answer_json(service: ChatService, question: str, k=5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER) -> dict:
+def answer_json(service: ChatService, question: str, k=5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER,
+                history: list | None = None) -> dict:
     """The /ask endpoint's answer; a RagError becomes a gr.Error, whose message API callers receive."""
     try:
-        return service.ask(question, k, retriever).to_dict()
+        return service.ask(question, k, retriever, history).to_dict()
     except rag.RagError as exc:
         raise gr.Error(str(exc)) from exc
 
@@ -305,6 +323,7 @@ def create_app(service: ChatService) -> gr.Blocks:
                     question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False, scale=5,
                                           elem_id="vb-question", max_length=rag.pipeline.MAX_QUESTION_CHARS * 2)
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
+                    restart = gr.Button("New conversation", scale=1, min_width=80, elem_id="vb-new")
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
                 with gr.Accordion("Settings", open=False):
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
@@ -332,10 +351,11 @@ def create_app(service: ChatService) -> gr.Blocks:
         open_target = gr.Textbox(elem_id="vb-open-target", elem_classes="vb-hidden", show_label=False, container=False)
         open_button = gr.Button("open", elem_id="vb-open-button", elem_classes="vb-hidden")
         job = gr.State(None)  # this page's library change under way, if any
+        answers = gr.State([])  # this conversation's answers (to_dict()), oldest first: what follow-ups are read against
         poll_timer = gr.Timer(POLL_SECONDS, active=False)
 
-        def respond(message: str, history: list, k_value, mode: str):
-            return chat_reply(service, message, history, k_value, mode)
+        def respond(message: str, history: list, earlier: list, k_value, mode: str):
+            return chat_reply(service, message, history, earlier, k_value, mode)
 
         def open_article(target: str):
             source, start, end = (target or "").rsplit("|", 2) if (target or "").count("|") >= 2 else ("", "", "")
@@ -386,12 +406,14 @@ def create_app(service: ChatService) -> gr.Blocks:
                 return current.status(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return current.status(), *library_view(), gr.Timer(active=False)
 
-        def api_ask(question: str, k: int = 5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER) -> dict:
-            """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`)."""
-            return answer_json(service, question, k, retriever)
+        def api_ask(question: str, k: int = 5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER, history: list | None = None) -> dict:
+            """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`); `history`:
+            the conversation's earlier answers as this endpoint returned them, oldest first, for a follow-up."""
+            return answer_json(service, question, k, retriever, history)
 
-        chat_inputs = [question, chatbot, k, retriever]
-        chat_outputs = [chatbot, question, passages]
+        chat_inputs = [question, chatbot, answers, k, retriever]
+        chat_outputs = [chatbot, question, passages, answers]
+        restart.click(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
         question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
         send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
         open_button.click(open_article, open_target, [article, tabs], api_visibility="private").then(

@@ -53,7 +53,10 @@ GOLD = ROOT / "eval" / "gold.jsonl"
 def machine_facts() -> dict:
     import torch
 
+    from rag.reader import cpu_flags
+
     return {
+        "cpu": cpu_flags(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "torch": torch.__version__,

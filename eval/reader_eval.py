@@ -1,9 +1,9 @@
 """The reader alone, given each question's gold paragraph: SQuAD exact match and F1, its time per
-question, and (with --compare) how often a second reader, e.g. the unquantised fp32 export, picks the
-same span.
+question, and (with --compare-precision) the same for its other precision (int8 or fp32) and how often
+the two pick the same span; or (with --compare DIR) the same for another reader folder.
 
     python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json
-    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare ~/.cache/verbatim/reader-training/reader-fp32 --json out.json
+    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare-precision --json out.json
 """
 
 from __future__ import annotations
@@ -16,27 +16,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.evaluation import read_paragraphs, span_agreement  # noqa: E402
-from rag.reader import Reader  # noqa: E402
+from rag.reader import Reader, cpu_flags  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("squad", help="a SQuAD v1.1/v2.0 JSON file (its answerable questions are read)")
     parser.add_argument("--reader", default=None, help="reader folder (default: $VERBATIM_READER or models/reader)")
+    parser.add_argument("--precision", choices=["fp32", "int8"], default=None, help="run the reader so (default: the faster here)")
     parser.add_argument("--compare", default=None, help="a second reader folder to compare spans with")
+    parser.add_argument("--compare-precision", action="store_true", help="compare with the same reader in its other precision")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args()
     data = json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]
     questions = [(qa["question"], p["context"], [a["text"] for a in qa["answers"]])
                  for article in data for p in article["paragraphs"] for qa in p["qas"] if qa["answers"]][: args.limit]
-    reader = Reader(args.reader)
+    print(cpu_flags(), file=sys.stderr)
+    reader = Reader(args.reader, precision=args.precision)
     spans, read = read_paragraphs(reader, questions)
-    figures = {"questions": len(questions), "reader": str(reader.path), **read}
-    if args.compare:
-        other = Reader(args.compare)
+    figures = {"questions": len(questions), "reader": str(reader.path), "precision": reader.running, **read}
+    if args.compare or args.compare_precision:
+        other = Reader(args.compare or args.reader, precision=({"fp32": "int8", "int8": "fp32"}[reader.running]
+                                                                if args.compare_precision else None))
         other_spans, compared = read_paragraphs(other, questions)
-        figures["compare"] = {"reader": str(other.path), **compared}
+        figures["compare"] = {"reader": str(other.path), "precision": other.running, **compared}
         figures.update(span_agreement(spans, other_spans))
     print(json.dumps(figures, indent=2))
     if args.json:

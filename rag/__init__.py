@@ -7,6 +7,7 @@
 """
 
 from .answers import NOT_ANSWERED, Answer, Citation, Span
+from .conversation import Context
 from .errors import (
     CorpusError,
     IndexCorruptError,
@@ -21,7 +22,7 @@ from .pipeline import QA, build, load
 from .retrieval import RETRIEVERS, Passage
 
 __all__ = [
-    "NOT_ANSWERED", "QA", "RETRIEVERS", "Answer", "Citation", "CorpusError", "IndexCorruptError",
+    "NOT_ANSWERED", "QA", "RETRIEVERS", "Answer", "Citation", "Context", "CorpusError", "IndexCorruptError",
     "IndexIncompatibleError", "IndexNotFoundError", "InvalidQuestionError", "ModelNotFoundError",
     "Passage", "RagError", "Span", "UnreadableFileError", "build", "load",
 ]

@@ -1,12 +1,12 @@
-"""Passages → answer: the reader picks the span that answers the question; the sentence holding it is
-quoted verbatim and cited.
+"""Passages → answer: the reader finds the best span in each passage; the most probable one is quoted
+verbatim, in the sentence holding it, and cited.
 
 The reader (rag/reader.py) reads all retrieved passages of the question in one batch and scores
-their spans against each other and against "no answer here". Its calibrated confidence is the
-probability that the quote holds the answer; below the calibrated threshold the builder abstains
-and returns the passages alone. The quote is the sentence (or sentences) holding the best span,
-with its predecessor when it opens with a word that points back, like "He" or "This"; every other
-article in which the reader found the same answer is cited too.
+their spans against each other and against "no answer here". Each passage's best span is a candidate
+whose probability of holding the answer comes from the reader's confidence model (rag/confidence.py);
+below its threshold the builder abstains and returns the passages alone. The quote is the sentence (or
+sentences) holding the best span, with its predecessor when it opens with a word that points back, like
+"He" or "This"; every other article in which the reader found the same answer is cited too.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, replace
 
-from .lexical import contains_answer
-from .reader import PassageReading, Reader, Reading
+from .confidence import Candidate, features
+from .conversation import Context
+from .lexical import Analyzer, contains_answer
+from .reader import PassageReading, Reader
 from .retrieval import Passage, Query
-from .store import IndexStore, StoredSentence
+from .store import IndexStore, StoredChunk, StoredSentence
 
 NOT_ANSWERED = "The articles do not answer this question."
 _POINTS_BACK = re.compile(
@@ -52,7 +54,8 @@ class Citation:
 @dataclass
 class Answer:
     """`confidence` is the calibrated probability that `text` holds the answer; `passages` are the
-    retrieved ones, reranked by the reader, each with its own best span and probability."""
+    retrieved ones, reranked by the reader, each with its own best span and probability; `context`, for a
+    follow-up asked with the conversation's history, says how it was understood (None: as it stands)."""
 
     question: str
     text: str
@@ -61,47 +64,89 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     span: Span | None = None
+    context: Context | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Judged:
+    """The reader's best span in one passage, judged: `features` are its signals (rag/confidence.py) and
+    `probability` the chance that `quote`, the sentence(s) holding it, holds the answer."""
+
+    passage: int
+    span: Span
+    chunk: StoredChunk
+    sentences: list[StoredSentence]
+    features: dict[str, float]
+    probability: float
+
+    @property
+    def quote(self) -> str:
+        return " ".join(s.text for s in _holding(self.sentences, self.chunk, self.span))
+
+
 class AnswerBuilder:
-    """Reads the retrieved passages, then bounds, quotes and cites the best answer among them.
+    """Reads the retrieved passages, then bounds, quotes and cites the most probable answer among them.
 
-    `corroboration_share`: another article is cited too when the reader's best span there is the same
-    answer and at least this share as probable as the answer itself."""
+    Each passage's best span is a candidate, judged by the reader's confidence model (rag/confidence.py);
+    the most probable one is quoted unless it is below the model's threshold (`abstain=False`: quoted all
+    the same, e.g. for risk–coverage curves). `corroboration_share`: another article is cited too when its
+    best span is the same answer and at least this share as probable as the answer itself."""
 
-    def __init__(self, store: IndexStore, reader: Reader, max_words: int = 60, corroboration_share: float = 0.1):
+    def __init__(self, store: IndexStore, reader: Reader, max_words: int = 60, corroboration_share: float = 0.1,
+                 analyzer: Analyzer | None = None):
         self.store = store
         self.reader = reader
         self.max_words = max_words
         self.corroboration_share = corroboration_share
+        self.analyzer = analyzer or Analyzer()
 
-    def run(self, query: Query, passages: list[Passage]) -> Answer:
+    def run(self, query: Query, passages: list[Passage], abstain: bool = True) -> Answer:
+        judged = self.judge(query, passages)
+        ranked = _ranked(passages, judged)
+        if not judged:
+            return Answer(query.text, "", True, 0.0, passages=ranked)
+        best = judged[0]
+        if abstain and best.probability < self.reader.confidence.threshold:
+            return Answer(query.text, "", True, best.probability, passages=ranked)
+        citations = [self._cite(passages[best.passage], best)]
+        for other in judged[1:]:
+            passage = passages[other.passage]
+            if (passage.source not in {c.source for c in citations}
+                    and other.probability >= self.corroboration_share * best.probability
+                    and (contains_answer(other.span.text, [best.span.text]) or contains_answer(best.span.text, [other.span.text]))):
+                citations.append(self._cite(passage, other))
+        return Answer(query.text, citations[0].quote, False, best.probability, citations, ranked, best.span)
+
+    def judge(self, query: Query, passages: list[Passage]) -> list[Judged]:
+        """Every passage's best span with its signals and probability, most probable first."""
         if not passages:
-            return Answer(query.text, "", True, 0.0)
+            return []
         reading = self.reader.run(query.text, [p.text for p in passages])
-        ranked = _reranked(passages, reading)
-        merged = _merged(passages, reading)
-        calibration = self.reader.calibration
-        confidence = calibration.confidence(merged)
-        if merged.best is None or confidence < calibration.threshold:
-            return Answer(query.text, "", True, confidence, passages=ranked)
-        span = _span(passages[merged.best.passage], merged.best)
-        citations = [self._cite(passages[merged.best.passage], span)]
-        for read in merged.spans[1:]:
-            passage, found = passages[read.passage], _span(passages[read.passage], read)
-            if (passage.source not in {c.source for c in citations} and read.probability >= self.corroboration_share * merged.best.probability
-                    and (contains_answer(found.text, [span.text]) or contains_answer(span.text, [found.text]))):
-                citations.append(self._cite(passage, found))
-        return Answer(query.text, citations[0].quote, False, confidence, citations, ranked, span)
+        chunks = self.store.chunks([p.chunk_id for p in passages])
+        top_score = max(abs(passages[0].score), 1e-9)
+        found, candidates = [], []
+        for read in reading.spans:  # the reader's order, most probable span first
+            passage, chunk = passages[read.passage], chunks[read.passage]
+            span, sentences = _span(passage, read), self.store.sentences(chunk, before=1)
+            coverage = self._coverage(query.terms, " ".join(s.text for s in _holding(sentences, chunk, span)))
+            found.append((read.passage, span, chunk, sentences))
+            candidates.append(Candidate(span.text, passage.source, read.probability, read.passage, passage.score / top_score, coverage))
+        confidence = self.reader.confidence
+        judged = [Judged(*f, row, confidence.probability(row)) for f, row in zip(found, features(candidates, reading.no_answer))]
+        return sorted(judged, key=lambda j: -j.probability)
 
-    def _cite(self, passage: Passage, span: Span) -> Citation:
+    def _coverage(self, terms: list[str], sentence: str) -> float:
+        """Share of the question's terms (stemmed, stopwords dropped) that the sentence holding a span contains."""
+        asked = set(terms)
+        return len(asked & set(self.analyzer.run([sentence])[0])) / len(asked) if asked else 0.0
+
+    def _cite(self, passage: Passage, judged: Judged) -> Citation:
         """The quote holding a span: its sentence(s), with a predecessor it points back to, at most max_words."""
-        [chunk] = self.store.chunks([passage.chunk_id])
-        sentences = self.store.sentences(chunk, before=1)
-        holding = [s for s in sentences if s.position >= chunk.first_sentence and s.start < span.end and s.end > span.start]
+        span, sentences = judged.span, judged.sentences
+        holding = _holding(sentences, judged.chunk, span)
         text = self.store.document(passage.source).text
         previous = next((s for s in sentences if s.position == holding[0].position - 1), holding[0])
         first, last = self._with_predecessor(previous, holding[0], holding[-1], text), holding[-1]
@@ -133,23 +178,16 @@ def _span(passage: Passage, read: PassageReading) -> Span:
     return Span(passage.text[read.start : read.end], passage.start + read.start, passage.start + read.end)
 
 
-def _merged(passages: list[Passage], reading: Reading) -> Reading:
-    """The reading with the same document span read in two overlapping chunks (they share a sentence)
-    counted once, its probabilities summed."""
-    merged: dict[tuple[str, int, int], PassageReading] = {}
-    for read in reading.spans:
-        span = _span(passages[read.passage], read)
-        key = (passages[read.passage].source, span.start, span.end)
-        merged[key] = replace(merged[key], probability=merged[key].probability + read.probability) if key in merged else read
-    return Reading(sorted(merged.values(), key=lambda r: -r.probability), reading.no_answer)
+def _holding(sentences: list[StoredSentence], chunk: StoredChunk, span: Span) -> list[StoredSentence]:
+    """The sentences of a chunk that a span stands in."""
+    return [s for s in sentences if s.position >= chunk.first_sentence and s.start < span.end and s.end > span.start]
 
 
-def _reranked(passages: list[Passage], reading: Reading) -> list[Passage]:
-    """The passages with the reader's span and probability, most probable answer first; unread ones last."""
-    read = {r.passage: r for r in reading.spans}
-    annotated = [
-        replace(p, answer=_span(p, read[i]).text, probability=read[i].probability) if i in read else p
-        for i, p in enumerate(passages)
-    ]
+def _ranked(passages: list[Passage], judged: list[Judged]) -> list[Passage]:
+    """The passages with the reader's span in each and the probability that it holds the answer, most
+    probable first; passages the reader found nothing in last, in the retriever's order."""
+    read = {j.passage: j for j in judged}
+    annotated = [replace(p, answer=read[i].span.text, probability=read[i].probability) if i in read else p
+                 for i, p in enumerate(passages)]
     order = sorted(range(len(passages)), key=lambda i: -read[i].probability if i in read else 1.0)
     return [annotated[i] for i in order]

@@ -48,6 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
     ask.set_defaults(run=_ask)
 
+    chat = commands.add_parser("chat", help="a conversation with an indexed corpus: follow-up questions understood",
+                               description="Ask questions one after another; a follow-up (\"Why?\", \"When did he say it?\") "
+                                           "is read against the conversation so far. Line editing and history with the "
+                                           "arrow keys; /new starts a new conversation; Ctrl-D (or /quit) leaves.")
+    chat.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
+    chat.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
+    chat.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
+    chat.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
+    chat.set_defaults(run=_chat)
+
     check = commands.add_parser("check", help="read an index in full and report what is damaged",
                                 description="Check every file of the index against the checksums recorded when it was "
                                             "written, and every row, text and vector inside it. Changes nothing. Exit "
@@ -59,7 +69,10 @@ def _parser() -> argparse.ArgumentParser:
                                    description="Build or update the index of DIR, ask every gold question with each "
                                                "retriever, print a metrics table and optionally write JSON and a report. "
                                                "The gold format is described in eval/README.md.")
-    evaluate.add_argument("--gold", required=True, metavar="FILE", help="gold questions (JSONL)")
+    questions = evaluate.add_mutually_exclusive_group(required=True)
+    questions.add_argument("--gold", metavar="FILE", help="gold questions (JSONL)")
+    questions.add_argument("--conversations", metavar="FILE",
+                           help="gold conversations (JSONL): follow-ups asked with history, alone and as their standalone versions")
     evaluate.add_argument("--corpus", required=True, metavar="DIR", help="folder of the articles the gold file cites")
     evaluate.add_argument("--index-dir", default=None, metavar="D",
                           help="index to build or reuse (default: a cached index under index/eval/ for this corpus)")
@@ -69,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", metavar="OUT", help="write all metrics and per-question results as JSON")
     evaluate.add_argument("--report", metavar="OUT.md", help="write a Markdown report with PNG plots beside it")
     evaluate.add_argument("--title", default=None, help="report title (default: the corpus folder name)")
+    evaluate.add_argument("--baseline", metavar="OLD.json", default=None,
+                          help="the --json of an earlier run (e.g. the previous version's), shown beside this one in the report")
     evaluate.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
     evaluate.add_argument("--sample", type=int, default=None, metavar="N", help="a random sample of N questions")
     evaluate.add_argument("--seed", type=int, default=0, help="seed for --sample (default: %(default)s)")
@@ -101,7 +116,6 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .answers import NOT_ANSWERED
     from .pipeline import check_question, load
 
     check_question(args.question)
@@ -109,17 +123,60 @@ def _ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    _print_answer(answer)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    """A read–answer loop keeping the conversation's answers; a question's error is said and the chat goes on."""
+    import readline  # noqa: F401 -- input() then edits lines and recalls earlier ones
+
+    from .pipeline import load
+
+    qa = load(args.index_dir, reader=args.reader)
+    print("Ask about the articles. /new starts a new conversation, Ctrl-D leaves.")
+    history = []
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            print()
+            return 0
+        except KeyboardInterrupt:
+            print()
+            continue
+        if question in ("/quit", "/exit"):
+            return 0
+        if question == "/new":
+            history = []
+            print("(a new conversation)")
+            continue
+        if not question:
+            continue
+        try:
+            answer = qa.ask(question, k=args.k, retriever=args.retriever, history=history)
+        except RagError as exc:
+            print(f"rag: {exc}")
+            continue
+        if answer.context:
+            print(f"  ({answer.context.describe(len(history))})")
+        _print_answer(answer)
+        history.append(answer)
+
+
+def _print_answer(answer) -> None:
+    from .answers import NOT_ANSWERED
+
     if answer.abstained:
         print(NOT_ANSWERED)
         print("\nClosest passages:")
         for passage in answer.passages:
             print(f"  [{passage.source}, chars {passage.start}-{passage.end}] {passage.text[:160]}…")
-        return 0
+        return
     print(f"“{answer.text}”")
     for citation in answer.citations:
         print(f"  — {citation.source}, line {citation.line}, chars {citation.start}-{citation.end}")
     print(f"confidence {answer.confidence:.2f}")
-    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -130,29 +187,44 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if check.ok else 1
 
 
-def _eval(args: argparse.Namespace) -> int:
+def _eval_qa(args: argparse.Namespace):
+    """The corpus's index, built or brought up to date (by default a cached one under index/eval/ per corpus folder)."""
     import hashlib
+    from pathlib import Path
+
+    from .pipeline import build
+
+    corpus = Path(args.corpus).resolve()
+    index_dir = args.index_dir or str(Path(DEFAULT_INDEX_DIR) / "eval" / f"{corpus.name}-{hashlib.sha1(str(corpus).encode()).hexdigest()[:8]}")
+    qa = build(corpus, index_dir=index_dir, show_progress=True, reader=args.reader)
+    print(f"index {index_dir}: {qa.report.summary()}", file=sys.stderr)
+    return qa
+
+
+def _eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .evaluation import Evaluator, evaluation_json, load_gold, select, summarize
     from .indexing import progress_bar
-    from .pipeline import build
     from .report import write_report
 
+    if args.conversations:
+        return _eval_conversations(args)
+    baseline = _baseline(args.baseline) if args.baseline else None
+    if baseline and not args.report:
+        raise RagError("--baseline is shown in the report: give --report OUT.md too")
     retrievers = tuple(r.strip() for r in args.retriever.split(",") if r.strip())
     unknown = set(retrievers) - set(RETRIEVERS)
     if unknown or not retrievers:
         raise RagError(f"unknown retriever {', '.join(sorted(unknown)) or '(none)'}; choose from {', '.join(RETRIEVERS)}")
     questions = select(load_gold(args.gold), args.limit, args.sample, args.seed)
+    qa = _eval_qa(args)
     corpus = Path(args.corpus).resolve()
-    index_dir = args.index_dir or str(Path(DEFAULT_INDEX_DIR) / "eval" / f"{corpus.name}-{hashlib.sha1(str(corpus).encode()).hexdigest()[:8]}")
-    qa = build(corpus, index_dir=index_dir, show_progress=True, reader=args.reader)
-    print(f"index {index_dir}: {qa.report.summary()}", file=sys.stderr)
     with progress_bar(total=len(questions), unit="question", desc="evaluating") as bar:
         results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
     meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.commit.model,
             "documents": qa.store.n_documents, "chunks": qa.store.n_chunks, "reader": str(qa.answer_builder.reader.path),
-            "abstain_below": qa.answer_builder.reader.calibration.threshold}
+            "abstain_below": qa.answer_builder.reader.confidence.threshold}
     metrics = {name: summarize(rs) for name, rs in results.items()}
     _print_table(metrics)
     if args.json:
@@ -160,8 +232,54 @@ def _eval(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(evaluation_json(results, metrics, args.k, meta), indent=1, ensure_ascii=False))
         print(f"wrote {args.json}")
     if args.report:
-        written = write_report(results, metrics, args.report, args.title or corpus.name, meta)
+        written = write_report(results, metrics, args.report, args.title or corpus.name, meta, baseline=baseline)
         print("wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def _baseline(path: str) -> dict:
+    """An earlier `rag eval --json`, read before the evaluation starts so that a bad one fails at once."""
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data["questions"][data["retriever"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RagError(f"--baseline {path} is not the --json of a `rag eval --gold` run ({exc})") from exc
+    return data
+
+
+def _eval_conversations(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    ignored = [f"--{name}" for name in ("report", "baseline", "limit", "sample", "title") if getattr(args, name, None) is not None]
+    if ignored:
+        raise RagError(f"{', '.join(ignored)} go with --gold, not --conversations")
+
+    from .evaluation import ASKED, ConversationEvaluator, conversation_summary, load_conversations
+    from .indexing import progress_bar
+
+    conversations = load_conversations(args.conversations)
+    qa = _eval_qa(args)
+    evaluator, rows = ConversationEvaluator(qa, k=args.k), []
+    with progress_bar(total=len(conversations), unit="conversation", desc="evaluating") as bar:
+        for conversation in conversations:
+            rows += evaluator.run([conversation])
+            bar.update()
+    summary = conversation_summary(rows)
+    print(f"{len(conversations)} conversations, {len(rows)} turns")
+    print(f"{'turns':<34}" + "".join(f"{asked:>14}" for asked in ASKED))
+    for kind, figures in summary.items():
+        if kind == "ask_ms_p50":
+            continue
+        for metric in figures[ASKED[0]]:
+            print(f"{kind + ' ' + metric + ' (' + str(figures['n']) + ')':<34}" + "".join(f"{figures[a][metric]:>14}" for a in ASKED))
+    print(f"ask() p50 ms: with history {summary['ask_ms_p50']['with_history']}, alone {summary['ask_ms_p50']['alone']}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"conversations": args.conversations, "corpus": args.corpus, "k": args.k,
+                                               "summary": summary, "turns": rows}, indent=1, ensure_ascii=False))
+        print(f"wrote {args.json}")
     return 0
 
 
@@ -170,8 +288,8 @@ def _print_table(metrics: dict[str, dict]) -> None:
     first = next(iter(metrics.values()))
     print(f"{first['n']} questions ({first['n_answerable']} answerable, {first['errors']} errors)")
     print(f"{'metric':<28}" + "".join(f"{name:>10}" for name in names))
-    for group in ("retrieval", "answer", "citation", "abstain", "latency_ms"):
-        for key in first[group]:
+    for group in ("retrieval", "answer", "citation", "abstain", "selective", "latency_ms"):
+        for key in (k for k, v in first[group].items() if not isinstance(v, list)):
             print(f"{group + ' ' + key:<28}" + "".join(f"{metrics[n][group][key]:>10}" for n in names))
 
 

@@ -7,7 +7,7 @@ product is cosine similarity.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import logging
 import os
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelNotFoundError
+from .exports import exported, optimise
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,12 @@ def resolve_model_path(model: str) -> str:
     )
 
 
-def cache_dir() -> Path:
-    """Where derived files (the embedding model exported to ONNX) are kept: $VERBATIM_CACHE or ~/.cache/verbatim."""
-    return Path(os.environ.get("VERBATIM_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "verbatim")
-
-
 class Embedder:
     """Encodes texts in batches; safe to share between threads (onnx: concurrent calls; torch: one batch at a time).
 
     `backend`: "onnx" (the default without a GPU) runs the model exported to ONNX by onnxruntime,
     the same vectors ~3× faster than torch on CPU (eval/bench.py); the export is made once per
-    model and machine, in `cache_dir()`. "torch" runs sentence-transformers itself (used on GPUs)."""
+    model and machine, in `rag.exports.cache_dir()`. "torch" runs sentence-transformers itself (used on GPUs)."""
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str | None = None, backend: str | None = None):
         self.model_name = model or default_model()
@@ -162,15 +158,7 @@ class _OnnxModel:
     @classmethod
     def load(cls, model_path: str) -> _OnnxModel:
         """Load the export of a model folder, exporting it first if this machine has none yet."""
-        weights = sorted(p for p in Path(model_path).rglob("*") if p.is_file())
-        from importlib.metadata import version
-
-        key = hashlib.sha1(json.dumps([str(Path(model_path).resolve()), EXPORT_VERSION, version("torch"), version("onnxruntime"),
-                                       [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in weights]]).encode()).hexdigest()[:16]
-        folder = cache_dir() / "embedding" / f"{Path(model_path).name}-{key}"
-        if not (folder / "settings.json").is_file():
-            _export(model_path, folder)
-        return cls(folder)
+        return cls(exported("embedding", model_path, EXPORT_VERSION, functools.partial(_export, model_path), ready="settings.json"))
 
     def get_embedding_dimension(self) -> int:
         return self._dimension
@@ -199,13 +187,9 @@ EXPORT_VERSION = 1
 
 def _export(model_path: str, folder: Path) -> None:
     """Export a sentence-transformers model whole to ONNX (eager attention exports faster graphs than SDPA),
-    let onnxruntime optimise it once, and keep both with the tokenizer; written aside, then renamed into place."""
-    import tempfile
-
-    import onnxruntime
+    optimised once by onnxruntime, with its tokenizer and settings."""
     import torch
 
-    log.warning("exporting embedding model %s to ONNX once, into %s", model_path, folder)
     model = _sentence_transformer(model_path, "cpu", attn_implementation="eager").eval()
 
     class Whole(torch.nn.Module):
@@ -217,29 +201,16 @@ def _export(model_path: str, folder: Path) -> None:
             features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
             return self.model(features)["sentence_embedding"]
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".export-") as tmp:
-        example = model.tokenizer(["an example", "a second, longer example sentence"], padding=True, return_tensors="pt")
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the exporter's notes on tracing are about code paths this model does not take
-            torch.onnx.export(Whole(), tuple(example.get(n, torch.zeros_like(example["input_ids"])) for n in names),
-                              f"{tmp}/raw.onnx", dynamo=False, input_names=names, output_names=["sentence_embedding"],
-                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "sentence_embedding": {0: "batch"}},
-                              opset_version=17, do_constant_folding=True)
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED  # portable: no CPU-specific layouts
-        options.optimized_model_filepath = f"{tmp}/model.onnx"
-        onnxruntime.InferenceSession(f"{tmp}/raw.onnx", options, providers=["CPUExecutionProvider"])
-        Path(f"{tmp}/raw.onnx").unlink()
-        model.tokenizer.backend_tokenizer.save(f"{tmp}/tokenizer.json")
-        Path(f"{tmp}/settings.json").write_text(json.dumps({
-            "max_seq_length": model.max_seq_length, "dimension": model.get_embedding_dimension(),
-            "pad_id": model.tokenizer.pad_token_id, "pad_token": model.tokenizer.pad_token, "source": model_path}))
-        os.chmod(tmp, 0o755)  # a shared cache is readable by everyone
-        try:
-            os.rename(tmp, folder)
-        except OSError:  # another process exported it first
-            if not (folder / "settings.json").is_file():
-                raise
-        os.makedirs(tmp, exist_ok=True)  # for TemporaryDirectory's clean-up
+    example = model.tokenizer(["an example", "a second, longer example sentence"], padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing are about code paths this model does not take
+        torch.onnx.export(Whole(), tuple(example.get(n, torch.zeros_like(example["input_ids"])) for n in names),
+                          folder / "raw.onnx", dynamo=False, input_names=names, output_names=["sentence_embedding"],
+                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "sentence_embedding": {0: "batch"}},
+                          opset_version=17, do_constant_folding=True)
+    optimise(folder / "raw.onnx", folder / "model.onnx")
+    model.tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "settings.json").write_text(json.dumps({
+        "max_seq_length": model.max_seq_length, "dimension": model.get_embedding_dimension(),
+        "pad_id": model.tokenizer.pad_token_id, "pad_token": model.tokenizer.pad_token, "source": model_path}))

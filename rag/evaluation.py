@@ -116,6 +116,7 @@ class QuestionResult:
     f1: float = 0.0
     latency_ms: float = 0.0
     error: str | None = None
+    quote_holds_answer: bool = False  # whether the most probable quote holds a gold answer, answered or not
 
     @property
     def answerable(self) -> bool:
@@ -154,7 +155,7 @@ class Evaluator:
         try:
             self.qa.clear_cache()
             started = time.perf_counter()
-            answer = self.qa.ask(gold.question, k=self.k, retriever=retriever)
+            answer = self.qa.ask(gold.question, k=self.k, retriever=retriever, abstain=False)
             result.latency_ms = (time.perf_counter() - started) * 1000
             passages = self.qa.retrieve(gold.question, k=max(RECALL_KS), retriever=retriever)
         except RagError as exc:
@@ -162,14 +163,123 @@ class Evaluator:
             return result
         result.retrieved = [p.source for p in passages]
         result.answer_rank = next((i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None)
-        result.answer, result.abstained, result.confidence = answer.text, answer.abstained, answer.confidence
-        result.span = answer.span.text if answer.span else None
-        result.cited = list(dict.fromkeys(c.source for c in answer.citations))
-        if gold.answerable and not answer.abstained:
-            result.hit = contains_answer(answer.text, gold.answers)
-            scored = result.span if result.span else answer.text
-            result.em, result.f1 = exact_match(scored, gold.answers), f1_score(scored, gold.answers)
+        result.confidence = answer.confidence
+        result.abstained = not answer.citations or answer.confidence < self.qa.answer_builder.reader.confidence.threshold
+        result.quote_holds_answer = gold.answerable and contains_answer(answer.text, gold.answers)
+        if not result.abstained:
+            result.answer = answer.text
+            result.span = answer.span.text if answer.span else None
+            result.cited = list(dict.fromkeys(c.source for c in answer.citations))
+            if gold.answerable:
+                result.hit = result.quote_holds_answer
+                scored = result.span if result.span else answer.text
+                result.em, result.f1 = exact_match(scored, gold.answers), f1_score(scored, gold.answers)
         return result
+
+
+CONVERSATION_KINDS = ("first", "follow_up", "self_contained", "unanswerable_follow_up")
+
+
+@dataclass(frozen=True)
+class ConversationTurn:
+    """One turn of a gold conversation: `standalone` is the question written out whole, by hand."""
+
+    question: str
+    standalone: str
+    answers: list[str]
+    sources: list[str]
+    kind: str
+    evidence: str = ""
+
+
+def load_conversations(path: str | Path) -> list[tuple[str, list[ConversationTurn]]]:
+    """Read a conversations JSONL file (one conversation a line: id and turns); a malformed line is an error
+    naming the file and line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(f"cannot read the conversations file {path}: {exc}") from exc
+    conversations = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            turns = [ConversationTurn(t["question"], t["standalone"], list(t["answers"]), list(t["sources"]), t["kind"],
+                                      t.get("evidence") or "") for t in data["turns"]]
+            if not turns or any(t.kind not in CONVERSATION_KINDS for t in turns):
+                raise ValueError(f"turns need a kind of {', '.join(CONVERSATION_KINDS)}")
+            conversations.append((str(data["id"]), turns))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise RagError(f"{path}, line {number}: not a conversation ({exc})") from exc
+    if not conversations:
+        raise RagError(f"{path} holds no conversations")
+    return conversations
+
+
+ASKED = ("with_history", "alone", "standalone")
+
+
+class ConversationEvaluator:
+    """Asks every conversation's turns in order three ways: with the history of the answers given so far (as
+    the chat asks them), alone (as if each were the first), and as their hand-written standalone versions
+    (the ceiling). Every answer is scored like a gold question's."""
+
+    def __init__(self, qa: QA, k: int = 5):
+        self.qa = qa
+        self.k = k
+
+    def run(self, conversations: list[tuple[str, list[ConversationTurn]]]) -> list[dict]:
+        rows = []
+        for conversation, turns in conversations:
+            history: list = []
+            for number, turn in enumerate(turns):
+                row = {"conversation": conversation, "turn": number, "kind": turn.kind, "question": turn.question,
+                       "answerable": bool(turn.answers)}
+                for asked in ASKED:
+                    self.qa.clear_cache()
+                    started = time.perf_counter()
+                    answer = self.qa.ask(turn.standalone if asked == "standalone" else turn.question, k=self.k,
+                                         history=history if asked == "with_history" else None)
+                    row[asked] = self._scored(answer, turn, time.perf_counter() - started)
+                    if asked == "with_history":
+                        history.append(answer)
+                        row["understood"] = answer.context.question if answer.context else None
+                rows.append(row)
+        return rows
+
+    @staticmethod
+    def _scored(answer, turn: ConversationTurn, seconds: float) -> dict:
+        cited = list(dict.fromkeys(c.source for c in answer.citations))
+        return {"answer": answer.text, "abstained": answer.abstained, "confidence": round(answer.confidence, 4),
+                "hit": bool(turn.answers) and not answer.abstained and contains_answer(answer.text, turn.answers),
+                "in_passages": bool(turn.answers) and any(contains_answer(p.text, turn.answers) for p in answer.passages),
+                "cited": cited, "citation_precision": len(set(cited) & set(turn.sources)) / len(cited) if cited else None,
+                "ms": round(1000 * seconds, 2)}
+
+
+def conversation_summary(rows: list[dict]) -> dict:
+    """Per kind of turn and way of asking: hit and citation precision (answerable kinds), or abstention."""
+    summary = {}
+    for kind in CONVERSATION_KINDS:
+        inside = [r for r in rows if r["kind"] == kind]
+        if not inside:
+            continue
+        summary[kind] = {"n": len(inside)}
+        for asked in ASKED:
+            if kind == "unanswerable_follow_up":
+                summary[kind][asked] = {"abstain": _mean(r[asked]["abstained"] for r in inside)}
+            else:
+                answerable = [r[asked] for r in inside if r["answerable"]]
+                summary[kind][asked] = {
+                    "hit": _mean(s["hit"] for s in answerable),
+                    "answer_in_passages": _mean(s["in_passages"] for s in answerable),
+                    "citation_precision": _mean(s["citation_precision"] for s in answerable if s["citation_precision"] is not None),
+                    "abstain": _mean(s["abstained"] for s in answerable),
+                }
+    ms = {asked: [r[asked]["ms"] for r in rows] for asked in ("with_history", "alone")}
+    summary["ask_ms_p50"] = {asked: round(float(np.percentile(v, 50)), 2) for asked, v in ms.items()}
+    return summary
 
 
 def read_paragraphs(reader: Reader, questions: list[tuple[str, str, list[str]]]) -> tuple[list[str], dict]:
@@ -204,6 +314,24 @@ def reliability(confidence: list[float], right: list[bool], bins: int = 10) -> l
             rows.append({"bin": [round(float(low), 2), round(float(high), 2)], "n": int(inside.sum()),
                          "confidence": round(float(confidence[inside].mean()), 4), "right": round(float(right[inside].mean()), 4)})
     return rows
+
+
+def risk_coverage(confidence, right, points: int = 20) -> list[list[float]]:
+    """The risk–coverage curve of selective answering: answering only the most confident share c of the
+    questions, the share of those answers that are wrong (an answer to an unanswerable question is wrong)."""
+    order = np.argsort(-np.asarray(confidence, dtype=float), kind="stable")
+    wrong = np.cumsum(~np.asarray(right, dtype=bool)[order]) / np.arange(1, len(order) + 1) if len(order) else np.zeros(0)
+    picks = sorted({max(1, round(len(order) * c)) for c in np.linspace(0, 1, points + 1)[1:]}) if len(order) else []
+    return [[round(n / len(order), 4), round(float(wrong[n - 1]), 4)] for n in picks]
+
+
+def aurc(confidence, right) -> float:
+    """Area under the risk–coverage curve (lower is better): the mean risk over every coverage 1/n .. n/n."""
+    order = np.argsort(-np.asarray(confidence, dtype=float), kind="stable")
+    if not len(order):
+        return 0.0
+    wrong = np.cumsum(~np.asarray(right, dtype=bool)[order]) / np.arange(1, len(order) + 1)
+    return round(float(wrong.mean()), 4)
 
 
 def _mean(values) -> float:
@@ -258,6 +386,10 @@ def summarize(results: list[QuestionResult]) -> dict:
             "precision": _mean(not r.answerable for r in abstained),
             "recall": _mean(r.abstained for r in unanswerable),
             "false_abstain_rate": _mean(r.abstained for r in answerable),
+        },
+        "selective": {
+            "aurc": aurc([r.confidence for r in results], [r.quote_holds_answer for r in results]),
+            "risk_coverage": risk_coverage([r.confidence for r in results], [r.quote_holds_answer for r in results]),
         },
         "latency_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,

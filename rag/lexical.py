@@ -28,6 +28,29 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     return any(f" {normalize_answer(a)} " in normalized for a in answers if normalize_answer(a))
 
 
+_NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+|von\s+|van\s+|al-)?[A-Z][\w'’.-]*)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;][\"'”’)\]]*)\s*$")  # searched up to a match: does a sentence start there?
+_NOT_NAMES = frozenset(
+    "I A An The In On At Of For To By As If And But What Who Whom Whose Which When Where Why How Is Are Was Were Did Does "
+    "Do Has Have Had Can Could Would Should Will According Besides Also Then Monday Tuesday Wednesday Thursday Friday "
+    "Saturday Sunday January February March April May June July August September October November December President Prime "
+    "Minister Mr Mrs Ms Dr Lt Gen General".split())
+
+
+def names(text: str, opening: bool = False) -> list[str]:
+    """Capitalised runs that name someone or something ("Vladimir Putin", "Bank of England"), in order. The
+    capital that opens a sentence is no sign of a name, unless `opening` (for a span, "Istanbul")."""
+    found = []
+    for match in _NAME.finditer(text):
+        words = match.group().split(". ")[0].split()
+        if not (opening and match.start() == 0) and _SENTENCE_START.search(text, 0, match.start()):
+            words = words[1:]
+        name = " ".join(w for w in words if w.strip("'’.?,") not in _NOT_NAMES).strip(".'’?,")
+        if len(name) > 1 and name[0].isupper():
+            found.append(name)
+    return found
+
+
 _local = threading.local()
 
 

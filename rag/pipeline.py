@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import functools
 import numbers
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .answers import Answer, AnswerBuilder
+from .conversation import Context, FollowUpResolver, Turn
 from .embedding import Embedder
 from .errors import InvalidQuestionError
 from .indexing import Indexer, IndexReport
@@ -50,20 +52,41 @@ class QA:
         dense = DenseRetriever(store)
         bm25 = BM25Retriever(store)
         self.retrievers = {"dense": dense, "bm25": bm25, "hybrid": HybridRetriever([dense, bm25])}
-        self.answer_builder = AnswerBuilder(store, reader or Reader())
+        self.answer_builder = AnswerBuilder(store, reader or Reader(), analyzer=self.analyzer)
+        self.resolver = FollowUpResolver(self.analyzer)
         # Question → vector; recent ones are cached (follow-ups, retries and evaluations repeat them).
         self._embed = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
 
-    def ask(self, question: str, k: int = 5, retriever: str | None = None) -> Answer:
-        """Answer with a verbatim, cited quote, or abstain and return the closest passages."""
-        query, passages = self._retrieve(question, k, retriever)
-        return self.answer_builder.run(query, passages)
+    def ask(self, question: str, k: int = 5, retriever: str | None = None, abstain: bool = True,
+            history: list[Answer | dict] | None = None) -> Answer:
+        """Answer with a verbatim, cited quote, or abstain and return the closest passages
+        (`abstain=False`: quote the most probable answer however unlikely, with its confidence).
+        `history`: the conversation's earlier answers, oldest first (Answer objects or their `to_dict()`);
+        a follow-up is then read as resolved against them, and `answer.context` says how."""
+        context = self.resolver.run(check_question(question), [Turn.of(a) for a in history]) if history else None
+        query, passages = self.retrieval(context.question[:MAX_QUESTION_CHARS] if context else question, k, retriever)
+        if context and context.source and self.resolver.neighbours:
+            passages = self._with_neighbourhood(passages, context, k)
+        answer = self.answer_builder.run(query, passages, abstain=abstain)
+        return replace(answer, question=check_question(question), context=context) if context else answer
+
+    def _with_neighbourhood(self, passages: list[Passage], context: Context, k: int) -> list[Passage]:
+        """The passages with the chunk the earlier answer was cited from and the next one in place of the last
+        retrieved, where they are not retrieved already: a follow-up's answer often stands right after. Each
+        takes the retrieval score of the passage it replaces, so the reader's confidence signals stay in range."""
+        found = {p.chunk_id for p in passages}
+        extra = [c for c in self.store.chunks_from(context.source, context.offset, self.resolver.neighbours) if c.id not in found]
+        kept = passages[: max(0, min(len(passages), k) - len(extra))]
+        replaced = [p.score for p in passages[len(kept) :]]
+        scores = replaced + [min(replaced, default=0.0)] * (len(extra) - len(replaced))
+        return kept + [Passage.of(c, score) for c, score in zip(extra, scores)]
 
     def retrieve(self, question: str, k: int = 5, retriever: str | None = None) -> list[Passage]:
         """The k passages closest to the question, best first, without choosing an answer."""
-        return self._retrieve(question, k, retriever)[1]
+        return self.retrieval(question, k, retriever)[1]
 
-    def _retrieve(self, question: str, k: int, retriever: str | None) -> tuple[Query, list[Passage]]:
+    def retrieval(self, question: str, k: int = 5, retriever: str | None = None) -> tuple[Query, list[Passage]]:
+        """The question as retrieval reads it (text, vector, terms) and its k closest passages."""
         question = check_question(question)
         if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise InvalidQuestionError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")

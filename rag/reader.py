@@ -10,15 +10,19 @@ optimises the same normalisation, over groups of two windows.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import platform
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .confidence import Confidence
 from .errors import ModelNotFoundError
+from .exports import exported, optimise
 
 DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader"
 MAX_LENGTH = 192  # question + passage window, in word pieces; a chunk of 128 cl100k tokens fits whole
@@ -47,6 +51,12 @@ class Windows:
 
     def __len__(self) -> int:
         return len(self.passage)
+
+    def rows(self, first: int, last: int) -> Windows:
+        """Windows first..last-1, trimmed to their longest (padding beyond it is masked anyway)."""
+        width = int(self.attention_mask[first:last].sum(axis=1).max())
+        return Windows(*(getattr(self, name)[first:last, :width] if getattr(self, name).ndim > 1 else getattr(self, name)[first:last]
+                         for name in ("input_ids", "attention_mask", "token_type_ids", "passage", "offsets", "valid")))
 
 
 def encode(tokenizer, question: str, passages: list[str], max_length: int = MAX_LENGTH, stride: int = STRIDE) -> Windows:
@@ -129,40 +139,30 @@ def read_spans(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarra
     return Reading(sorted(best.values(), key=lambda r: -r.probability), no_answer)
 
 
-@dataclass(frozen=True)
-class ReaderCalibration:
-    """Reader output → probability that the answer is right: a logistic curve over the best span's
-    log-odds against "no answer", fit on held-out questions (models/train_reader.py), and the
-    confidence under which the answer builder abstains."""
-
-    slope: float = 1.0
-    intercept: float = 0.0
-    threshold: float = 0.5
-
-    def confidence(self, reading: Reading) -> float:
-        if reading.best is None:
-            return 0.0
-        return float(1.0 / (1.0 + np.exp(-(self.slope * evidence(reading) + self.intercept))))
-
-
-def evidence(reading: Reading) -> float:
-    """Log-odds of the best span against "no answer": the one number calibration maps to a confidence."""
-    eps = 1e-9
-    return float(np.log(reading.best.probability + eps) - np.log(reading.no_answer + eps))
-
-
 class Reader:
     """Reads the passages of one question in one batch. Loads lazily; safe to share between threads
     (the fast tokenizer is not, so tokenising is serialised; onnxruntime runs concurrently).
-    `threads`: onnxruntime's threads per question (measured at k = 5 on 2 cores: 2 → 35 ms, 1 → 57 ms)."""
+
+    The folder holds the trained weights (fp16 safetensors, models/train_reader.py); they are exported to
+    ONNX once per machine (rag/exports.py), in fp32 and in int8, and the one this CPU runs faster is used
+    (`precision` or $VERBATIM_READER_PRECISION: "fp32" or "int8" to choose).
+    `threads`: onnxruntime's threads per question (measured at k = 5 on 2 cores: 2 → 35 ms, 1 → 57 ms).
+    `settle`: read the best `settle_after` passages first and stop there when a span in them is this probable."""
 
     def __init__(self, path: str | os.PathLike | None = None, max_length: int = MAX_LENGTH, stride: int = STRIDE,
-                 threads: int = 2, calibration: ReaderCalibration | None = None):
+                 threads: int = 2, confidence: Confidence | None = None, precision: str | None = None,
+                 settle: float | None = None, settle_after: int = 2):
         self.path = Path(path or default_reader())
         self.max_length = max_length
         self.stride = stride
         self.threads = threads
-        self._calibration = calibration  # None: the folder's calibration.json
+        self.precision = precision or os.environ.get("VERBATIM_READER_PRECISION") or None
+        if self.precision not in (None, *PRECISIONS):
+            raise ModelNotFoundError(f"unknown reader precision {self.precision!r} (VERBATIM_READER_PRECISION?): use "
+                                     f"{' or '.join(PRECISIONS)}, or leave it unset to run the faster one here")
+        self.settle = settle
+        self.settle_after = settle_after
+        self._confidence = confidence  # None: the folder's calibration.json
         self._loaded = None
         self._lock = threading.Lock()
 
@@ -174,44 +174,156 @@ class Reader:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
-                    self._loaded = _load_reader(self.path, self.threads, self._calibration)
+                    self._loaded = _load_reader(self.path, self.threads, self._confidence, self.precision)
         return self._loaded
 
     @property
-    def calibration(self) -> ReaderCalibration:
+    def confidence(self) -> Confidence:
+        """The model that turns what the reader found into the probability that a quote holds the answer."""
         return self._load()[2]
 
+    @property
+    def running(self) -> str:
+        """The precision the model runs in here: "fp32" or "int8"."""
+        return self._load()[3]
+
     def run(self, question: str, passages: list[str]) -> Reading:
-        tokenizer, session, _ = self._load()
+        """The best span of every passage. With `settle` set, the first `settle_after` passages (the retriever's
+        best) are read first, and the rest only when no span among them reaches probability `settle`."""
+        tokenizer, session, _, _ = self._load()
         if not passages:
             return Reading([], 1.0)
         with self._lock:
             windows = encode(tokenizer, question, passages, self.max_length, self.stride)
-        start_logits, end_logits = session.run(None, {
-            "input_ids": windows.input_ids, "attention_mask": windows.attention_mask, "token_type_ids": windows.token_type_ids,
-        })
-        return read_spans(windows, start_logits, end_logits)
+        head = int(np.searchsorted(windows.passage, self.settle_after)) if self.settle is not None else len(windows)
+        if not 0 < head < len(windows):
+            return read_spans(windows, *_logits(session, windows))
+        first = windows.rows(0, head)
+        start, end = _logits(session, first)
+        reading = read_spans(first, start, end)
+        if reading.best is not None and reading.best.probability >= self.settle:
+            return reading
+        rest_start, rest_end = _logits(session, windows.rows(head, len(windows)))
+        width = windows.input_ids.shape[1]
+        return read_spans(windows, *(np.concatenate([_widened(a, width), _widened(b, width)]) for a, b in ((start, rest_start), (end, rest_end))))
 
 
-def _load_reader(path: Path, threads: int, calibration: ReaderCalibration | None):
-    """(tokenizer, onnxruntime session, calibration) from a reader folder, or ModelNotFoundError."""
-    model = path / "model.onnx"
-    if not model.is_file():
+def _logits(session, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
+    start, end = session.run(None, {
+        "input_ids": windows.input_ids, "attention_mask": windows.attention_mask, "token_type_ids": windows.token_type_ids,
+    })
+    return start, end
+
+
+def _widened(logits: np.ndarray, width: int) -> np.ndarray:
+    """Logits of trimmed windows padded back to `width` (the padding is never a valid position)."""
+    return np.pad(logits, ((0, 0), (0, width - logits.shape[1])), constant_values=-1e4)
+
+
+PRECISIONS = ("fp32", "int8")
+EXPORT_VERSION = 1
+INT8_MIN_SPEED_UP = 1.2  # int8 costs some accuracy (F1 ~92 against fp32): it is chosen only where it runs this much faster
+
+
+def _load_reader(path: Path, threads: int, confidence: Confidence | None, precision: str | None):
+    """(tokenizer, onnxruntime session, confidence model, precision) from a reader folder, or ModelNotFoundError."""
+    weights = path / "model.safetensors"
+    if not weights.is_file():
         raise ModelNotFoundError(
-            f"no reader model at {path} (expected {model.name} there): point VERBATIM_READER or --reader at a "
+            f"no reader model at {path} (expected {weights.name} there): point VERBATIM_READER or --reader at a "
             f"folder made by models/train_reader.py, or use the one shipped in {DEFAULT_READER}"
         )
     try:
-        import onnxruntime
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to torch between questions
-        session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        calibration = calibration or ReaderCalibration(**json.loads((path / "calibration.json").read_text()))
-    except Exception as exc:  # a damaged file fails in the tokenizer's, onnxruntime's or json's own way
+        confidence = confidence or Confidence.load(path / "calibration.json")
+        folder = exported("reader", path, EXPORT_VERSION, functools.partial(_export, path), ready="model-int8.onnx",
+                          inputs=("model.safetensors", "config.json"))
+        precision = precision or _faster_precision(folder)
+        session = _session(folder / f"model-{precision}.onnx", threads)
+    except Exception as exc:  # a damaged file fails in the tokenizer's, torch's, onnxruntime's or json's own way
         raise ModelNotFoundError(f"the reader model at {path} cannot be loaded ({exc}): retrain it or restore the folder") from exc
-    return tokenizer, session, calibration
+    return tokenizer, session, confidence, precision
+
+
+def _session(model: Path, threads: int):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to torch between questions
+    return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def _export(path: Path, folder: Path) -> None:
+    """The trained weights → ONNX: fp32 (optimised by onnxruntime) and dynamic int8 with per-channel weights."""
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForQuestionAnswering
+
+    model = AutoModelForQuestionAnswering.from_pretrained(path, local_files_only=True, dtype=torch.float32,
+                                                          attn_implementation="eager").eval()
+
+    class Logits(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.start_logits, out.end_logits
+
+    names, axes = ["input_ids", "attention_mask", "token_type_ids"], {0: "windows", 1: "tokens"}
+    example = tuple(torch.ones((2, 16), dtype=torch.long) for _ in names)
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing are about code paths this model does not take
+        torch.onnx.export(Logits(), example, folder / "raw.onnx", input_names=names, output_names=["start_logits", "end_logits"],
+                          dynamic_axes={n: axes for n in [*names, "start_logits", "end_logits"]}, opset_version=17, dynamo=False)
+    quantize_dynamic(folder / "raw.onnx", folder / "model-int8.tmp.onnx", per_channel=True, weight_type=QuantType.QInt8)
+    optimise(folder / "raw.onnx", folder / "model-fp32.onnx")
+    os.replace(folder / "model-int8.tmp.onnx", folder / "model-int8.onnx")  # last: its presence marks a whole export
+
+
+def _faster_precision(folder: Path) -> str:
+    """fp32 or int8, whichever this CPU reads five windows of MAX_LENGTH with faster (int8 by at least
+    INT8_MIN_SPEED_UP); timed once per CPU and kept beside the export."""
+    import hashlib
+    import time
+
+    cpu = hashlib.sha1((platform.processor() + cpu_flags()).encode()).hexdigest()[:16]
+    record = folder / f"precision-{cpu}.json"
+    if record.is_file():
+        return json.loads(record.read_text())["precision"]
+    feed = {n: np.ones((5, MAX_LENGTH), dtype=np.int64) for n in ("input_ids", "attention_mask", "token_type_ids")}
+    ms = {}
+    for precision in PRECISIONS:
+        session = _session(folder / f"model-{precision}.onnx", 2)
+        session.run(None, feed)
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            session.run(None, feed)
+            times.append(time.perf_counter() - started)
+        ms[precision] = round(1000 * float(np.median(times)), 2)
+    chosen = "int8" if ms["fp32"] >= INT8_MIN_SPEED_UP * ms["int8"] else "fp32"
+    tmp = record.with_name(f".{record.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(json.dumps({"precision": chosen, "ms": ms, "vnni": "vnni" in cpu_flags()}))
+        os.replace(tmp, record)
+    except OSError:  # a cache shared read-only: time it again next time
+        pass
+    return chosen
+
+
+def cpu_flags() -> str:
+    """The CPU's model and flags line (Linux), printed by every benchmark: int8 pays only with VNNI."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor()
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+    return f"{model}; {next((line for line in lines if line.startswith('flags')), 'flags: unknown')}"

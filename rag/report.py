@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .evaluation import RECALL_KS, QuestionResult, recall_at, reliability
+from .evaluation import RECALL_KS, QuestionResult, aurc, recall_at, reliability, risk_coverage
 
 _ROWS = [
     ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
     ("retrieval", "answer_in_top5"), ("answer", "hit"), ("answer", "em"), ("answer", "f1"),
     ("citation", "precision"), ("citation", "recall"), ("abstain", "precision"), ("abstain", "recall"),
-    ("abstain", "false_abstain_rate"), ("latency_ms", "p50"), ("latency_ms", "p95"),
+    ("abstain", "false_abstain_rate"), ("selective", "aurc"), ("latency_ms", "p50"), ("latency_ms", "p95"),
 ]
 
 
@@ -75,6 +75,40 @@ def plot_confidence(results: list[QuestionResult], path: Path, title: str, thres
     plt.close(fig)
 
 
+def baseline_selective(run: dict) -> dict:
+    """The risk–coverage of an earlier run's JSON; one written before runs recorded it is rebuilt from its
+    questions, an abstained question counting as wrong (exact up to the share it answered, pessimistic past it)."""
+    if "selective" in run:
+        return run["selective"]
+    questions = run["questions"][run["retriever"]]
+    confidence, right = [q["confidence"] for q in questions], [q["hit"] for q in questions]
+    return {"aurc": aurc(confidence, right), "risk_coverage": risk_coverage(confidence, right)}
+
+
+def plot_risk_coverage(metrics: dict[str, dict], path: Path, title: str, baseline: dict | None = None) -> None:
+    """Risk–coverage curves (answering only the most confident questions), each retriever's and, when given,
+    the previous version's: the lower the curve, the better confidence orders right answers before wrong ones."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    curves = [(name, m["selective"], "-") for name, m in metrics.items()]
+    if baseline and "selective" in baseline:
+        curves.append((f"previous ({baseline.get('retriever', '?')})", baseline["selective"], ":"))
+    for name, selective, style in curves:
+        coverage, risk = zip(*selective["risk_coverage"]) if selective["risk_coverage"] else ((), ())
+        ax.plot(coverage, risk, linestyle=style, marker=".", label=f"{name}: AURC {selective['aurc']:.3f}")
+    ax.set(xlabel="coverage (share of questions answered, most confident first)", ylabel="risk (share of answers wrong)",
+           title=f"Risk–coverage — {title}", xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def threshold_table(results: list[QuestionResult], threshold: float) -> list[str]:
     """What abstaining below each confidence would give: the trade-off the threshold is chosen from."""
     answerable = [r for r in results if r.answerable]
@@ -94,22 +128,29 @@ def threshold_table(results: list[QuestionResult], threshold: float) -> list[str
 
 
 def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, dict], path: str | Path, title: str,
-                 meta: dict, max_failures: int = 60) -> list[Path]:
-    """Write the Markdown report and its plots (`metrics`: `summarize` of each retriever); return the files written."""
+                 meta: dict, max_failures: int = 60, baseline: dict | None = None) -> list[Path]:
+    """Write the Markdown report and its plots (`metrics`: `summarize` of each retriever; `baseline`: the JSON of
+    an earlier `rag eval`, shown beside them); return the files written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     main = next(iter(results))
     recall_png, confidence_png = path.with_name(f"{path.stem}-recall.png"), path.with_name(f"{path.stem}-confidence.png")
+    risk_png = path.with_name(f"{path.stem}-risk-coverage.png")
     plot_recall(results, recall_png, title)
     threshold = meta["abstain_below"]
     plot_confidence(results[main], confidence_png, f"{title} ({main})", threshold)
+    if baseline:
+        baseline = {**baseline, "selective": baseline_selective(baseline)}
+        metrics = {**metrics, "previous": baseline}
+    plot_risk_coverage({n: m for n, m in metrics.items() if n != "previous"}, risk_png, title, baseline)
 
-    names = list(results)
     lines = [f"# Evaluation: {title}", ""]
     lines += [f"- {key}: `{value}`" for key, value in meta.items()]
     lines += ["", f"## Retrievers side by side (k = {meta.get('k', 5)} passages for the answer)", ""]
-    lines += ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    lines += [f"| {group} {key} | " + " | ".join(f"{metrics[n][group][key]}" for n in names) + " |" for group, key in _ROWS]
+    lines += ["| metric | " + " | ".join(list(metrics)) + " |", "|---|" + "---|" * len(metrics)]
+    names = list(metrics)
+    lines += [f"| {group} {key} | " + " | ".join(f"{metrics[n].get(group, {}).get(key, '-')}" for n in names) + " |"
+              for group, key in _ROWS]
     lines += ["", f"![recall@k]({recall_png.name})", "", f"## Per question type ({main})", ""]
     lines += ["| type | n | hit | em | f1 |", "|---|---|---|---|---|"]
     lines += [f"| {t} | {m['n']} | {m['hit']} | {m['em']} | {m['f1']} |" for t, m in metrics[main]["by_type"].items()]
@@ -120,6 +161,10 @@ def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, di
               "Rows below the chosen threshold count only abstentions that already happened; each row shows what",
               "abstaining below that value would give.", ""]
     lines += threshold_table(results[main], threshold)
+    lines += ["", "## Risk–coverage", "", f"![risk-coverage]({risk_png.name})", "",
+              "Answering only the most confident share of the questions: the share of those answers that are wrong (an",
+              "answer to an unanswerable question is wrong). AURC is the area under the curve; lower is better."
+              + (" The dotted curve is the previous version's run." if baseline else "")]
     failures = [r for r in results[main] if not r.correct]
     lines += ["", f"## Failed questions ({main}: {len(failures)} of {len(results[main])}" + (f", first {max_failures} shown" if len(failures) > max_failures else "") + ")", ""]
     lines += ["| id | type | question | expected | returned | cited | confidence |", "|---|---|---|---|---|---|---|"]
@@ -130,4 +175,4 @@ def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, di
             f"{_cell(returned)} | {_cell(', '.join(r.cited) or '-', 60)} | {r.confidence:.2f} |"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [path, recall_png, confidence_png]
+    return [path, recall_png, confidence_png, risk_png]

@@ -353,6 +353,12 @@ class Segment:
         return [DocumentInfo(*row) for row in self._query("SELECT id, title, sha256, n_chunks FROM documents ORDER BY id")
                 if row[0] not in self.deleted]
 
+    def rows_from(self, doc_id: str, offset: int, n: int) -> list[int]:
+        """The rows of the first `n` chunks of a document that end after a character offset, in document order."""
+        if doc_id in self.deleted:
+            return []
+        return [row for row, in self._query("SELECT id FROM chunks WHERE doc_id = ? AND end > ? ORDER BY start LIMIT ?", (doc_id, offset, n))]
+
     def sentences(self, doc_id: str, first: int, last: int) -> list[StoredSentence]:
         """Sentences `first`..`last` (positions) of a document, with their text."""
         return [StoredSentence(*row[:-1]) for row in self._checked(self._query(

@@ -248,6 +248,14 @@ class IndexStore:
                 found[offset + row] = replace(chunk, id=offset + row)
         return [found[chunk_id] for chunk_id in ids]  # Segment.chunks raised if one was missing
 
+    @_reads_index
+    def chunks_from(self, doc_id: str, offset: int, n: int = 2) -> list[StoredChunk]:
+        """The chunk of a document holding a character offset and the ones after it, `n` in all, in document order."""
+        for i, segment in enumerate(self.segments):
+            if rows := segment.rows_from(doc_id, offset, n):
+                return self.chunks([self._offsets[i] + row for row in rows])
+        return []
+
     def _segment_of(self, chunk_id: int) -> int:
         i = bisect.bisect_right(self._offsets, chunk_id) - 1
         if i < 0 or chunk_id >= self._offsets[i] + self.segments[i].n_chunks:

@@ -3,19 +3,18 @@ from dataclasses import replace
 import pytest
 
 import rag
-from rag.answers import AnswerBuilder, _merged
-from rag.reader import PassageReading, Reader, Reading
-from rag.retrieval import Passage
+from rag.answers import AnswerBuilder
+from rag.confidence import FEATURES
+from rag.reader import Reader
 
 
 def reader_with_threshold(threshold: float) -> Reader:
     """The shipped reader with its abstention threshold moved."""
-    return Reader(calibration=replace(Reader().calibration, threshold=threshold))
+    return Reader(confidence=replace(Reader().confidence, threshold=threshold))
 
 
 def ask_with(qa: rag.QA, reader: Reader, question: str) -> rag.Answer:
-    query, passages = qa._retrieve(question, 5, None)
-    return AnswerBuilder(qa.store, reader).run(query, passages)
+    return AnswerBuilder(qa.store, reader).run(*qa.retrieval(question, 5))
 
 
 def test_below_the_threshold_the_builder_abstains_and_keeps_the_passages(qa):
@@ -27,7 +26,7 @@ def test_below_the_threshold_the_builder_abstains_and_keeps_the_passages(qa):
 
 def test_with_no_threshold_even_a_weak_answer_is_quoted_verbatim(qa):
     answer = ask_with(qa, reader_with_threshold(0.0), "What is the recipe for a chocolate cake?")
-    assert not answer.abstained and answer.confidence < qa.answer_builder.reader.calibration.threshold
+    assert not answer.abstained and answer.confidence < qa.answer_builder.reader.confidence.threshold
     citation = answer.citations[0]
     assert qa.store.document(citation.source).text[citation.start : citation.end] == answer.text
 
@@ -40,15 +39,20 @@ def test_passages_carry_the_readers_answer_and_come_most_probable_first(qa):
     assert "Peskov" in answer.passages[0].answer
 
 
-def test_the_same_span_read_in_two_overlapping_chunks_counts_once():
-    shared = "Peskov said so."
-    first = Passage("a.txt", 0, 30, "Intro line here. " + shared[:13] + "so.", 0.03, 1)
-    second = Passage("a.txt", 17, 40, shared + " More text.", 0.02, 2)
-    elsewhere = Passage("b.txt", 0, 15, shared, 0.01, 3)
-    reading = Reading([PassageReading(0, 17, 23, 0.3), PassageReading(1, 0, 6, 0.25), PassageReading(2, 0, 6, 0.2)], 0.1)
-    merged = _merged([first, second, elsewhere], reading)
-    assert [(r.passage, round(r.probability, 6)) for r in merged.spans] == [(0, 0.55), (2, 0.2)]
-    assert merged.no_answer == 0.1
+def test_passages_carry_the_same_kind_of_probability_as_the_answer(qa):
+    answer = qa.ask("Who is the Kremlin spokesperson?")
+    judged = qa.answer_builder.judge(*qa.retrieval("Who is the Kremlin spokesperson?", 5))
+    assert answer.confidence == judged[0].probability == answer.passages[0].probability
+    assert [j.probability for j in judged] == [p.probability for p in answer.passages if p.probability is not None]
+    assert all(set(j.features) == set(FEATURES) for j in judged)
+
+
+def test_asked_not_to_abstain_the_builder_quotes_its_best_guess_with_its_confidence(qa):
+    question = "What is the recipe for a chocolate cake?"
+    refused, guessed = qa.ask(question), qa.ask(question, abstain=False)
+    assert refused.abstained and not guessed.abstained and guessed.citations
+    assert guessed.confidence == pytest.approx(refused.confidence)
+    assert guessed.confidence < qa.answer_builder.reader.confidence.threshold
 
 
 def test_a_long_sentence_is_cut_to_sixty_words_around_the_span(tmp_path, embedder):

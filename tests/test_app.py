@@ -59,13 +59,13 @@ def test_ask_endpoint_takes_k_as_a_whole_number_in_any_form(client):
 class DamagedIndex:
     """A service whose index turned out damaged at question time."""
 
-    def ask(self, question, k, retriever):
+    def ask(self, question, k, retriever, history=None):
         raise rag.IndexCorruptError("the index at index is damaged (bad rows); check it with: rag check")
 
 
 def test_a_damaged_index_is_said_readably_in_the_chat_and_through_the_api():
-    history, box, _ = chat_reply(DamagedIndex(), "Who is the Kremlin spokesperson?", [], 5.0, "hybrid")
-    assert box == "" and "the index at index is damaged (bad rows); check it with: rag check" in history[-1]["content"]
+    history, box, _, answers = chat_reply(DamagedIndex(), "Who is the Kremlin spokesperson?", [], [], 5.0, "hybrid")
+    assert box == "" and answers == [] and "the index at index is damaged (bad rows); check it with: rag check" in history[-1]["content"]
     with pytest.raises(gr.Error, match="the index at index is damaged"):
         answer_json(DamagedIndex(), "Who is the Kremlin spokesperson?")
 

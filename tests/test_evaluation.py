@@ -108,9 +108,12 @@ def test_rag_eval_command_prints_table_and_writes_json_and_report(tmp_path):
         {"id": "b", "question": "What is the recipe for a chocolate cake?", "answers": [], "sources": [], "type": "unanswerable"},
     ]))
     out, report = tmp_path / "out.json", tmp_path / "reports" / "articles.md"
+    previous = tmp_path / "previous.json"  # as an earlier version wrote it: no risk–coverage, questions only
+    previous.write_text(json.dumps({"retriever": "hybrid", "answer": {"hit": 0.5}, "questions": {"hybrid": [
+        {"confidence": 0.9, "hit": False}, {"confidence": 0.2, "hit": False}]}}))
     done = subprocess.run(
         [sys.executable, "-m", "rag.cli", "eval", "--gold", str(gold), "--corpus", str(ARTICLES), "--index-dir", str(tmp_path / "idx"),
-         "--json", str(out), "--report", str(report)],
+         "--json", str(out), "--report", str(report), "--baseline", str(previous)],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
@@ -120,9 +123,12 @@ def test_rag_eval_command_prints_table_and_writes_json_and_report(tmp_path):
     assert set(data["retrieval"]) >= {"recall@1", "recall@5", "recall@10", "mrr"}
     assert set(data["abstain"]) == {"precision", "recall", "false_abstain_rate"}
     assert data["answer"]["hit"] == 1.0 and data["abstain"]["recall"] == 1.0
+    assert data["selective"]["aurc"] == 0.25 and data["selective"]["risk_coverage"][-1] == [1.0, 0.5]  # right first, then the cake
     assert set(data["retrievers"]) == {"hybrid", "dense", "bm25"}
     text = report.read_text()
-    assert "| metric | hybrid | dense | bm25 |" in text and "Failed questions" in text
+    assert "| metric | hybrid | dense | bm25 | previous |" in text and "Failed questions" in text
+    assert "| selective aurc | 0.25 |" in text and text.split("| selective aurc |")[1].split("\n")[0].strip().endswith("| 1.0 |")
+    assert (report.parent / "articles-risk-coverage.png").stat().st_size > 5000
     assert (report.parent / "articles-recall.png").stat().st_size > 5000
     assert (report.parent / "articles-confidence.png").stat().st_size > 5000
 
@@ -140,3 +146,12 @@ def test_a_question_that_errors_is_a_miss_not_a_right_abstention(qa):
     [result] = Evaluator(Refusing(), retrievers=("hybrid",)).run([GoldQuestion("u", "Q?", [], [], "unanswerable")])["hybrid"]
     assert result.error == "refused" and not result.abstained and not result.correct
     assert summarize([result])["abstain"]["recall"] == 0.0
+
+
+def test_risk_coverage_answers_the_most_confident_first_and_aurc_is_its_mean():
+    from rag.evaluation import aurc, risk_coverage
+
+    confidence, right = [0.9, 0.8, 0.3, 0.1], [True, False, True, False]
+    assert risk_coverage(confidence, right, points=4) == [[0.25, 0.0], [0.5, 0.5], [0.75, 0.3333], [1.0, 0.5]]
+    assert aurc(confidence, right) == pytest.approx((0 + 0.5 + 1 / 3 + 0.5) / 4, abs=1e-4)
+    assert aurc([0.9, 0.8], [True, True]) == 0.0 and aurc([], []) == 0.0

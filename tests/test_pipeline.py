@@ -118,3 +118,14 @@ def test_build_then_load_round_trip(corpus, tmp_path):
     loaded = rag.load(index_dir)
     question = "What did Zelenskyy say Putin is trying to do?"
     assert loaded.ask(question).to_dict() == built.ask(question).to_dict()
+
+
+def test_a_follow_up_asked_with_history_is_understood_and_says_how(qa):
+    first = qa.ask("Who said Putin is trying to manipulate Trump?")
+    follow = qa.ask("When did he say it?", history=[first])
+    assert follow.question == "When did he say it?" and "Zelenskyy" in follow.context.question
+    assert follow.context.turn == 0 and follow.context.source == first.citations[0].source
+    assert qa.ask("When did he say it?", history=[first.to_dict()]).to_dict() == follow.to_dict()  # as /ask returns them
+    assert qa.ask("When did he say it?").context is None
+    assert qa.ask("Who is the Kremlin spokesperson?", history=[first]).context is None  # a new subject stands alone
+    assert json.loads(json.dumps(follow.to_dict()))["context"]["question"] == follow.context.question

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from rag.errors import ModelNotFoundError
-from rag.reader import DEFAULT_READER, MAX_LENGTH, Reader, ReaderCalibration, Windows, encode, evidence, read_spans
+from rag.confidence import Confidence
+from rag.reader import DEFAULT_READER, MAX_LENGTH, Reader, Windows, encode, read_spans
 
 PESKOV = ("Kremlin spokesman Dmitry Peskov told reporters on Monday that no date had been set for the talks, "
           "adding that Moscow was waiting for signals from Washington.")
@@ -33,7 +34,6 @@ def test_scores_are_shared_across_passages_so_the_reader_reranks(reader):
 def test_a_passage_without_the_answer_reads_as_no_answer(reader):
     alone = reader.run("Who is the Kremlin spokesman?", [WEATHER])
     assert alone.no_answer > alone.best.probability
-    assert reader.calibration.confidence(alone) < reader.calibration.threshold
 
 
 def test_a_long_passage_is_read_in_overlapping_windows_and_offsets_stay_exact(reader):
@@ -48,17 +48,33 @@ def test_a_long_passage_is_read_in_overlapping_windows_and_offsets_stay_exact(re
 def test_no_passages_means_no_answer(reader):
     reading = reader.run("Who is the Kremlin spokesman?", [])
     assert reading.best is None and reading.no_answer == 1.0
-    assert reader.calibration.confidence(reading) == 0.0
 
 
 def test_shipped_model_is_compact_and_calibrated():
-    assert (DEFAULT_READER / "model.onnx").stat().st_size < 40 * 2**20
-    calibration = ReaderCalibration(**json.loads((DEFAULT_READER / "calibration.json").read_text()))
-    assert calibration.slope > 0 and 0 < calibration.threshold < 1
+    assert (DEFAULT_READER / "model.safetensors").stat().st_size < 50 * 2**20
+    confidence = Confidence.load(DEFAULT_READER / "calibration.json")
+    assert confidence.weights and 0 < confidence.threshold < 1
     report = json.loads((DEFAULT_READER / "calibration-report.json").read_text())
-    assert report["calibration"] == json.loads((DEFAULT_READER / "calibration.json").read_text())
+    assert report["threshold"] == confidence.threshold and report["weights"] == confidence.weights
     card = (DEFAULT_READER / "README.md").read_text()
-    assert "## Calibration" in card and "## Reproduce" in card and "?" not in card.split("## Settings")[1].split("## Reproduce")[0]
+    assert "## Confidence" in card and "## Reproduce" in card and "?" not in card.split("## Training\n")[1].split("## Reproduce")[0]
+
+
+def test_the_weights_are_exported_once_per_machine_in_both_precisions(tmp_path, monkeypatch):
+    monkeypatch.setenv("VERBATIM_CACHE", str(tmp_path))
+    monkeypatch.delenv("VERBATIM_READER_PRECISION", raising=False)
+    fast = Reader()
+    reading = fast.run("Who is the Kremlin spokesman?", [PESKOV])
+    [export] = (tmp_path / "reader").iterdir()
+    assert {p.name for p in export.glob("model-*.onnx")} == {"model-fp32.onnx", "model-int8.onnx"}
+    [record] = export.glob("precision-*.json")
+    assert json.loads(record.read_text())["precision"] == fast.running
+    written = (export / "model-int8.onnx").stat().st_mtime_ns
+    other = "fp32" if fast.running == "int8" else "int8"
+    again = Reader(precision=other).run("Who is the Kremlin spokesman?", [PESKOV])
+    assert [p.name for p in (tmp_path / "reader").iterdir()] == [export.name]
+    assert (export / "model-int8.onnx").stat().st_mtime_ns == written
+    assert PESKOV[again.best.start : again.best.end] == PESKOV[reading.best.start : reading.best.end] == "Dmitry Peskov"
 
 
 def test_missing_reader_folder_is_a_clear_error(tmp_path):
@@ -71,7 +87,7 @@ def test_damaged_reader_folder_is_a_clear_error(tmp_path, damage):
     folder = tmp_path / "reader"
     shutil.copytree(DEFAULT_READER, folder)
     if damage == "model":
-        (folder / "model.onnx").write_bytes(b"not an onnx model")
+        (folder / "model.safetensors").write_bytes(b"not a safetensors file")
     elif damage == "calibration":
         (folder / "calibration.json").write_text("{broken")
     else:
@@ -107,7 +123,7 @@ def test_spans_stay_inside_one_window_of_passage_text_and_within_the_length_limi
     assert reading.no_answer > max(r.probability for r in reading.spans)
 
 
-def test_evidence_does_not_change_when_more_passages_without_the_answer_are_read():
+def test_the_odds_of_a_span_against_no_answer_do_not_change_when_more_passages_without_it_are_read():
     windows = synthetic_windows()
     start, end = np.full((3, 8), -5.0), np.full((3, 8), -5.0)
     start[:, 0] = end[:, 0] = 5.0  # every window says "not here" equally
@@ -115,4 +131,17 @@ def test_evidence_does_not_change_when_more_passages_without_the_answer_are_read
     one = Windows(*(getattr(windows, f)[:1] for f in ("input_ids", "attention_mask", "token_type_ids", "passage", "offsets", "valid")))
     alone, among_three = read_spans(one, start[:1], end[:1]), read_spans(windows, start, end)
     assert alone.best.passage == among_three.best.passage == 0
-    assert evidence(among_three) == pytest.approx(evidence(alone), abs=1e-6)
+    odds = lambda r: np.log(r.best.probability) - np.log(r.no_answer)  # noqa: E731
+    assert odds(among_three) == pytest.approx(odds(alone), abs=1e-6)
+
+
+def test_a_settled_answer_in_the_first_passages_stops_the_reading_and_an_unsettled_one_reads_all():
+    passages = [PESKOV, WEATHER, WEATHER.replace("snow", "rain"), "Peskov also said the talks would take time."]
+    full = Reader(precision="fp32").run("Who is the Kremlin spokesman?", passages)  # int8 scales activations per batch
+    settled = Reader(precision="fp32", settle=0.0, settle_after=2).run("Who is the Kremlin spokesman?", passages)
+    assert {r.passage for r in settled.spans} <= {0, 1} and settled.best.passage == 0
+    never = Reader(precision="fp32", settle=1.01, settle_after=2).run("Who is the Kremlin spokesman?", passages)
+    spans = lambda reading: {r.passage: (r.start, r.end) for r in reading.spans}  # noqa: E731
+    probabilities = lambda reading: [p for _, p in sorted((r.passage, r.probability) for r in reading.spans)]  # noqa: E731
+    assert spans(never) == spans(full) and probabilities(never) == pytest.approx(probabilities(full), rel=1e-4)
+    assert never.no_answer == pytest.approx(full.no_answer, rel=1e-4)

@@ -1,5 +1,8 @@
-"""The training script (models/train_reader.py) teaches what the reader decodes: same windows, same softmax."""
+"""The training script (models/train_reader.py) teaches what the reader decodes: same windows, same softmax;
+its hard "no answer" recipes take the fact out; a run continues from the shipped weights."""
 
+import gzip
+import json
 import random
 import sys
 from pathlib import Path
@@ -13,13 +16,14 @@ import train_reader  # noqa: E402
 from rag.reader import group_log_softmax  # noqa: E402
 
 CONTEXT = ("The harbour authority said on Tuesday that the new lighthouse at Port Ellen will be lit on the first of "
-           "March, after two years of building work.")
-OTHER = "The football club signed a new striker from Brazil on Tuesday, the lighthouse keeper's favourite team."
+           "March, after two years of building work. Its keeper, Morag Campbell, will live in the old cottage.")
+OTHER = "The football club signed a new striker from Brazil on Tuesday, the favourite team of Ewan McGregor in Glasgow."
 
 
-def question(text, answer=None, context=CONTEXT):
-    start = context.index(answer) if answer else None
-    return train_reader.Question("test", "port", context, text, start, answer or "", [answer] if answer else [], False)
+def question(text, answer=None, context=CONTEXT, everywhere=False):
+    starts = tuple(i for i in range(len(context)) if context.startswith(answer, i)) if answer else ()
+    return train_reader.Question("test", "port", context, text, starts if everywhere else starts[:1], answer or "",
+                                 [answer] if answer else [], False)
 
 
 @pytest.fixture(scope="module")
@@ -29,34 +33,63 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(train_reader.BASE_MODEL, local_files_only=True)
 
 
+def group_for(tokenizer, q, others, share=0.0, recipes=train_reader.RECIPES):
+    finder = train_reader.NegativeFinder([q, *others], 0)
+    return train_reader.make_group(tokenizer, q, finder, random.Random(0), share, recipes)
+
+
 def test_an_answerable_group_marks_the_answer_tokens_in_its_first_window(tokenizer):
-    q = question("When will the lighthouse be lit?", "the first of March")
-    group = train_reader.make_group(tokenizer, q, train_reader.NegativeFinder([q, question("Who?", context=OTHER)], 0),
-                                    random.Random(0), null_share=0.0)
+    group = group_for(tokenizer, question("When will the lighthouse be lit?", "the first of March"), [question("Who?", context=OTHER)])
     first_start, first_end = group.gold_start[0].index(True), group.gold_end[0].index(True)
     assert tokenizer.decode(group.input_ids[0][first_start : first_end + 1]) == "the first of march"
-    assert not any(group.gold_start[1]) and not any(group.gold_end[1])
+    assert not any(group.gold_start[1]) and not any(group.gold_end[1]) and group.recipe is None
     assert group.valid[0][0] and group.valid[0][first_start] and not group.valid[0][1]  # [CLS] yes, question no
 
 
-def test_unanswerable_and_made_unanswerable_groups_point_at_every_cls(tokenizer):
-    answerable = question("When will the lighthouse be lit?", "the first of March")
-    finder = train_reader.NegativeFinder([answerable, question("Who?", context=OTHER), question("What?", context=OTHER + " More.")], 0)
-    for q, share in ((question("Who built the lighthouse?"), 0.0), (answerable, 1.0)):
-        group = train_reader.make_group(tokenizer, q, finder, random.Random(0), null_share=share)
-        for starts, ends in zip(group.gold_start, group.gold_end):
-            assert starts[0] and ends[0] and sum(starts) == sum(ends) == 1
-        if q is answerable:
-            assert all("first of march" not in tokenizer.decode(ids) for ids in group.input_ids)
+def test_an_answer_whose_offset_is_a_guess_is_gold_at_every_occurrence(tokenizer):
+    context = "Tuesday was cold. The lighthouse was lit on Tuesday, and the harbour reopened on Friday."
+    group = group_for(tokenizer, question("When was the lighthouse lit?", "Tuesday", context, everywhere=True), [question("Who?", context=OTHER)])
+    assert sum(group.gold_start[0]) == sum(group.gold_end[0]) == 2
+
+
+@pytest.mark.parametrize("recipe", ["removed", "swapped", "other"])
+def test_every_recipe_makes_a_no_answer_group_without_the_fact(tokenizer, recipe):
+    answerable = question("Where will Morag Campbell live?", "the old cottage", CONTEXT + " Visitors may climb the tower in summer.")
+    others = [question("Who?", context=OTHER), question("What?", context=OTHER + " More.")]
+    if recipe == "swapped":
+        others.append(question("Who?", context="The new cottage belongs to Ewan McGregor."))
+    group = group_for(tokenizer, answerable, others, share=1.0, recipes=(recipe,))
+    assert group.recipe == recipe
+    for starts, ends in zip(group.gold_start, group.gold_end):
+        assert starts[0] and ends[0] and sum(starts) == sum(ends) == 1
+    texts = [tokenizer.decode(ids) for ids in group.input_ids]
+    if recipe == "removed":
+        assert "lighthouse" in texts[0] and "old cottage" not in texts[0]
+    elif recipe == "swapped":
+        assert "morag campbell" not in texts[0].split("[SEP]")[0] and "old cottage" in texts[0]
+    else:
+        assert all("old cottage" not in t for t in texts)
+
+
+def test_removing_the_answer_sentence_leaves_the_rest_exactly():
+    q = question("Where will Morag Campbell live?", "the old cottage")
+    assert train_reader.without_answer(q) is None  # one sentence would be left: too little to stand for the paragraph
+    longer = question("Where will Morag Campbell live?", "the old cottage", CONTEXT + " Visitors may climb the tower in summer.")
+    assert train_reader.without_answer(longer) == CONTEXT.split(" Its keeper")[0] + " Visitors may climb the tower in summer."
+
+
+def test_unanswerable_questions_point_at_every_cls(tokenizer):
+    group = group_for(tokenizer, question("Who built the lighthouse?"), [question("Who?", context=OTHER)])
+    for starts, ends in zip(group.gold_start, group.gold_end):
+        assert starts[0] and ends[0] and sum(starts) == sum(ends) == 1
 
 
 def test_training_loss_is_the_readers_shared_softmax(tokenizer):
     import torch
 
     answerable = question("When will the lighthouse be lit?", "the first of March")
-    finder = train_reader.NegativeFinder([answerable, question("Who?", context=OTHER)], 0)
-    groups = [train_reader.make_group(tokenizer, answerable, finder, random.Random(0), null_share=0.0),
-              train_reader.make_group(tokenizer, question("Who built it, and when did the works start?"), finder, random.Random(0), 0.0)]
+    others = [question("Who?", context=OTHER)]
+    groups = [group_for(tokenizer, answerable, others), group_for(tokenizer, question("Who built it, and when did the works start?"), others)]
     batch = train_reader.collate(groups)
     for gold in ("gold_start", "gold_end"):
         logits = torch.randn(batch["input_ids"].shape, generator=torch.Generator().manual_seed(len(gold)))
@@ -67,3 +100,73 @@ def test_training_loss_is_the_readers_shared_softmax(tokenizer):
             golds = log_probs[batch[gold][g].view(2, -1).numpy()]
             expected.append(-np.logaddexp.reduce(golds))
         assert loss.item() == pytest.approx(float(np.mean(expected)), rel=1e-4)
+
+
+def tiny_data(folder: Path) -> Path:
+    """A qa-train folder of one SQuAD v2 file: 24 articles of two paragraphs, two questions each."""
+    articles = []
+    for n in range(24):
+        first = f"The town of Alder{n} opened a bridge in {1900 + n}. Its mayor, Ann Reed{n}, cut the ribbon."
+        second = f"The river under the bridge of Alder{n} floods in spring. Boats wait at the harbour of Bay{n}."
+        articles.append({"title": f"Alder{n}", "paragraphs": [
+            {"context": first, "qas": [{"id": f"{n}-a", "question": f"When did Alder{n} open its bridge?", "is_impossible": False,
+                                        "answers": [{"text": str(1900 + n), "answer_start": first.index(str(1900 + n))}]}]},
+            {"context": second, "qas": [{"id": f"{n}-b", "question": f"When does the river of Alder{n} flood?", "is_impossible": False,
+                                         "answers": [{"text": "in spring", "answer_start": second.index("in spring")}]}]}]})
+    folder.mkdir()
+    with gzip.open(folder / "tiny.json.gz", "wt") as f:
+        json.dump({"version": "v2.0", "data": articles}, f)
+    return folder
+
+
+def test_a_tiny_run_continues_from_its_shipped_format_weights(tmp_path):
+    from safetensors.numpy import load_file
+
+    data, out = tiny_data(tmp_path / "data"), tmp_path / "reader"
+    common = ["--data", str(data), "--out", str(out), "--batch-size", "2", "--save-every", "1", "--threads", "1", "--max-length", "64"]
+    train_reader.main(["train", *common, "--max-steps", "2"])
+    first = json.loads((out / "training.json").read_text())
+    weights = load_file(out / "model.safetensors")
+    assert first["step"] == 2 and first["steps"] > 2 and len(first["runs"]) == 1
+    assert {str(w.dtype) for w in weights.values()} == {"float16"}
+    assert (out / "calibration.json").is_file() and (out / "tokenizer.json").is_file() and "step 2" in (out / "README.md").read_text()
+
+    train_reader.main(["train", *common, "--max-steps", "1"])
+    second = json.loads((out / "training.json").read_text())
+    assert second["step"] == 3 and [r["from_step"] for r in second["runs"]] == [0, 2]
+    assert second["groups_seen"] > first["groups_seen"]
+    changed = load_file(out / "model.safetensors")
+    assert any(not np.array_equal(weights[name], changed[name]) for name in weights)
+
+    with pytest.raises(SystemExit, match="--restart"):
+        train_reader.main(["train", *common, "--max-steps", "1", "--lr", "0.001"])
+
+    (out / "calibration-report.json").write_text("{}")  # a fit of the old weights
+    train_reader.main(["train", *common, "--max-steps", "1", "--restart"])
+    afresh = json.loads((out / "training.json").read_text())
+    assert afresh["step"] == 1 and len(afresh["runs"]) == 1 and not (out / "calibration-report.json").exists()
+    assert json.loads((out / "calibration.json").read_text())["weights"] == {}
+
+
+def test_the_calibration_corpus_holds_each_kind_of_hard_no_answer_case():
+    long = CONTEXT + " Visitors may climb the tower in summer."
+    questions = [question(f"Where will Morag Campbell live? ({n})", "the old cottage", long.replace("summer", f"summer {n}"))
+                 for n in range(40)] + [question("Who?", context=OTHER)]
+    squad, kinds = train_reader.held_out_squad(questions, 0, {"dropped": 0.3, "removed": 0.3, "swapped": 1.0})
+    found = {kind.split(":")[0] for kind in kinds.values()}
+    assert found == {"answerable", "dropped", "removed", "swapped", "unanswerable"}
+    contexts = {qa["id"]: p["context"] for a in squad["data"] for p in a["paragraphs"] for qa in p["qas"]}
+    for a in squad["data"]:
+        for p in a["paragraphs"]:
+            for qa in p["qas"]:
+                kind = kinds[qa["id"]].split(":")[0]
+                assert qa["is_impossible"] == (kind != "answerable")
+                if kind == "answerable":
+                    start = qa["answers"][0]["answer_start"]
+                    assert p["context"][start : start + len("the old cottage")] == "the old cottage"
+                elif kind == "dropped":
+                    assert contexts[qa["id"]] == ""
+                elif kind == "removed":
+                    assert "old cottage" not in p["context"] and "lighthouse" in p["context"]
+                elif kind == "swapped":
+                    assert "Morag Campbell" not in qa["question"] and "old cottage" in p["context"]

@@ -108,6 +108,25 @@ def test_question_shows_quote_span_and_citation_and_keeps_history(page):
     assert page.locator("#vb-chat .vb-answer").count() == 2  # the follow-up kept the first answer
 
 
+def test_a_follow_up_is_read_with_the_conversation_and_a_new_conversation_forgets_it(page, server):
+    ask(page, "Who said Putin is trying to manipulate Trump?")
+    ask(page, "When did he say it?")
+    context = page.locator("#vb-chat .vb-context").last
+    assert context.inner_text() == "about: Zelenskyy, from your previous question"
+    assert "Zelenskyy" in context.get_attribute("title")
+    page.click("#vb-new")
+    page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer, #vb-chat .vb-abstain').length === 0")
+    ask(page, "When did he say it?")
+    assert page.locator("#vb-chat .vb-context").count() == 0  # a first question: nothing to read it against
+
+    from gradio_client import Client
+
+    client = Client(server[0], verbose=False)
+    first = client.predict("Who said Putin is trying to manipulate Trump?", 5, "hybrid", None, api_name="/ask")
+    follow = client.predict("When did he say it?", 5, "hybrid", [first], api_name="/ask")
+    assert "Zelenskyy" in follow["context"]["question"] and follow["question"] == "When did he say it?"
+
+
 def test_clicking_a_citation_opens_the_article_with_the_span_highlighted_in_view(page):
     ask(page, "Who is the Kremlin spokesperson?")
     page.locator(".vb-answer .vb-chip").first.click()

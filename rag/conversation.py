@@ -1,0 +1,159 @@
+"""A follow-up question + the conversation so far → the question as it is meant, without generating text.
+
+People chat in follow-ups: "Why?", "When did he say it?", "And Zelensky?". An extractive reader and a
+retriever both need the question whole, so a follow-up is resolved against the earlier turns (their
+questions, answer spans and cited articles) by rules that only move words the conversation already
+holds: a pronoun that points back becomes the name it points to; a bare "Why?" or "When?" carries the
+earlier question over; "And Zelensky?" asks the earlier question of the new name. The resolved question
+is what retrieval and the reader read, and the chunks where the last answer was cited take the place of
+the last retrieved passages. A question that names its own subject is left alone, so a change of subject is not
+dragged back. What was taken from which turn is kept as a `Context`, for a page to show.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidQuestionError
+from .lexical import Analyzer, names
+
+# Words that point back at something the conversation named, or at what was said in it.
+_POSSESSIVE = re.compile(r"\b(his|her|its|their)\b", re.IGNORECASE)  # points back only in a question naming no one
+_PERSONAL = re.compile(r"\b(he|she|him|hers|they|them)\b", re.IGNORECASE)
+_POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
+                       r"reply|replied|respond|responded|response|react|reacted|answer|answered|else|other|too|also|again|next|"
+                       r"afterwards?|same)\b", re.IGNORECASE)
+_ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
+_WORD = re.compile(r"[\w'’-]+")
+MAX_CARRIED_WORDS = 12
+MAX_HISTORY = 20  # earlier turns read, the most recent
+_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
+
+
+
+@dataclass(frozen=True)
+class Context:
+    """How a follow-up was understood: `question` is what was read, `about` what was carried over (a name,
+    or the earlier question), `turn` the earlier turn it came from (0 = the oldest), `how` the rule that
+    applied; `source` and `offset`: where the earlier answer was cited, whose passages were added;
+    `carried`: the earlier turns' words read with it, which a later follow-up carries on."""
+
+    question: str
+    about: str
+    turn: int
+    how: str
+    source: str | None = None
+    offset: int = 0
+    carried: str = ""
+
+    def describe(self, turns: int) -> str:
+        """As a person reads it, in a conversation of `turns` earlier answers: "about: Zelenskyy, from your previous question"."""
+        earlier = "your previous question" if self.turn == turns - 1 else f"your question {self.turn + 1}"
+        about = self.about if len(self.about) <= 80 else self.about[:79] + "…"
+        return f"about: {about}, from {earlier}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the resolver needs of an earlier answer: its question as it was understood, its answer span,
+    and where it was cited."""
+
+    question: str
+    answer: str | None
+    source: str | None
+    offset: int = 0
+    asked: str = ""  # as its user typed it
+    carried: str = ""  # what it carried from the turn before, when it was a follow-up
+
+    @classmethod
+    def of(cls, answer) -> Turn:
+        """From an Answer or its `to_dict()` (what the /ask endpoint returns); anything else is refused."""
+        data = answer.to_dict() if hasattr(answer, "to_dict") else answer
+        try:
+            context, span, citations = data.get("context") or {}, data.get("span") or {}, data.get("citations") or []
+            asked = data["question"]
+            question = context.get("question") or asked
+            if not isinstance(question, str) or not isinstance(asked, str):
+                raise TypeError("question is not text")
+            cited = citations[0] if citations and not data.get("abstained") else {}
+            return cls(question, span.get("text") if cited else None, cited.get("source"), int(cited.get("start", 0)), asked,
+                       str(context.get("carried") or ""))
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise InvalidQuestionError("history must be the conversation's earlier answers, oldest first, as ask() "
+                                       f"returned them (Answer objects or their to_dict()): {exc}") from None
+
+
+class FollowUpResolver:
+    """Resolves a question against the conversation's earlier turns, oldest first; None when it stands alone.
+
+    A question is a follow-up when it points back or is too short to stand alone (fewer than `min_terms`
+    content words). A personal pronoun ("he", "they"; "his" in a question naming no one) points back in a
+    question of any length; "it", "that", "there", "reply", "else"… only in a short one (at most
+    `min_terms` + 1 content words), since in a longer one they mostly point inside it. A question naming
+    someone the conversation has not named has changed the subject, unless it is short and points back
+    ("What did Putin reply?"). A follow-up is read with its personal pronoun replaced by the earlier turn's
+    subject and the earlier question's words (and answer) carried in brackets; "And Zelensky?" is the
+    earlier question asked of the new name."""
+
+    def __init__(self, analyzer: Analyzer | None = None, min_terms: int = 3, neighbours: int = 2):
+        self.analyzer = analyzer or Analyzer()
+        self.min_terms = min_terms
+        self.neighbours = neighbours  # chunks from where the earlier answer was cited, in place of a follow-up's last passages
+        self._stopwords = frozenset(self.analyzer.stopwords) | {"also", "else", "other", "same", "then", "there"}
+
+    def run(self, question: str, history: list[Turn]) -> Context | None:
+        if not history:
+            return None
+        index = _last_answered(history)
+        last = history[index]
+        named = [n for turn in history for n in names(turn.question) + names(turn.answer or "", opening=True)]
+        asked_names = names(question)
+        new = [n for n in asked_names if not any(n in seen or seen in n for seen in named)]
+        terms = self.analyzer.run([question])[0]
+        if (match := _ELLIPSIS.match(question)) and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
+            old = next((n for n in names(last.question) if n != asked_names[0]), None)
+            asked = last.question.replace(old, asked_names[0], 1) if old else f"{asked_names[0]}: {last.question}"
+            return Context(asked, last.question, index, "ellipsis", last.source, last.offset)
+        personal = _PERSONAL.search(question) or (not asked_names and _POSSESSIVE.search(question))
+        pointing = personal or _POINTING.search(question)
+        if ((not pointing and (new or len(terms) >= self.min_terms)) or (new and len(terms) > self.min_terms)
+                or (not personal and len(terms) > self.min_terms + 1)):
+            return None  # it names its own subject, or says enough on its own ("it", "that" pointing inside it)
+        subject = None if asked_names else self._subject(last)
+        asked = _substituted(question, subject) if subject else question
+        carried = _carried(last, self._stopwords)
+        return Context(f"{asked.rstrip(' ?')} ({carried})?" if carried else asked, subject or last.question, index,
+                       "pronoun" if pointing else "short", last.source, last.offset, carried)
+
+    @staticmethod
+    def _subject(turn: Turn) -> str | None:
+        """Who or what the earlier turn was about: its answer when that is a short name, else the first name its question gives."""
+        if turn.answer and len(turn.answer.split()) <= 5 and (found := names(turn.answer, opening=True)):
+            return found[0]
+        found = names(turn.question)
+        return found[0] if found else None
+
+
+def _carried(turn: Turn, stopwords: frozenset[str]) -> str:
+    """The words an earlier turn leaves to a follow-up: the content words of the question its user asked and of
+    its answer, then those it carried itself (so a chain of follow-ups keeps its subject), MAX_CARRIED_WORDS at most."""
+    words = [w for w in _WORD.findall(f"{turn.asked} {turn.answer or ''} {turn.carried}") if w.lower() not in stopwords]
+    return " ".join(list(dict.fromkeys(words))[:MAX_CARRIED_WORDS])
+
+
+def _last_answered(history: list[Turn]) -> int:
+    """The latest turn that was answered, among the last MAX_HISTORY (else the latest)."""
+    recent = range(len(history) - 1, max(-1, len(history) - 1 - MAX_HISTORY), -1)
+    return next((i for i in recent if history[i].answer), len(history) - 1)
+
+
+def _substituted(question: str, subject: str) -> str:
+    """The first personal pronoun replaced by the subject ("When did he say it?" → "When did Zelenskyy say it?",
+    "What was his reason?" → "What was Zelenskyy's reason?")."""
+    match = _PRONOUN.search(question)
+    if not match:
+        return question
+    word, rest = match.group(1).lower(), question[match.end() :]
+    possessive = word == "his" or (word == "her" and rest[:1].isspace() and rest.strip()[:1].isalpha())  # "her aide", not "ask her?"
+    return question[: match.start()] + subject + ("'s" if possessive else "") + rest

@@ -1,0 +1,85 @@
+"""Follow-ups are read with what the conversation already holds; a question that stands alone is left alone."""
+
+import json
+
+import pytest
+
+from rag.conversation import FollowUpResolver, Turn
+from rag.errors import InvalidQuestionError
+
+OPEC = Turn("What did Trump ask OPEC to do?", "lower global oil prices", "000.txt", 1200, "What did Trump ask OPEC to do?")
+MANIPULATE = Turn("Who said Putin is trying to manipulate Trump?", "President Zelenskyy", "000.txt", 900,
+                  "Who said Putin is trying to manipulate Trump?")
+
+
+@pytest.fixture(scope="module")
+def resolver():
+    return FollowUpResolver()
+
+
+def test_a_bare_why_carries_the_earlier_question_and_answer_over(resolver):
+    context = resolver.run("Why?", [OPEC])
+    assert context.how == "short" and context.turn == 0 and (context.source, context.offset) == ("000.txt", 1200)
+    assert context.question.startswith("Why (") and all(w in context.question for w in ("Trump", "OPEC", "oil prices"))
+
+
+def test_a_personal_pronoun_becomes_the_earlier_answers_name(resolver):
+    context = resolver.run("When did he say it?", [MANIPULATE])
+    assert context.question.startswith("When did Zelenskyy say it (") and context.about == "Zelenskyy"
+
+
+@pytest.mark.parametrize("question, read", [
+    ("What was his reason?", "What was Zelenskyy's reason ("),
+    ("Did her aide reply?", "Did Zelenskyy's aide reply ("),
+    ("Who asked her?", "Who asked Zelenskyy ("),
+])
+def test_his_and_her_become_the_name_as_possessive_or_object(resolver, question, read):
+    assert resolver.run(question, [MANIPULATE]).question.startswith(read)
+
+
+def test_and_a_new_name_asks_the_earlier_question_of_it(resolver):
+    peskov = Turn("What did Peskov say about the talks?", "nothing new", "000.txt", 10, "What did Peskov say about the talks?")
+    context = resolver.run("And Zelensky?", [peskov])
+    assert context.how == "ellipsis" and context.question == "What did Zelensky say about the talks?"
+
+
+def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_follow_up(resolver):
+    context = resolver.run("What did Putin reply?", [OPEC])
+    assert context is not None and "OPEC" in context.question and "Putin" in context.question
+
+
+@pytest.mark.parametrize("question", [
+    "When did Russia launch its full-scale invasion of Ukraine?",   # names its own subject; 'its' points inside it
+    "Who is the Kremlin spokesperson?",                            # says enough on its own
+    "What did Putin acknowledge about the battlefield at his annual press conference?",
+    "What did Zelenskyy say that Putin wants from the talks?",      # 'that' joins a clause: it points nowhere
+])
+def test_a_question_that_stands_alone_is_not_dragged_back(resolver, question):
+    assert resolver.run(question, [OPEC, MANIPULATE]) is None
+
+
+def test_without_history_nothing_is_resolved(resolver):
+    assert resolver.run("Why?", []) is None
+
+
+def test_a_chain_of_follow_ups_keeps_its_subject(resolver):
+    first = Turn("Where was the preliminary agreement negotiated?", "Istanbul", "001.txt", 50,
+                 "Where was the preliminary agreement negotiated?")
+    second = resolver.run("Why do some politicians dislike it?", [first])
+    answered = Turn(second.question, "a form of surrender", "001.txt", 80, "Why do some politicians dislike it?", second.carried)
+    third = resolver.run("Was it ever implemented?", [first, answered])
+    assert "agreement" in third.question and third.turn == 1
+
+
+def test_turns_come_from_answers_or_their_dicts_and_anything_else_is_refused():
+    data = {"question": "Why?", "abstained": False, "span": {"text": "lower prices", "start": 5, "end": 17},
+            "citations": [{"source": "a.txt", "start": 3, "end": 40, "line": 2, "quote": "…"}],
+            "context": {"question": "Why (Trump OPEC)?", "carried": "Trump OPEC"}}
+    turn = Turn.of(json.loads(json.dumps(data)))
+    assert (turn.question, turn.asked, turn.answer, turn.source, turn.offset, turn.carried) == (
+        "Why (Trump OPEC)?", "Why?", "lower prices", "a.txt", 3, "Trump OPEC")
+    abstained = Turn.of({**data, "abstained": True, "citations": []})
+    assert abstained.answer is None and abstained.source is None
+    for bad in ({"text": "no question"}, "a string", {"question": 3}):
+        with pytest.raises(InvalidQuestionError, match="history must be"):
+            Turn.of(bad)
