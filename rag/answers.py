@@ -109,7 +109,7 @@ class AnswerBuilder:
         if not judged:
             return Answer(query.text, "", True, 0.0, passages=ranked)
         best = judged[0]
-        if abstain and best.probability < self.reader.confidence.threshold:
+        if abstain and self.abstains(best.probability):
             return Answer(query.text, "", True, best.probability, passages=ranked)
         citations = [self._cite(passages[best.passage], best)]
         for other in judged[1:]:
@@ -119,6 +119,10 @@ class AnswerBuilder:
                     and (contains_answer(other.span.text, [best.span.text]) or contains_answer(best.span.text, [other.span.text]))):
                 citations.append(self._cite(passage, other))
         return Answer(query.text, citations[0].quote, False, best.probability, citations, ranked, best.span)
+
+    def abstains(self, probability: float) -> bool:
+        """Whether an answer this probable is refused: below the confidence model's threshold."""
+        return probability < self.reader.confidence.threshold
 
     def judge(self, query: Query, passages: list[Passage]) -> list[Judged]:
         """Every passage's best span with its signals and probability, most probable first."""

@@ -18,7 +18,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .lexical import contains_answer, normalize_answer
+from .lexical import normalize_answer
 
 FEATURES = ("span_logp", "no_answer_logp", "evidence", "margin", "agreement", "articles", "reader_rank",
             "retrieval_rank", "retrieval_share", "coverage")
@@ -65,8 +65,9 @@ def features(candidates: list[Candidate], no_answer: float) -> list[dict[str, fl
 
 
 def _agree(a: str, b: str) -> bool:
-    """The same answer: one stands in the other as whole words (as the answer builder's corroboration decides)."""
-    return bool(a and b) and (contains_answer(a, [b]) or contains_answer(b, [a]))
+    """The same answer: one normalised answer stands in the other as whole words (contains_answer's test,
+    on answers `features` has normalised once already)."""
+    return bool(a and b) and (f" {a} " in f" {b} " or f" {b} " in f" {a} ")
 
 
 @dataclass(frozen=True)

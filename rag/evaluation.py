@@ -164,7 +164,7 @@ class Evaluator:
         result.retrieved = [p.source for p in passages]
         result.answer_rank = next((i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None)
         result.confidence = answer.confidence
-        result.abstained = not answer.citations or answer.confidence < self.qa.answer_builder.reader.confidence.threshold
+        result.abstained = not answer.citations or self.qa.answer_builder.abstains(answer.confidence)
         result.quote_holds_answer = gold.answerable and contains_answer(answer.text, gold.answers)
         if not result.abstained:
             result.answer = answer.text

@@ -63,12 +63,13 @@ class QA:
         (`abstain=False`: quote the most probable answer however unlikely, with its confidence).
         `history`: the conversation's earlier answers, oldest first (Answer objects or their `to_dict()`);
         a follow-up is then read as resolved against them, and `answer.context` says how."""
-        context = self.resolver.run(check_question(question), [Turn.of(a) for a in history]) if history else None
+        asked = check_question(question)
+        context = self.resolver.run(asked, [Turn.of(a) for a in history]) if history else None
         query, passages = self.retrieval(context.question[:MAX_QUESTION_CHARS] if context else question, k, retriever)
         if context and context.source and self.resolver.neighbours:
             passages = self._with_neighbourhood(passages, context, k)
         answer = self.answer_builder.run(query, passages, abstain=abstain)
-        return replace(answer, question=check_question(question), context=context) if context else answer
+        return replace(answer, question=asked, context=context) if context else answer
 
     def _with_neighbourhood(self, passages: list[Passage], context: Context, k: int) -> list[Passage]:
         """The passages with the chunk the earlier answer was cited from and the next one in place of the last
