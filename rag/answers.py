@@ -15,7 +15,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 
 from .confidence import Candidate, features
-from .conversation import Context
+from .conversation import Context, Said
 from .lexical import Analyzer, contains_answer
 from .reader import PassageReading, Reader
 from .retrieval import Passage, Query
@@ -103,8 +103,8 @@ class AnswerBuilder:
         self.corroboration_share = corroboration_share
         self.analyzer = analyzer or Analyzer()
 
-    def run(self, query: Query, passages: list[Passage], abstain: bool = True) -> Answer:
-        judged = self.judge(query, passages)
+    def run(self, query: Query, passages: list[Passage], abstain: bool = True, said: list[Said] | None = None) -> Answer:
+        judged = self.judge(query, passages, said)
         ranked = _ranked(passages, judged)
         if not judged:
             return Answer(query.text, "", True, 0.0, passages=ranked)
@@ -124,11 +124,14 @@ class AnswerBuilder:
         """Whether an answer this probable is refused: below the confidence model's threshold."""
         return probability < self.reader.confidence.threshold
 
-    def judge(self, query: Query, passages: list[Passage]) -> list[Judged]:
-        """Every passage's best span with its signals and probability, most probable first."""
+    def judge(self, query: Query, passages: list[Passage], said: list[Said] | None = None) -> list[Judged]:
+        """Every passage's best span with its signals and probability, most probable first; none is one of
+        the answers already `said` (a follow-up's conversation's: it asks for something new)."""
         if not passages:
             return []
-        reading = self.reader.run(query.text, [p.text for p in passages])
+        excluded = {i: [(s.start - p.start, s.end - p.start) for s in said if s.source == p.source and s.start < p.end and s.end > p.start]
+                    for i, p in enumerate(passages)} if said else None
+        reading = self.reader.run(query.text, [p.text for p in passages], excluded)
         chunks = self.store.chunks([p.chunk_id for p in passages])
         top_score = max(abs(passages[0].score), 1e-9)
         found, candidates = [], []

@@ -24,11 +24,13 @@ _PERSONAL = re.compile(r"\b(he|she|him|hers|they|them)\b", re.IGNORECASE)
 _POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
                        r"reply|replied|respond|responded|response|react|reacted|answer|answered|else|other|too|also|again|next|"
                        r"afterwards?|same)\b", re.IGNORECASE)
+_ENDS_POINTING = re.compile(r"\b(it|that|this|them|those|these)\s*[?.!]*\s*$", re.IGNORECASE)  # "…dislike it?": points back at any length
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
 _WORD = re.compile(r"[\w'’-]+")
 MAX_CARRIED_WORDS = 12
 MAX_HISTORY = 20  # earlier turns read, the most recent
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
+_ASKS_WHO = re.compile(r"\s*(who|whom|whose|which)\b", re.IGNORECASE)
 
 
 
@@ -55,6 +57,18 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Said:
+    """An answer span the conversation already gave, as offsets into its document: a follow-up asks for
+    something new, so it is not given again (measured on eval/conversations.jsonl: unanswerable follow-ups
+    refused 0.41 instead of 0.18, in the archive 0.35 instead of 0.29; follow-up hit unchanged). Its sentence
+    may be quoted again: a follow-up's answer often stands beside the earlier one (excluding the sentence: hit 0.73 → 0.37)."""
+
+    source: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Turn:
     """What the resolver needs of an earlier answer: its question as it was understood, its answer span,
     and where it was cited."""
@@ -65,6 +79,7 @@ class Turn:
     offset: int = 0
     asked: str = ""  # as its user typed it
     carried: str = ""  # what it carried from the turn before, when it was a follow-up
+    said: Said | None = None  # its answer span
 
     @classmethod
     def of(cls, answer) -> Turn:
@@ -77,8 +92,9 @@ class Turn:
             if not isinstance(question, str) or not isinstance(asked, str):
                 raise TypeError("question is not text")
             cited = citations[0] if citations and not data.get("abstained") else {}
+            said = Said(cited["source"], int(span["start"]), int(span["end"])) if cited and span else None
             return cls(question, span.get("text") if cited else None, cited.get("source"), int(cited.get("start", 0)), asked,
-                       str(context.get("carried") or ""))
+                       str(context.get("carried") or ""), said)
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise InvalidQuestionError("history must be the conversation's earlier answers, oldest first, as ask() "
                                        f"returned them (Answer objects or their to_dict()): {exc}") from None
@@ -117,7 +133,8 @@ class FollowUpResolver:
             return Context(asked, last.question, index, "ellipsis", last.source, last.offset)
         personal = _PERSONAL.search(question) or (not asked_names and _POSSESSIVE.search(question))
         pointing = personal or _POINTING.search(question)
-        if ((not pointing and (new or len(terms) >= self.min_terms)) or (new and len(terms) > self.min_terms)
+        if not _ENDS_POINTING.search(question) and (
+                (not pointing and (new or len(terms) >= self.min_terms)) or (new and len(terms) > self.min_terms)
                 or (not personal and len(terms) > self.min_terms + 1)):
             return None  # it names its own subject, or says enough on its own ("it", "that" pointing inside it)
         subject = None if asked_names else self._subject(last)
@@ -128,8 +145,11 @@ class FollowUpResolver:
 
     @staticmethod
     def _subject(turn: Turn) -> str | None:
-        """Who or what the earlier turn was about: its answer when that is a short name, else the first name its question gives."""
-        if turn.answer and len(turn.answer.split()) <= 5 and (found := names(turn.answer, opening=True)):
+        """Who or what the earlier turn was about: its answer when it asked for someone ("Who…", "Which
+        journalist…") and got a short name, else the first name its question gives ("Where did Putin…" is about
+        Putin, not the place; measured: follow-up hit 0.700 → 0.733 on the shipped articles, 0.667 → 0.700 in the archive)."""
+        if (_ASKS_WHO.match(turn.question) and turn.answer and len(turn.answer.split()) <= 5
+                and (found := names(turn.answer, opening=True))):
             return found[0]
         found = names(turn.question)
         return found[0] if found else None

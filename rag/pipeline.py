@@ -64,11 +64,13 @@ class QA:
         `history`: the conversation's earlier answers, oldest first (Answer objects or their `to_dict()`);
         a follow-up is then read as resolved against them, and `answer.context` says how."""
         asked = check_question(question)
-        context = self.resolver.run(asked, [Turn.of(a) for a in history]) if history else None
+        turns = [Turn.of(a) for a in history] if history else []
+        context = self.resolver.run(asked, turns)
         query, passages = self.retrieval(context.question[:MAX_QUESTION_CHARS] if context else question, k, retriever)
         if context and context.source and self.resolver.neighbours:
             passages = self._with_neighbourhood(passages, context, k)
-        answer = self.answer_builder.run(query, passages, abstain=abstain)
+        said = [t.said for t in turns if t.said] if context else None
+        answer = self.answer_builder.run(query, passages, abstain=abstain, said=said)
         return replace(answer, question=asked, context=context) if context else answer
 
     def _with_neighbourhood(self, passages: list[Passage], context: Context, k: int) -> list[Passage]:

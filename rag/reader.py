@@ -116,8 +116,9 @@ class Reading:
 
 
 def read_spans(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray,
-               max_answer_tokens: int = MAX_ANSWER_TOKENS) -> Reading:
-    """Decode the best span of each passage and the no-answer probability from the model's logits."""
+               max_answer_tokens: int = MAX_ANSWER_TOKENS, excluded: dict[int, list[tuple[int, int]]] | None = None) -> Reading:
+    """Decode the best span of each passage and the no-answer probability from the model's logits;
+    `excluded`: per passage, character ranges no span may overlap."""
     start = group_log_softmax(start_logits, windows.valid)
     end = group_log_softmax(end_logits, windows.valid)
     mean = -np.log(len(windows))
@@ -129,8 +130,12 @@ def read_spans(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarra
         inside = windows.offsets[w, :, 0] >= 0
         if not inside.any():
             continue
-        scores = start[w][:, None] + end[w][None, :]
-        scores = np.where(allowed & inside[:, None] & inside[None, :], scores, -np.inf)
+        valid = allowed & inside[:, None] & inside[None, :]
+        for first, last in (excluded or {}).get(int(windows.passage[w]), ()):
+            valid &= ~((windows.offsets[w, :, 0] < last)[:, None] & (windows.offsets[w, :, 1] > first)[None, :])
+        if not valid.any():
+            continue
+        scores = np.where(valid, start[w][:, None] + end[w][None, :], -np.inf)
         i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
         passage = int(windows.passage[w])
         reading = PassageReading(passage, int(windows.offsets[w, i, 0]), int(windows.offsets[w, j, 1]), float(np.exp(scores[i, j])))
@@ -187,9 +192,10 @@ class Reader:
         """The precision the model runs in here: "fp32" or "int8"."""
         return self._load()[3]
 
-    def run(self, question: str, passages: list[str]) -> Reading:
-        """The best span of every passage. With `settle` set, the first `settle_after` passages (the retriever's
-        best) are read first, and the rest only when no span among them reaches probability `settle`."""
+    def run(self, question: str, passages: list[str], excluded: dict[int, list[tuple[int, int]]] | None = None) -> Reading:
+        """The best span of every passage, overlapping none of its `excluded` character ranges. With
+        `settle` set, the first `settle_after` passages (the retriever's best) are read first, and the rest
+        only when no span among them reaches probability `settle`."""
         tokenizer, session, _, _ = self._load()
         if not passages:
             return Reading([], 1.0)
@@ -197,15 +203,16 @@ class Reader:
             windows = encode(tokenizer, question, passages, self.max_length, self.stride)
         head = int(np.searchsorted(windows.passage, self.settle_after)) if self.settle is not None else len(windows)
         if not 0 < head < len(windows):
-            return read_spans(windows, *_logits(session, windows))
+            return read_spans(windows, *_logits(session, windows), excluded=excluded)
         first = windows.rows(0, head)
         start, end = _logits(session, first)
-        reading = read_spans(first, start, end)
+        reading = read_spans(first, start, end, excluded=excluded)
         if reading.best is not None and reading.best.probability >= self.settle:
             return reading
         rest_start, rest_end = _logits(session, windows.rows(head, len(windows)))
         width = windows.input_ids.shape[1]
-        return read_spans(windows, *(np.concatenate([_widened(a, width), _widened(b, width)]) for a, b in ((start, rest_start), (end, rest_end))))
+        return read_spans(windows, *(np.concatenate([_widened(a, width), _widened(b, width)]) for a, b in ((start, rest_start), (end, rest_end))),
+                          excluded=excluded)
 
 
 def _logits(session, windows: Windows) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rag.conversation import FollowUpResolver, Turn
+from rag.conversation import FollowUpResolver, Said, Turn
 from rag.errors import InvalidQuestionError
 
 OPEC = Turn("What did Trump ask OPEC to do?", "lower global oil prices", "000.txt", 1200, "What did Trump ask OPEC to do?")
@@ -26,6 +26,19 @@ def test_a_bare_why_carries_the_earlier_question_and_answer_over(resolver):
 def test_a_personal_pronoun_becomes_the_earlier_answers_name(resolver):
     context = resolver.run("When did he say it?", [MANIPULATE])
     assert context.question.startswith("When did Zelenskyy say it (") and context.about == "Zelenskyy"
+
+
+def test_he_is_the_earlier_answer_only_when_it_asked_for_someone(resolver):
+    interview = Turn("Where did Putin give the interview?", "on Russian state television", "002.txt", 40,
+                     "Where did Putin give the interview?")
+    assert resolver.run("What kind of meeting did he suggest?", [interview]).question.startswith("What kind of meeting did Putin suggest (")
+
+
+def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(resolver):
+    first = Turn("Where was the preliminary agreement negotiated?", "Istanbul", "001.txt", 50,
+                 "Where was the preliminary agreement negotiated?")
+    context = resolver.run("Why do some politicians in Kyiv dislike it?", [first])
+    assert context is not None and "agreement" in context.question
 
 
 @pytest.mark.parametrize("question, read", [
@@ -78,6 +91,7 @@ def test_turns_come_from_answers_or_their_dicts_and_anything_else_is_refused():
     turn = Turn.of(json.loads(json.dumps(data)))
     assert (turn.question, turn.asked, turn.answer, turn.source, turn.offset, turn.carried) == (
         "Why (Trump OPEC)?", "Why?", "lower prices", "a.txt", 3, "Trump OPEC")
+    assert turn.said == Said("a.txt", 5, 17)  # the span, which a follow-up's answer is not
     abstained = Turn.of({**data, "abstained": True, "citations": []})
     assert abstained.answer is None and abstained.source is None
     for bad in ({"text": "no question"}, "a string", {"question": 3}):

@@ -127,5 +127,7 @@ def test_a_follow_up_asked_with_history_is_understood_and_says_how(qa):
     assert follow.context.turn == 0 and follow.context.source == first.citations[0].source
     assert qa.ask("When did he say it?", history=[first.to_dict()]).to_dict() == follow.to_dict()  # as /ask returns them
     assert qa.ask("When did he say it?").context is None
+    assert follow.abstained or not (follow.citations[0].source == first.citations[0].source
+                                    and follow.span.start < first.span.end and follow.span.end > first.span.start)  # says something new
     assert qa.ask("Who is the Kremlin spokesperson?", history=[first]).context is None  # a new subject stands alone
     assert json.loads(json.dumps(follow.to_dict()))["context"]["question"] == follow.context.question

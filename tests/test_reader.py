@@ -45,6 +45,13 @@ def test_a_long_passage_is_read_in_overlapping_windows_and_offsets_stay_exact(re
     assert passage[reading.best.start : reading.best.end] == "Dmitry Peskov"
 
 
+def test_an_excluded_range_is_never_the_span_and_the_next_best_one_is_read_instead(reader):
+    said = PESKOV.index("Dmitry Peskov"), PESKOV.index("Dmitry Peskov") + len("Dmitry Peskov")
+    reading = reader.run("Who is the Kremlin spokesman?", [PESKOV], excluded={0: [said]})
+    assert reading.best.end <= said[0] or reading.best.start >= said[1]
+    assert reading.best.probability < reader.run("Who is the Kremlin spokesman?", [PESKOV]).best.probability
+
+
 def test_no_passages_means_no_answer(reader):
     reading = reader.run("Who is the Kremlin spokesman?", [])
     assert reading.best is None and reading.no_answer == 1.0
