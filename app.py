@@ -20,6 +20,7 @@ from pathlib import Path
 import gradio as gr
 
 import rag
+from rag.answers import human_date, named
 from rag.library import MAX_UPLOAD_BYTES, Library, UploadResult
 
 log = logging.getLogger("verbatim.app")
@@ -43,6 +44,7 @@ CSS = """
   border: 1px solid #2563eb; color: #1d4ed8 !important; background: #fff; cursor: pointer; font-size: .85em;
   text-decoration: none !important; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .vb-chip:hover { background: #dbeafe; }
+.vb-differ ul { margin: .3em 0 0 1.1em; padding: 0; } .vb-differ li { margin: .15em 0; }
 .vb-abstain { border-left: 4px solid #d97706; background: #fffbeb; color: #111827; padding: .4em .8em; border-radius: 4px; }
 .vb-abstain ul { margin: .3em 0 0 1em; padding: 0; }
 .vb-passage { border: 1px solid #e5e7eb; border-radius: 6px; padding: .5em .7em; margin-bottom: .5em; cursor: pointer;
@@ -84,8 +86,11 @@ def _target(source: str, start: int, end: int) -> str:
     return html.escape(f"{source}|{start}|{end}", quote=True)
 
 
-def _chip(source: str, start: int, end: int, label: str) -> str:
-    return f'<a class="vb-chip" href="#" data-vb-target="{_target(source, start, end)}" title="open {html.escape(source)}">{html.escape(label)}</a>'
+def _chip(source: str, start: int, end: int, label: str, title: str = "") -> str:
+    hover = html.escape(f"{title} · {source}" if title else source)
+    return f'<a class="vb-chip" href="#" data-vb-target="{_target(source, start, end)}" title="open {hover}">{html.escape(label)}</a>'
+
+
 
 
 def render_answer(answer: rag.Answer, turns: int = 0) -> str:
@@ -105,7 +110,7 @@ def _understood(answer: rag.Answer, turns: int) -> str:
 def _reply(answer: rag.Answer) -> str:
     if answer.abstained:
         items = "".join(
-            f"<li>{_chip(p.source, p.start, p.end, p.source)} {html.escape(_shorten(p.text, 160))}</li>" for p in answer.passages[:3]
+            f"<li>{_chip(p.source, p.start, p.end, named(p.source, p.outlet, p.published), p.title)} {html.escape(_shorten(p.text, 160))}</li>" for p in answer.passages[:3]
         )
         return (f'<div class="vb-abstain"><strong>{html.escape(rag.NOT_ANSWERED)}</strong>'
                 f'<div class="vb-meta">best guess {answer.confidence:.0%} likely · closest passages:</div><ul>{items}</ul></div>')
@@ -115,10 +120,23 @@ def _reply(answer: rag.Answer) -> str:
         before = html.escape(answer.text[: answer.span.start - first.start])
         after = html.escape(answer.text[answer.span.end - first.start :])
         quote = f"{before}<mark>{html.escape(answer.span.text)}</mark>{after}"
-    chips = "".join(_chip(c.source, c.start, c.end, f"{c.source} · line {c.line}") for c in answer.citations)
+    chips = "".join(_chip(c.source, c.start, c.end, c.label, c.title) for c in answer.citations if c.agrees)
     quote = quote.replace("\n", "<br>")  # a blank line would end the HTML block and let Markdown in
     return (f'<div class="vb-answer"><blockquote>“{quote}”</blockquote>'
-            f'<div class="vb-meta">{answer.confidence:.0%} likely to hold the answer</div><div class="vb-chips">{chips}</div></div>')
+            f'<div class="vb-meta">{answer.confidence:.0%} likely to hold the answer</div><div class="vb-chips">{chips}</div>'
+            f"{_differing(answer)}</div>")
+
+
+def _differing(answer: rag.Answer) -> str:
+    """When articles give different answers: each one's answer beside its outlet and date ("The Independent · 19 Dec
+    2024: …; Reuters · 23 Jan 2025: …"), each a chip that opens its quote."""
+    differing = [c for c in answer.citations if not c.agrees]
+    if not differing:
+        return ""
+    sides = [c for c in answer.citations[:1] if c.span] + differing
+    items = "".join(f'<li>{_chip(c.source, c.start, c.end, named(c.source, c.outlet, c.published), c.title)} '
+                    f'<q>{html.escape(_shorten(c.span.text if c.span else c.quote, 120))}</q></li>' for c in sides)
+    return f'<div class="vb-differ"><div class="vb-meta">The articles differ:</div><ul>{items}</ul></div>'
 
 
 def render_passages(passages: list[rag.Passage]) -> str:
@@ -126,7 +144,7 @@ def render_passages(passages: list[rag.Passage]) -> str:
         return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, most likely answer first.</div>'
     return "".join(
         f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
-        f'<div class="vb-meta"><span>#{rank} · {html.escape(p.source)}</span>{_reading(p)}</div>'
+        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · {html.escape(named(p.source, p.outlet, p.published))}</span>{_reading(p)}</div>'
         f"{html.escape(_shorten(p.text, 320))}</div>"
         for rank, p in enumerate(passages, 1)
     )
@@ -146,7 +164,11 @@ def render_article(document, start: int, end: int) -> str:
     text = document.text
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
     body = f'{html.escape(text[:start])}<mark id="vb-hit">{html.escape(text[start:end])}</mark>{html.escape(text[end:])}'
-    return f'<div class="vb-article"><h3>{html.escape(document.title)}</h3><div class="vb-meta">{html.escape(document.id)}</div>{body}</div>'
+    said = " · ".join(html.escape(p) for p in (document.outlet, human_date(document.published), document.author) if p)
+    link = (f' · <a href="{html.escape(document.url, quote=True)}" target="_blank" rel="noopener noreferrer">original</a>'
+            if document.url and document.url.startswith(("http://", "https://")) else "")
+    return (f'<div class="vb-article"><h3>{html.escape(document.title)}</h3>'
+            f'<div class="vb-meta">{said + " · " if said else ""}{html.escape(document.id)}{link}</div>{body}</div>')
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -189,15 +211,22 @@ class ChatService:
         with self._lock:
             self.qa = self.library.remove(doc_id)
 
-    def ask(self, question: str, k, retriever: str, history: list | None = None) -> rag.Answer:
-        """`history`: the conversation's earlier answers (as `to_dict()`), oldest first, for follow-ups."""
-        return self.qa.ask(question, k=whole_k(k), retriever=retriever, history=history or None)
+    def ask(self, question: str, k, retriever: str, history: list | None = None, filters: dict | None = None) -> rag.Answer:
+        """`history`: the conversation's earlier answers (as `to_dict()`), oldest first, for follow-ups;
+        `filters`: as `QA.ask` takes them."""
+        return self.qa.ask(question, k=whole_k(k), retriever=retriever, history=history or None, filters=filters or None)
+
+    def outlets(self) -> list[str]:
+        return sorted({d.outlet for d in self.qa.store.documents() if d.outlet}, key=str.casefold)
 
     def document_ids(self) -> list[str]:
         return [d.id for d in self.qa.store.documents()]
 
     def library_rows(self) -> list[list]:
-        return [[d.id, d.title, d.n_chunks] for d in self.qa.store.documents()]
+        """Newest first; undated articles last, by file."""
+        documents = sorted(self.qa.store.documents(), key=lambda d: d.id)
+        documents.sort(key=lambda d: d.published or "", reverse=True)
+        return [[d.published or "", d.outlet or "", d.title, d.id, d.n_chunks] for d in documents]
 
     def stats(self) -> str:
         store = self.qa.store
@@ -279,7 +308,13 @@ def upload_message(result: UploadResult, unreadable: list[str]) -> str:
     return "\n\n".join(lines) or "Nothing to add."
 
 
-def chat_reply(service: ChatService, message: str, history: list, answers: list | None, k, mode: str):
+def chat_filters(after: str | None, before: str | None, outlets: list[str] | None) -> dict | None:
+    """The Settings' filters as `QA.ask` takes them (blank fields filter nothing)."""
+    found = {"after": (after or "").strip(), "before": (before or "").strip(), "outlet": list(outlets or [])}
+    return {key: value for key, value in found.items() if value} or None
+
+
+def chat_reply(service: ChatService, message: str, history: list, answers: list | None, k, mode: str, filters: dict | None = None):
     """The chat after a question: (messages, the question box, the Sources panel, the conversation's answers).
     The answers so far (this browser session's, as `to_dict()`) go with the question, so a follow-up is read
     against them. Errors the user can act on (a bad question, a damaged index) are said in the chat, never as a
@@ -289,7 +324,7 @@ def chat_reply(service: ChatService, message: str, history: list, answers: list 
         return history, message, gr.skip(), answers
     history.append({"role": "user", "content": html.escape(message)})
     try:
-        answer = service.ask(message, k, mode, answers)
+        answer = service.ask(message, k, mode, answers, filters)
     except rag.RagError as exc:
         return history + [_warning(str(exc))], "", gr.skip(), answers
     except Exception:
@@ -304,10 +339,10 @@ def _warning(text: str) -> dict:
 
 
 def answer_json(service: ChatService, question: str, k=5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER,
-                history: list | None = None) -> dict:
+                history: list | None = None, filters: dict | None = None) -> dict:
     """The /ask endpoint's answer; a RagError becomes a gr.Error, whose message API callers receive."""
     try:
-        return service.ask(question, k, retriever, history).to_dict()
+        return service.ask(question, k, retriever, history, filters).to_dict()
     except rag.RagError as exc:
         raise gr.Error(str(exc)) from exc
 
@@ -329,6 +364,11 @@ def create_app(service: ChatService) -> gr.Blocks:
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
                     retriever = gr.Radio(list(rag.RETRIEVERS), value=service.qa.retriever, label="Retrieval",
                                          info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words")
+                    with gr.Row():
+                        after = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", elem_id="vb-after")
+                        before = gr.Textbox(label="Published before", placeholder="YYYY-MM-DD", elem_id="vb-before")
+                    outlets = gr.Dropdown([], multiselect=True, label="Only these outlets", elem_id="vb-outlets",
+                                          info="articles of unknown date or outlet are left out by these filters")
             with gr.Column(scale=2, min_width=300):
                 with gr.Tabs(selected="sources") as tabs:
                     with gr.Tab("Sources", id="sources"):
@@ -338,10 +378,10 @@ def create_app(service: ChatService) -> gr.Blocks:
                                           elem_id="vb-article")
                     with gr.Tab("Library", id="library"):
                         stats = gr.Markdown(elem_id="vb-stats")
-                        table = gr.Dataframe(headers=["file", "title", "chunks"], interactive=False, wrap=True,
-                                             column_widths=["34%", "52%", "14%"], max_height=320, elem_id="vb-library")
-                        uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm"],
-                                          label=f"Add articles (.txt, .md, .html; {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                        table = gr.Dataframe(headers=["date", "outlet", "title", "file", "chunks"], interactive=False, wrap=True,
+                                             column_widths=["13%", "17%", "38%", "24%", "8%"], max_height=320, elem_id="vb-library")
+                        uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
+                                          label=f"Add articles (.txt, .md, .html, .pdf; {MAX_UPLOAD_BYTES // 2**20} MB each)",
                                           elem_id="vb-upload")
                         add = gr.Button("Add to library", elem_id="vb-add")
                         status = gr.Markdown(elem_id="vb-status")
@@ -354,8 +394,8 @@ def create_app(service: ChatService) -> gr.Blocks:
         answers = gr.State([])  # this conversation's answers (to_dict()), oldest first: what follow-ups are read against
         poll_timer = gr.Timer(POLL_SECONDS, active=False)
 
-        def respond(message: str, history: list, earlier: list, k_value, mode: str):
-            return chat_reply(service, message, history, earlier, k_value, mode)
+        def respond(message: str, history: list, earlier: list, k_value, mode: str, since: str, until: str, chosen: list):
+            return chat_reply(service, message, history, earlier, k_value, mode, chat_filters(since, until, chosen))
 
         def open_article(target: str):
             source, start, end = (target or "").rsplit("|", 2) if (target or "").count("|") >= 2 else ("", "", "")
@@ -367,8 +407,9 @@ def create_app(service: ChatService) -> gr.Blocks:
             return render_article(document, *span), gr.Tabs(selected="article")
 
         def library_view():
-            """Table, statistics and the remove choices as the library is now (filled on each page load)."""
-            return service.library_rows(), service.stats(), gr.Dropdown(choices=service.document_ids(), value=None)
+            """Table, statistics, the remove choices and the outlets to filter by as the library is now (filled on each page load)."""
+            return (service.library_rows(), service.stats(), gr.Dropdown(choices=service.document_ids(), value=None),
+                    gr.Dropdown(choices=service.outlets()))
 
         def started(what: str, change) -> tuple:
             """Status, job and timer outputs of a library change just started in the background."""
@@ -401,29 +442,31 @@ def create_app(service: ChatService) -> gr.Blocks:
 
         def poll(current: LibraryJob | None):
             if current is None:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             if not current.finished:
-                return current.status(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return current.status(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return current.status(), *library_view(), gr.Timer(active=False)
 
-        def api_ask(question: str, k: int = 5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER, history: list | None = None) -> dict:
+        def api_ask(question: str, k: int = 5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER, history: list | None = None,
+                    filters: dict | None = None) -> dict:
             """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`); `history`:
-            the conversation's earlier answers as this endpoint returned them, oldest first, for a follow-up."""
-            return answer_json(service, question, k, retriever, history)
+            the conversation's earlier answers as this endpoint returned them, oldest first, for a follow-up;
+            `filters`: {"after": "YYYY-MM-DD", "before": "YYYY-MM-DD", "outlet": [names]}, any of them."""
+            return answer_json(service, question, k, retriever, history, filters)
 
-        chat_inputs = [question, chatbot, answers, k, retriever]
+        chat_inputs = [question, chatbot, answers, k, retriever, after, before, outlets]
         chat_outputs = [chatbot, question, passages, answers]
         restart.click(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
         question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
         send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
         open_button.click(open_article, open_target, [article, tabs], api_visibility="private").then(
             None, js=SCROLL_TO_HIGHLIGHT)
-        demo.load(library_view, None, [table, stats, doomed], api_visibility="private")
+        demo.load(library_view, None, [table, stats, doomed, outlets], api_visibility="private")
         # Raw file data (preprocess=False): its original name, and none of gr.File's own checks, which refuse a
         # file named ".txt" with an error toast and leave an empty temp file behind per file.
         add.click(add_files, [uploads, job], [status, job, poll_timer, uploads], api_visibility="private", preprocess=False)
         remove.click(remove_article, [doomed, job], [status, job, poll_timer], api_visibility="private")
-        poll_timer.tick(poll, job, [status, table, stats, doomed, poll_timer], api_visibility="private", show_progress="hidden")
+        poll_timer.tick(poll, job, [status, table, stats, doomed, outlets, poll_timer], api_visibility="private", show_progress="hidden")
         gr.api(api_ask, api_name="ask")
     return demo
 

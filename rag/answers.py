@@ -11,6 +11,7 @@ sentences) holding the best span, with its predecessor when it opens with a word
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import asdict, dataclass, field, replace
 
@@ -42,13 +43,45 @@ class Span:
 @dataclass(frozen=True)
 class Citation:
     """Where a quote stands: `source` is the file relative to the corpus root; `start`/`end` index the
-    document's text (for .html the extracted main text; line endings normalised to \\n); `line` is 1-based."""
+    document's text (for .html the extracted main text, for .pdf the text layer; line endings normalised to \\n);
+    `line` is 1-based, `page` too (PDFs only);
+    `title`, `outlet`, `published` (YYYY-MM-DD), `author`, `url`: the document's, None where it does not say."""
 
     source: str
     start: int
     end: int
     line: int
     quote: str
+    title: str = ""
+    outlet: str | None = None
+    published: str | None = None
+    author: str | None = None
+    url: str | None = None
+    page: int | None = None  # 1-based, in a PDF
+    span: Span | None = None  # the answer this article gives, inside the quote
+    agrees: bool = True  # False: another article's different answer, nearly as probable as the first citation's
+
+    @property
+    def label(self) -> str:
+        """How a reader names it: "The Independent · 19 Dec 2024 · line 20" ("· page 3" in a PDF)."""
+        return f"{named(self.source, self.outlet, self.published)} · " + (f"page {self.page}" if self.page else f"line {self.line}")
+
+    @property
+    def date(self) -> str | None:
+        return human_date(self.published)
+
+
+def named(source: str, outlet: str | None, published: str | None) -> str:
+    """How a reader names an article: "The Independent · 19 Dec 2024"; its file where the outlet is unknown."""
+    return " · ".join(p for p in (outlet or source, human_date(published)) if p)
+
+
+def human_date(published: str | None) -> str | None:
+    """A YYYY-MM-DD date as people write it: "19 Dec 2024"."""
+    if not published:
+        return None
+    day = datetime.date.fromisoformat(published)
+    return f"{day.day} {day:%b %Y}"
 
 
 @dataclass
@@ -93,14 +126,17 @@ class AnswerBuilder:
     Each passage's best span is a candidate, judged by the reader's confidence model (rag/confidence.py);
     the most probable one is quoted unless it is below the model's threshold (`abstain=False`: quoted all
     the same, e.g. for risk–coverage curves). `corroboration_share`: another article is cited too when its
-    best span is the same answer and at least this share as probable as the answer itself."""
+    best span is the same answer and at least this share as probable as the answer itself; these follow
+    the answer's citation newest first. `disagreement_share`: another article's different answer at least
+    this share as probable is cited too, marked as not agreeing, so that a reader sees that outlets differ."""
 
     def __init__(self, store: IndexStore, reader: Reader, max_words: int = 60, corroboration_share: float = 0.1,
-                 analyzer: Analyzer | None = None):
+                 disagreement_share: float = 0.5, analyzer: Analyzer | None = None):
         self.store = store
         self.reader = reader
         self.max_words = max_words
         self.corroboration_share = corroboration_share
+        self.disagreement_share = disagreement_share
         self.analyzer = analyzer or Analyzer()
 
     def run(self, query: Query, passages: list[Passage], abstain: bool = True, said: list[Said] | None = None) -> Answer:
@@ -111,13 +147,22 @@ class AnswerBuilder:
         best = judged[0]
         if abstain and self.abstains(best.probability):
             return Answer(query.text, "", True, best.probability, passages=ranked)
-        citations = [self._cite(passages[best.passage], best)]
+        cited, corroborating, differing = {passages[best.passage].source}, [], []
         for other in judged[1:]:
             passage = passages[other.passage]
-            if (passage.source not in {c.source for c in citations}
-                    and other.probability >= self.corroboration_share * best.probability
-                    and (contains_answer(other.span.text, [best.span.text]) or contains_answer(best.span.text, [other.span.text]))):
-                citations.append(self._cite(passage, other))
+            if passage.source in cited:
+                continue
+            same = contains_answer(other.span.text, [best.span.text]) or contains_answer(best.span.text, [other.span.text])
+            if same and other.probability >= self.corroboration_share * best.probability:
+                corroborating.append(self._cite(passage, other))
+            elif (not same and other.probability >= self.disagreement_share * best.probability and not self.abstains(other.probability)
+                  and not any(contains_answer(other.span.text, [c.span.text]) for c in differing)):
+                differing.append(self._cite(passage, other, agrees=False))
+            else:
+                continue
+            cited.add(passage.source)
+        corroborating.sort(key=lambda c: c.published or "", reverse=True)  # newest first; undated last
+        citations = [self._cite(passages[best.passage], best), *corroborating, *differing]
         return Answer(query.text, citations[0].quote, False, best.probability, citations, ranked, best.span)
 
     def abstains(self, probability: float) -> bool:
@@ -150,15 +195,17 @@ class AnswerBuilder:
         asked = set(terms)
         return len(asked & set(self.analyzer.run([sentence])[0])) / len(asked) if asked else 0.0
 
-    def _cite(self, passage: Passage, judged: Judged) -> Citation:
+    def _cite(self, passage: Passage, judged: Judged, agrees: bool = True) -> Citation:
         """The quote holding a span: its sentence(s), with a predecessor it points back to, at most max_words."""
         span, sentences = judged.span, judged.sentences
         holding = _holding(sentences, judged.chunk, span)
-        text = self.store.document(passage.source).text
+        document = self.store.document(passage.source)
+        text = document.text
         previous = next((s for s in sentences if s.position == holding[0].position - 1), holding[0])
         first, last = self._with_predecessor(previous, holding[0], holding[-1], text), holding[-1]
         start, end = self._bounded(first, last, span, text)
-        return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end])
+        return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end], passage.title, passage.outlet,
+                        passage.published, passage.author, passage.url, document.page_of(start), span, agrees)
 
     def _with_predecessor(self, previous: StoredSentence, first: StoredSentence, last: StoredSentence, text: str) -> StoredSentence:
         """`previous` (the sentence before `first`) when `first` opens with a word that points back and both fit the word limit."""

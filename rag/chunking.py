@@ -55,11 +55,14 @@ class SentenceSplitter:
         self.max_tokens = max_tokens
         self.encoding = encoding
 
-    def run(self, text: str) -> list[Sentence]:
+    def run(self, text: str, blocks: tuple[tuple[int, int], ...] | None = None) -> list[Sentence]:
+        """The sentences of each block (a range of the text that ends a sentence: a paragraph, a headline),
+        by default each line; text outside the blocks (front matter, page furniture) is no sentence."""
         sentences: list[Sentence] = []
-        for paragraph in _PARAGRAPH.finditer(text):
-            for start, end in _locate(paragraph.group(), _segmenter().segment(paragraph.group())):
-                for piece_start, piece_end in self._fit(text, paragraph.start() + start, paragraph.start() + end):
+        for first, last in blocks if blocks is not None else ((p.start(), p.end()) for p in _PARAGRAPH.finditer(text)):
+            paragraph = text[first:last]
+            for start, end in _locate(paragraph, _segmenter().segment(paragraph)):
+                for piece_start, piece_end in self._fit(text, first + start, first + end):
                     sentences.append(Sentence(piece_start, piece_end, text[piece_start:piece_end]))
         return sentences
 
@@ -128,8 +131,8 @@ class SentenceChunker:
     def settings(self) -> dict:
         return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences, "encoding": self.encoding}
 
-    def run(self, text: str) -> ChunkedText:
-        sentences = SentenceSplitter(self.max_tokens, self.encoding).run(text)
+    def run(self, text: str, blocks: tuple[tuple[int, int], ...] | None = None) -> ChunkedText:
+        sentences = SentenceSplitter(self.max_tokens, self.encoding).run(text, blocks)
         count = get_encoding(self.encoding).encode
         chunks: list[Chunk] = []
         first = 0

@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     ask.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
+    _filter_arguments(ask)
     ask.set_defaults(run=_ask)
 
     chat = commands.add_parser("chat", help="a conversation with an indexed corpus: follow-up questions understood",
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
     chat.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
     chat.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
+    _filter_arguments(chat)
     chat.set_defaults(run=_chat)
 
     check = commands.add_parser("check", help="read an index in full and report what is damaged",
@@ -115,11 +117,22 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _filter_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--after", metavar="YYYY-MM-DD", help="only articles published on or after this day")
+    parser.add_argument("--before", metavar="YYYY-MM-DD", help="only articles published before this day")
+    parser.add_argument("--outlet", action="append", metavar="NAME", help="only articles of this outlet (repeat for several)")
+
+
+def _filters(args: argparse.Namespace) -> dict | None:
+    found = {key: getattr(args, key) for key in ("after", "before", "outlet") if getattr(args, key)}
+    return found or None
+
+
 def _ask(args: argparse.Namespace) -> int:
     from .pipeline import check_question, load
 
     check_question(args.question)
-    answer = load(args.index_dir, reader=args.reader).ask(args.question, k=args.k, retriever=args.retriever)
+    answer = load(args.index_dir, reader=args.reader).ask(args.question, k=args.k, retriever=args.retriever, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -154,7 +167,7 @@ def _chat(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            answer = qa.ask(question, k=args.k, retriever=args.retriever, history=history)
+            answer = qa.ask(question, k=args.k, retriever=args.retriever, history=history, filters=_filters(args))
         except RagError as exc:
             print(f"rag: {exc}")
             continue
@@ -165,17 +178,18 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer) -> None:
-    from .answers import NOT_ANSWERED
+    from .answers import NOT_ANSWERED, named
 
     if answer.abstained:
         print(NOT_ANSWERED)
         print("\nClosest passages:")
         for passage in answer.passages:
-            print(f"  [{passage.source}, chars {passage.start}-{passage.end}] {passage.text[:160]}…")
+            print(f"  [{named(passage.source, passage.outlet, passage.published)}, chars {passage.start}-{passage.end}] {passage.text[:160]}…")
         return
     print(f"“{answer.text}”")
     for citation in answer.citations:
-        print(f"  — {citation.source}, line {citation.line}, chars {citation.start}-{citation.end}")
+        named = " · ".join(p for p in (f"“{citation.title}”" if citation.title else None, citation.outlet, citation.date, citation.author) if p)
+        print(f"  — {named + ' — ' if named else ''}{citation.source}, line {citation.line}, chars {citation.start}-{citation.end}")
     print(f"confidence {answer.confidence:.2f}")
 
 

@@ -3,27 +3,37 @@
 A document's id is its path relative to the corpus root (POSIX separators), so citations name
 the file a reader can open. Its text is what every offset in the index points into. Nothing
 outside the corpus root is read: symlinks are followed only while they stay inside it.
+Each document carries what it is cited by (title, outlet, date, author, URL: rag/metadata.py) and its
+`blocks`: the ranges of its text that are article, each ending a sentence, without front matter or
+page furniture (rag/boilerplate.py), so that these are never chunked while every offset stays exact.
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import io
 import hashlib
 import logging
 import os
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .boilerplate import BoilerplateFinder
 from .errors import CorpusError, UnreadableFileError
+from .metadata import Metadata, TextMetadata, front_matter, iso_date
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+PDF_SUFFIXES = frozenset({".pdf"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _TITLE_CHARS = 90
+_LINE = re.compile(r"[^\n]+")
 _GUESSED_ENCODINGS = ("cp1252", "latin-1")
 # UTF-32-LE's byte-order mark begins with UTF-16-LE's, so the UTF-32 marks are tried first.
 _UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -33,9 +43,23 @@ _UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-
 @dataclass(frozen=True)
 class Document:
     id: str
-    title: str
+    title: str  # the headline, else the opening words: never empty
     text: str
     sha256: str
+    outlet: str | None = None
+    published: str | None = None  # YYYY-MM-DD
+    author: str | None = None
+    url: str | None = None
+    blocks: tuple[tuple[int, int], ...] | None = None  # the article's ranges of `text`; None: every line
+    pages: tuple[int, ...] | None = None  # a PDF's: where each page's text starts in `text`
+
+    def page_of(self, offset: int) -> int | None:
+        return page_of(self.pages, offset)
+
+
+def page_of(pages: tuple[int, ...] | list[int] | None, offset: int) -> int | None:
+    """The 1-based page holding a character offset, for a document read from pages (else None)."""
+    return bisect.bisect_right(pages, offset) if pages else None
 
 
 @dataclass(frozen=True)
@@ -83,43 +107,101 @@ def _decode_declared_unicode(raw: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _title_from_text(text: str, fallback: str) -> str:
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line if len(line) <= _TITLE_CHARS else line[: _TITLE_CHARS - 1].rstrip() + "…"
-    return fallback
+def _shortened(line: str) -> str:
+    line = line.strip().lstrip("#").strip()
+    return line if len(line) <= _TITLE_CHARS else line[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
-def _extract_html(html: str) -> tuple[str, str | None]:
+def _extract_html(html: str) -> tuple[str, Metadata]:
     import trafilatura
 
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
-    metadata = trafilatura.extract_metadata(html)
-    return text or "", metadata.title if metadata else None
+    found = trafilatura.extract_metadata(html)
+    headline = _headline(html)
+    if not found:
+        return text or "", Metadata(title=headline)
+    return text or "", Metadata(headline or found.title or None, found.sitename or None, iso_date(found.date), found.author or None,
+                                found.url or None)
+
+
+def _headline(html: str) -> str | None:
+    """The text of the page's one <h1>: the headline as the reader sees it (og:title and <title> are often
+    shortened or carry the site's name)."""
+    import lxml.html
+
+    try:
+        found = [" ".join(h.text_content().split()) for h in lxml.html.fromstring(html).iter("h1")]
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    return found[0] if len(found) == 1 and 0 < len(found[0]) <= 300 else None
+
+
+def _read_pdf(raw: bytes) -> tuple[str, tuple[int, ...], Metadata]:
+    """A PDF's text layer, page after page (a blank line between pages), where each page starts, and its title and author."""
+    import pypdf
+
+    try:
+        pdf = pypdf.PdfReader(io.BytesIO(raw))
+        if pdf.is_encrypted and not pdf.decrypt(""):
+            raise UnreadableFileError("the PDF is encrypted: save it without a password first")
+        pages = [page.extract_text() or "" for page in pdf.pages]
+        info = pdf.metadata or {}
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on a damaged file
+        raise UnreadableFileError(f"not a readable PDF ({exc})") from exc
+    if not any(page.strip() for page in pages):
+        raise UnreadableFileError("the PDF has no text layer (scanned pages are images): run it through OCR first, e.g. ocrmypdf")
+    starts, text = [], ""
+    for page in pages:
+        text += "\n\n" if text else ""
+        starts.append(len(text))
+        text += page.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    title, author = (str(info.get(key) or "").strip() or None for key in ("/Title", "/Author"))
+    return text, tuple(starts), Metadata(title=title, author=author)
+
+
+def _blocks(text: str, skipped: list[tuple[int, int]], headline: tuple[int, int] | None) -> tuple[tuple[int, int], ...]:
+    """The article's lines (stripped), outside the skipped ranges, with a headline glued to its line made a block of its own."""
+    blocks = []
+    for line in _LINE.finditer(text):
+        start, end = line.start() + len(line.group()) - len(line.group().lstrip()), line.start() + len(line.group().rstrip())
+        if start >= end or any(a <= start < b for a, b in skipped):
+            continue
+        if headline and start <= headline[0] < headline[1] < end:
+            blocks.append(headline)
+            start = headline[1] + len(text[headline[1] : end]) - len(text[headline[1] : end].lstrip())
+        blocks.append((start, end))
+    return tuple(blocks)
 
 
 def parse_document(doc_id: str, raw: bytes) -> Document:
     """Turn one file's bytes into a Document, or raise UnreadableFileError saying why."""
     suffix = Path(doc_id).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UnreadableFileError(f"unsupported file type {suffix or '(none)'!r}; use .txt, .md or .html")
+        raise UnreadableFileError(f"unsupported file type {suffix or '(none)'!r}; use .txt, .md, .html or .pdf")
     if len(raw) > MAX_FILE_BYTES:
         raise UnreadableFileError(f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
-    text, encoding = decode_text(raw)
-    if encoding in _GUESSED_ENCODINGS:  # a byte-order mark is a declaration, not a guess
-        log.warning("%s is not valid UTF-8; decoded it as %s", doc_id, encoding)
-    title = None
-    if suffix in HTML_SUFFIXES:
-        text, title = _extract_html(text)
+    declared, opening, pages = Metadata(), 0, None
+    if suffix in PDF_SUFFIXES:
+        text, pages, declared = _read_pdf(raw)
+    else:
+        text, encoding = decode_text(raw)
+        if encoding in _GUESSED_ENCODINGS:  # a byte-order mark is a declaration, not a guess
+            log.warning("%s is not valid UTF-8; decoded it as %s", doc_id, encoding)
+        text, declared = _extract_html(text) if suffix in HTML_SUFFIXES else (text, Metadata())
+        if suffix in TEXT_SUFFIXES:
+            declared, opening = front_matter(text)
     if not text.strip():
         raise UnreadableFileError("empty file (no text to index)")
-    return Document(
-        id=doc_id,
-        title=title or _title_from_text(text, Path(doc_id).stem),
-        text=text,
-        sha256=hashlib.sha256(raw).hexdigest(),
-    )
+    skipped = [(0, opening)] * bool(opening) + BoilerplateFinder().run(text)
+    found, headline, meta_lines = TextMetadata().run(text, skipped)
+    meta = declared.merged(found)
+    blocks = _blocks(text, skipped + meta_lines, headline)
+    if not blocks:
+        raise UnreadableFileError("no article text (only front matter or page furniture such as sign-up and comment lines)")
+    return Document(doc_id, _shortened(meta.title or text[blocks[0][0] : blocks[0][1]]), text, hashlib.sha256(raw).hexdigest(),
+                    meta.outlet, meta.published, meta.author, meta.url, blocks, pages)
 
 
 class DocumentLoader:

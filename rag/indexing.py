@@ -147,7 +147,7 @@ class Indexer:
         with progress_bar(total=len(files), unit="file", desc="indexing", disable=not show_progress) as bar:
             for first in range(0, len(files), self.documents_per_batch):
                 batch = [d for d in (_parse(doc_id, path, report) for doc_id, path in files[first : first + self.documents_per_batch]) if d]
-                chunked = [self.chunker.run(document.text) for document in batch]
+                chunked = [self.chunker.run(document.text, document.blocks) for document in batch]
                 vectors = self.embedder.run([c.text for parts in chunked for c in parts.chunks])
                 for document, parts in zip(batch, chunked):
                     writer.add(document, parts, vectors[: len(parts.chunks)])

@@ -18,6 +18,7 @@ from .answers import Answer, AnswerBuilder
 from .conversation import Context, FollowUpResolver, Turn
 from .embedding import Embedder
 from .errors import InvalidQuestionError
+from .filters import Filters
 from .indexing import Indexer, IndexReport
 from .lexical import Analyzer
 from .reader import Reader
@@ -58,38 +59,41 @@ class QA:
         self._embed = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
 
     def ask(self, question: str, k: int = 5, retriever: str | None = None, abstain: bool = True,
-            history: list[Answer | dict] | None = None) -> Answer:
+            history: list[Answer | dict] | None = None, filters: dict | Filters | None = None) -> Answer:
         """Answer with a verbatim, cited quote, or abstain and return the closest passages
         (`abstain=False`: quote the most probable answer however unlikely, with its confidence).
         `history`: the conversation's earlier answers, oldest first (Answer objects or their `to_dict()`);
-        a follow-up is then read as resolved against them, and `answer.context` says how."""
+        a follow-up is then read as resolved against them, and `answer.context` says how.
+        `filters`: {"after": "2025-01-01", "before": "2025-02-01", "outlet": ["Reuters"]}, any of them (rag/filters.py)."""
         asked = check_question(question)
         turns = [Turn.of(a) for a in history] if history else []
         context = self.resolver.run(asked, turns)
-        query, passages = self.retrieval(context.question[:MAX_QUESTION_CHARS] if context else question, k, retriever)
+        query, passages = self.retrieval(context.question[:MAX_QUESTION_CHARS] if context else question, k, retriever, filters)
         if context and context.source and self.resolver.neighbours:
-            passages = self._with_neighbourhood(passages, context, k)
+            passages = self._with_neighbourhood(passages, context, k, query.filters)
         said = [t.said for t in turns if t.said] if context else None
         answer = self.answer_builder.run(query, passages, abstain=abstain, said=said)
         return replace(answer, question=asked, context=context) if context else answer
 
-    def _with_neighbourhood(self, passages: list[Passage], context: Context, k: int) -> list[Passage]:
+    def _with_neighbourhood(self, passages: list[Passage], context: Context, k: int, filters: Filters | None) -> list[Passage]:
         """The passages with the chunk the earlier answer was cited from and the next one in place of the last
         retrieved, where they are not retrieved already: a follow-up's answer often stands right after. Each
         takes the retrieval score of the passage it replaces, so the reader's confidence signals stay in range."""
         found = {p.chunk_id for p in passages}
-        extra = [c for c in self.store.chunks_from(context.source, context.offset, self.resolver.neighbours) if c.id not in found]
+        extra = [c for c in self.store.chunks_from(context.source, context.offset, self.resolver.neighbours)
+                 if c.id not in found and (not filters or filters.admits(c.published, c.outlet))]
         kept = passages[: max(0, min(len(passages), k) - len(extra))]
         replaced = [p.score for p in passages[len(kept) :]]
         scores = replaced + [min(replaced, default=0.0)] * (len(extra) - len(replaced))
         return kept + [Passage.of(c, score) for c, score in zip(extra, scores)]
 
-    def retrieve(self, question: str, k: int = 5, retriever: str | None = None) -> list[Passage]:
+    def retrieve(self, question: str, k: int = 5, retriever: str | None = None, filters: dict | Filters | None = None) -> list[Passage]:
         """The k passages closest to the question, best first, without choosing an answer."""
-        return self.retrieval(question, k, retriever)[1]
+        return self.retrieval(question, k, retriever, filters)[1]
 
-    def retrieval(self, question: str, k: int = 5, retriever: str | None = None) -> tuple[Query, list[Passage]]:
-        """The question as retrieval reads it (text, vector, terms) and its k closest passages."""
+    def retrieval(self, question: str, k: int = 5, retriever: str | None = None,
+                  filters: dict | Filters | None = None) -> tuple[Query, list[Passage]]:
+        """The question as retrieval reads it (text, vector, terms, filters) and its k closest passages."""
         question = check_question(question)
         if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise InvalidQuestionError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
@@ -97,7 +101,7 @@ class QA:
         retriever = retriever or self.retriever
         if retriever not in self.retrievers:
             raise InvalidQuestionError(f"unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}")
-        query = Query(question, self._embed(question), self.analyzer.run([question])[0])
+        query = Query(question, self._embed(question), self.analyzer.run([question])[0], Filters.of(filters))
         hits = self.retrievers[retriever].run(query, k)
         return query, [Passage.of(chunk, hit.score) for chunk, hit in zip(self.store.chunks([h.chunk_id for h in hits]), hits)]
 

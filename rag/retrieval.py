@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .filters import Filters
 from .store import Hit, IndexStore, StoredChunk
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -19,6 +20,7 @@ class Query:
     text: str
     vector: np.ndarray
     terms: list[str]
+    filters: Filters | None = None  # which articles may answer
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,16 @@ class Passage:
     chunk_id: int
     answer: str | None = None
     probability: float | None = None
+    title: str = ""  # of its document, as in rag.documents.Document
+    outlet: str | None = None
+    published: str | None = None
+    author: str | None = None
+    url: str | None = None
 
     @classmethod
     def of(cls, chunk: StoredChunk, score: float) -> Passage:
-        return cls(chunk.doc_id, chunk.start, chunk.end, chunk.text, float(score), chunk.id)
+        return cls(chunk.doc_id, chunk.start, chunk.end, chunk.text, float(score), chunk.id, title=chunk.title, outlet=chunk.outlet,
+                   published=chunk.published, author=chunk.author, url=chunk.url)
 
 
 class DenseRetriever:
@@ -47,7 +55,7 @@ class DenseRetriever:
         self.store = store
 
     def run(self, query: Query, k: int) -> list[Hit]:
-        return self.store.search(query.vector, k)
+        return self.store.search(query.vector, k, query.filters)
 
 
 class BM25Retriever:
@@ -57,7 +65,7 @@ class BM25Retriever:
         self.store = store
 
     def run(self, query: Query, k: int) -> list[Hit]:
-        return self.store.lexical(query.terms, k)
+        return self.store.lexical(query.terms, k, query.filters)
 
 
 class HybridRetriever:

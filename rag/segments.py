@@ -23,6 +23,7 @@ merge policy keeps most chunks in few large segments.
 from __future__ import annotations
 
 import bisect
+import datetime
 import hashlib
 import json
 import logging
@@ -38,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkedText
-from .documents import Document
+from .documents import Document, page_of
+from .filters import Filters
 from .lexical import Analyzer
 
 ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors takes under ~3 ms
@@ -48,7 +50,8 @@ CHEAP_CHECK_BYTES = 32 * 1024 * 1024  # files up to this size are hashed wheneve
 
 _SCHEMA = """
 CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, sha256 TEXT NOT NULL,
-                        n_chunks INTEGER NOT NULL, text_sha256 TEXT NOT NULL);
+                        n_chunks INTEGER NOT NULL, text_sha256 TEXT NOT NULL,
+                        outlet TEXT, published TEXT, author TEXT, url TEXT, pages TEXT);
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, position INTEGER NOT NULL, start INTEGER NOT NULL,
                      end INTEGER NOT NULL, first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL);
 CREATE TABLE sentences (doc_id TEXT NOT NULL, position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
@@ -81,6 +84,14 @@ class StoredDocument:
     text: str
     sha256: str
     n_chunks: int
+    outlet: str | None = None
+    published: str | None = None  # YYYY-MM-DD
+    author: str | None = None
+    url: str | None = None
+    pages: tuple[int, ...] | None = None  # a PDF's page starts in `text`
+
+    def page_of(self, offset: int) -> int | None:
+        return page_of(self.pages, offset)
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,8 @@ class DocumentInfo:
     title: str
     sha256: str
     n_chunks: int
+    outlet: str | None = None
+    published: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,11 @@ class StoredChunk:
     text: str
     first_sentence: int
     last_sentence: int
+    title: str = ""  # its document's, for citations
+    outlet: str | None = None
+    published: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +151,10 @@ class SegmentWriter:
 
     def add(self, document: Document, chunked: ChunkedText, vectors: np.ndarray) -> None:
         newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
-        self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
-                        (document.id, document.title, document.text, document.sha256, len(chunked.chunks), text_sha256(document.text)))
+        self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (document.id, document.title, document.text, document.sha256, len(chunked.chunks), text_sha256(document.text),
+                         document.outlet, document.published, document.author, document.url,
+                         json.dumps(document.pages) if document.pages else None))
         self.db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", [
             (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
             for position, s in enumerate(chunked.sentences)
@@ -268,6 +288,8 @@ class Segment:
             self._live_only = faiss.IDSelectorNot(self._gone)
             self._ann_parameters = faiss.SearchParametersIVF(nprobe=IVF_PROBES, sel=self._live_only)
         self.bm25 = bm25s.BM25.load(directory / "bm25", mmap=True, show_progress=False) if self.n_chunks else None
+        self._article_columns = None  # built on the first filtered question
+        self._admitted: dict[Filters, np.ndarray] = {}
 
     def _query(self, sql: str, parameters: Iterable = ()) -> list[tuple]:
         with self._lock:
@@ -284,30 +306,76 @@ class Segment:
     def n_live(self) -> int:
         return self.n_chunks - self._n_deleted
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine) of the k live chunks closest to a normalised vector: IVF when built, else exact."""
-        k = min(k, self.n_live)
+    def admitted(self, filters: Filters | None) -> np.ndarray | None:
+        """Which chunks are live and of an article that passes the filters (None: no filter); kept per filter."""
+        if not filters:
+            return None
+        with self._lock:
+            if (mask := self._admitted.get(filters)) is not None:
+                return mask
+        days, outlets, names = self._articles()
+        mask = self._live.copy()
+        if filters.after:
+            mask &= days >= datetime.date.fromisoformat(filters.after).toordinal()
+        if filters.before:
+            mask &= (days >= 0) & (days < datetime.date.fromisoformat(filters.before).toordinal())
+        if filters.outlets is not None:
+            mask &= np.isin(outlets, [i for i, name in enumerate(names) if name in filters.outlets])
+        with self._lock:
+            if len(self._admitted) >= 32:
+                self._admitted.clear()
+            self._admitted[filters] = mask
+        return mask
+
+    def _articles(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Per chunk: its article's publication day (ordinal, -1 unknown) and outlet (index into the names, -1 unknown)."""
+        if self._article_columns is None:
+            days, outlets = np.full(self.n_chunks, -1, dtype=np.int32), np.full(self.n_chunks, -1, dtype=np.int32)
+            names: dict[str, int] = {}
+            for first, last, published, outlet in self._query(
+                    "SELECT MIN(c.id), MAX(c.id), d.published, d.outlet FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                    "GROUP BY c.doc_id"):  # a document's chunks are numbered in one run
+                if published:
+                    days[first : last + 1] = datetime.date.fromisoformat(published).toordinal()
+                if outlet:
+                    outlets[first : last + 1] = names.setdefault(outlet.casefold(), len(names))
+            self._article_columns = days, outlets, list(names)
+        return self._article_columns
+
+    def search(self, vector: np.ndarray, k: int, admitted: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine) of the k live chunks closest to a normalised vector, among the `admitted` ones when given
+        (see `admitted`): IVF when built, else exact."""
+        k = min(k, self.n_live if admitted is None else int(admitted.sum()))
         if k <= 0:
             return []
         if self.ann is not None:
             import faiss
 
             faiss.omp_set_num_threads(1)  # per calling thread; one thread searched faster than two (eval/bench_scale.py)
-            scores, rows = self.ann.search(vector.reshape(1, -1), k, params=self._ann_parameters)
+            parameters, bits = self._ann_parameters, None
+            if admitted is not None:
+                bits = np.packbits(admitted, bitorder="little")  # referenced until the search returns
+                parameters = faiss.SearchParametersIVF(nprobe=IVF_PROBES, sel=faiss.IDSelectorBitmap(len(admitted), faiss.swig_ptr(bits)))
+            scores, rows = self.ann.search(vector.reshape(1, -1), k, params=parameters)
+            del bits
             return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
         scores = self.vectors @ vector
-        if self._n_deleted:
+        if admitted is not None:
+            scores[~admitted] = -np.inf
+        elif self._n_deleted:
             scores[~self._live] = -np.inf
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])]]
 
-    def lexical(self, terms: list[str], k: int) -> list[tuple[int, float]]:
-        """(row, BM25 score) of the k live chunks that best match stemmed query terms."""
+    def lexical(self, terms: list[str], k: int, admitted: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, BM25 score) of the k live chunks that best match stemmed query terms, among the `admitted` ones when given."""
         k = min(k, self.n_live)
         if not terms or k <= 0 or self.bm25 is None:
             return []
         scores = self.bm25.get_scores(terms)  # bm25s's own top-k selection took 9 ms at 2·10^5 chunks, this 0.5
-        if self._n_deleted:
+        if admitted is not None:
+            scores[~admitted] = 0
+        elif self._n_deleted:
             scores[~self._live] = 0
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])] if scores[r] > 0]
@@ -319,7 +387,8 @@ class Segment:
             batch = rows[first : first + 500]
             found.update((row[0], StoredChunk(*row[:-1])) for row in self._checked(self._query(
                 "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
-                "c.last_sentence, text_ok(d.text, d.text_sha256) FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                "c.last_sentence, d.title, d.outlet, d.published, d.author, d.url, text_ok(d.text, d.text_sha256) "
+                "FROM chunks c JOIN documents d ON d.id = c.doc_id "
                 f"WHERE c.id IN ({','.join('?' * len(batch))})", batch), doc=1))
         if len(found) != len(set(rows)):
             raise DamagedSegmentError(self.name, [f"chunk rows {sorted(set(rows) - set(found))} or their documents are missing"])
@@ -336,8 +405,12 @@ class Segment:
         if doc_id in self.deleted:
             return None
         rows = self._checked(self._query(
-            "SELECT id, title, text, sha256, n_chunks, text_ok(text, text_sha256) FROM documents WHERE id = ?", (doc_id,)), doc=0)
-        return StoredDocument(*rows[0][:-1]) if rows else None
+            "SELECT id, title, text, sha256, n_chunks, outlet, published, author, url, pages, text_ok(text, text_sha256) "
+            "FROM documents WHERE id = ?", (doc_id,)), doc=0)
+        if not rows:
+            return None
+        *fields, pages, _ = rows[0]
+        return StoredDocument(*fields, tuple(json.loads(pages)) if pages else None)
 
     def hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]:
         """Live document id → sha256 of its file, for every document or those of `doc_ids` held here."""
@@ -350,7 +423,7 @@ class Segment:
         return {doc_id: sha for doc_id, sha in rows if doc_id not in self.deleted}
 
     def documents(self) -> list[DocumentInfo]:
-        return [DocumentInfo(*row) for row in self._query("SELECT id, title, sha256, n_chunks FROM documents ORDER BY id")
+        return [DocumentInfo(*row) for row in self._query("SELECT id, title, sha256, n_chunks, outlet, published FROM documents ORDER BY id")
                 if row[0] not in self.deleted]
 
     def rows_from(self, doc_id: str, offset: int, n: int) -> list[int]:

@@ -41,12 +41,13 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
+from .filters import Filters
 from .segments import (TEMPORARY_PREFIX, DamagedSegmentError, DocumentInfo, Hit, Segment, SegmentWriter, StoredChunk,
                        StoredDocument, StoredSentence, fsync, verify_files)
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5  # 5: checksums of every file and document text; 4: segments and a commit file; 3 and before: generations
+FORMAT_VERSION = 6  # 6: title, outlet, date, author and URL of each document; 5: checksums of every file and document text; 4: segments and a commit file; 3 and before: generations
 COMMIT_FILE = "COMMIT"
 SEGMENTS_DIR = "segments"
 MERGE_FACTOR = 10  # this many segments of one size tier (a power of ten of chunks) merge into one
@@ -221,15 +222,15 @@ class IndexStore:
         return sum(s.documents - len(s.deleted) for s in self.commit.segments)
 
     @_reads_index
-    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The k chunks closest to a normalised query vector, best first."""
+    def search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Hit]:
+        """The k chunks closest to a normalised query vector, best first, of articles that pass the filters."""
         vector = np.ascontiguousarray(vector, dtype=np.float32)
-        return self._best(((seg, seg.search(vector, k)) for seg in self.segments), k)
+        return self._best(((seg, seg.search(vector, k, seg.admitted(filters))) for seg in self.segments), k)
 
     @_reads_index
-    def lexical(self, terms: list[str], k: int) -> list[Hit]:
-        """The k chunks with the best BM25 scores for stemmed query terms, best first."""
-        return self._best(((seg, seg.lexical(terms, k)) for seg in self.segments), k)
+    def lexical(self, terms: list[str], k: int, filters: Filters | None = None) -> list[Hit]:
+        """The k chunks with the best BM25 scores for stemmed query terms, best first, of articles that pass the filters."""
+        return self._best(((seg, seg.lexical(terms, k, seg.admitted(filters))) for seg in self.segments), k)
 
     def _best(self, found, k: int) -> list[Hit]:
         hits = [Hit(live.offset + row, score) for (_, rows), live in zip(found, self.commit.segments) for row, score in rows]

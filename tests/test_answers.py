@@ -74,3 +74,22 @@ def test_citations_are_unique_per_article_and_verbatim(qa, question):
     assert len(sources) == len(set(sources))
     for citation in answer.citations:
         assert qa.store.document(citation.source).text[citation.start : citation.end] == citation.quote
+
+
+DISAGREEING = {"ledger.md": ("The Daily Ledger", "2024-12-10", "The Harbour Bridge will reopen on Monday after repairs, the city engineer said."),
+               "wire.md": ("Metro Wire", "2025-01-20", "The Harbour Bridge will reopen on Friday after repairs ran late, the city engineer said."),
+               "courier.md": ("Northern Courier", "2025-02-02", "Repairs to the Harbour Bridge will finish on Friday, the council said.")}
+
+
+def test_articles_that_disagree_are_each_cited_with_their_own_answer_outlet_and_date(tmp_path, embedder):
+    for name, (outlet, day, text) in DISAGREEING.items():
+        (tmp_path / name).write_text(f"---\noutlet: {outlet}\npublished: {day}\n---\nBridge works\n{text}\n"
+                                     "Other city news follows in this sentence about parks.\n")
+    answer = rag.build(tmp_path, index_dir=tmp_path / "index", embedder=embedder).ask("When will the Harbour Bridge reopen?")
+    spans = {c.source: (c.span.text, c.agrees) for c in answer.citations}
+    assert set(spans) == set(DISAGREEING)
+    assert {text for text, agrees in spans.values() if agrees} == {answer.span.text} and len({t for t, _ in spans.values()}) == 2
+    differing = [c for c in answer.citations if not c.agrees]
+    assert differing and all(c.outlet and c.published for c in answer.citations)
+    corroborating = [c for c in answer.citations[1:] if c.agrees]
+    assert [c.published for c in corroborating] == sorted((c.published for c in corroborating), reverse=True)  # newest first

@@ -59,7 +59,7 @@ def test_ask_endpoint_takes_k_as_a_whole_number_in_any_form(client):
 class DamagedIndex:
     """A service whose index turned out damaged at question time."""
 
-    def ask(self, question, k, retriever, history=None):
+    def ask(self, question, k, retriever, history=None, filters=None):
         raise rag.IndexCorruptError("the index at index is damaged (bad rows); check it with: rag check")
 
 

@@ -31,3 +31,23 @@ def test_sources_show_the_readers_answer_and_probability_not_fusion_scores():
     rendered = render_passages([read, unread])
     assert "answer here: <q>Peskov &lt;b&gt;</q> · 42% likely" in rendered
     assert "not read" in rendered and "0.032" not in rendered and "<b>said" not in rendered
+
+
+def test_citations_name_outlet_and_date_and_differing_articles_stand_side_by_side():
+    said = "The bridge will reopen on Monday."
+    other = "The bridge will reopen on Friday."
+    answer = Answer("q", said, False, 0.6, [
+        Citation("ledger.md", 0, len(said), 2, said, "Bridge <i>works</i>", "The Daily Ledger", "2024-12-10", span=Span("Monday", 26, 32)),
+        Citation("wire.md", 0, len(other), 2, other, "Bridge", "Metro Wire", "2025-01-20", span=Span("Friday", 26, 32), agrees=False),
+    ], [], Span("Monday", 26, 32))
+    rendered = render_answer(answer)
+    assert "The Daily Ledger · 10 Dec 2024 · line 2" in rendered and 'title="open Bridge &lt;i&gt;works&lt;/i&gt; · ledger.md"' in rendered
+    differ = rendered.split('class="vb-differ"')[1]
+    assert "The articles differ" in differ and "Metro Wire · 20 Jan 2025" in differ and "<q>Friday</q>" in differ and "<q>Monday</q>" in differ
+
+
+def test_the_article_tab_shows_title_outlet_date_and_a_link_only_to_the_web():
+    document = StoredDocument("a.txt", "Title", TEXT, "0" * 64, 1, "Metro Wire", "2025-01-20", "Jane Doe", "https://metro.example/a")
+    rendered = render_article(document, 0, 5)
+    assert "Metro Wire · 20 Jan 2025 · Jane Doe · a.txt" in rendered and 'href="https://metro.example/a"' in rendered
+    assert "href" not in render_article(StoredDocument("a.txt", "T", TEXT, "0" * 64, 1, url="javascript:alert(1)"), 0, 5)

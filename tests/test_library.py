@@ -38,14 +38,14 @@ def test_uploads_are_checked_one_by_one_and_the_good_ones_indexed(library):
         ("empty.md", b"  \n"),
         ("blob.txt", bytes(range(256)) * 8),
         ("huge.txt", b"word " * 5000),
-        ("slides.pdf", b"%PDF-1.4"),
+        ("slides.pptx", b"PK\x03\x04"),
     ])
     assert result.added == ["keeper.txt"]
     reasons = dict(result.rejected)
     assert "same content as 000_9cebef51757e5eed.txt" in reasons["copy.txt"]
     assert "same content as keeper.txt" in reasons["again.txt"]
     assert "empty" in reasons["empty.md"] and "binary" in reasons["blob.txt"]
-    assert "limited to 10,000" in reasons["huge.txt"] and "unsupported file type" in reasons["slides.pdf"]
+    assert "limited to 10,000" in reasons["huge.txt"] and "unsupported file type" in reasons["slides.pptx"]
     assert (library.corpus_dir / "keeper.txt").read_bytes() == good
     assert not (library.corpus_dir.parent / "keeper.txt").exists()
     assert result.report.added == ["keeper.txt"] and result.report.chunks_embedded == 1

@@ -64,7 +64,10 @@ def test_unanswerable_question_abstains_but_returns_passages(qa):
 def test_answer_serialises_to_json(qa):
     data = json.loads(json.dumps(qa.ask("Who is the Kremlin spokesperson?").to_dict()))
     assert set(data) >= {"text", "abstained", "confidence", "citations", "passages"}
-    assert set(data["citations"][0]) == {"source", "start", "end", "line", "quote"}
+    assert set(data["citations"][0]) == {"source", "start", "end", "line", "quote", "title", "outlet", "published", "author", "url",
+                                         "page", "span", "agrees"}
+    cited = data["citations"][0]
+    assert cited["title"] and cited["page"] is None and cited["quote"][cited["span"]["start"] - cited["start"]:].startswith(cited["span"]["text"])
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000])

@@ -1,0 +1,67 @@
+"""Each format's title, outlet, date, author and URL: from HTML metadata, front matter, or the text; never invented."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.documents import parse_document
+from rag.metadata import TextMetadata, front_matter, iso_date
+
+PAGES = Path(__file__).resolve().parent.parent / "eval" / "pages"
+LABELS = json.loads((PAGES / "labels.json").read_text(encoding="utf-8"))
+FIELDS = ("title", "outlet", "published", "author", "url")
+
+
+def test_html_metadata_comes_from_the_page_and_the_headline_from_its_one_h1():
+    html = b"""<html><head><title>Tram plan | Metro Wire</title><meta property="og:site_name" content="Metro Wire">
+    <meta name="author" content="Jane Doe"><meta property="article:published_time" content="2025-01-23T09:00:00Z">
+    <link rel="canonical" href="https://metrowire.example/trams"></head><body><article><h1>Night Trams Return to the City</h1>
+    <p>Night trams will run again from March, the city council said on Thursday after a vote.</p></article></body></html>"""
+    document = parse_document("trams.html", html)
+    assert (document.title, document.outlet, document.published, document.author, document.url) == (
+        "Night Trams Return to the City", "Metro Wire", "2025-01-23", "Jane Doe", "https://metrowire.example/trams")
+
+
+def test_front_matter_gives_the_metadata_and_is_never_chunked():
+    text = "---\ntitle: Rail strike dates\noutlet: Transport Today\npublished: 2025-02-03\nauthor: [Ann Lee, Bo Kim]\n---\n" \
+           "# Rail Workers Announce Strikes\nDrivers will strike on three days in February, the union said.\n"
+    document = parse_document("strike.md", text.encode())
+    assert (document.title, document.outlet, document.published, document.author, document.url) == (
+        "Rail strike dates", "Transport Today", "2025-02-03", "Ann Lee, Bo Kim", None)
+    assert all(start >= text.index("# Rail") for start, _ in document.blocks)
+    assert front_matter("---\n: not yaml [\n---\nText.")[1] == 0  # a broken block is left as text
+
+
+def test_plain_text_gives_its_headline_dateline_and_byline_and_leaves_the_rest_unknown():
+    text = "Thursday, 19 December 2024\n\nPutin Signals Readiness for Talks\n\nBy Jane Doe, Moscow Correspondent\n\n" \
+           "Russian President Vladimir Putin has said he is ready to talk.\n"
+    meta, headline, lines = TextMetadata().run(text)
+    assert (meta.title, meta.published, meta.author, meta.outlet, meta.url) == (
+        "Putin Signals Readiness for Talks", "2024-12-19", "Jane Doe", None, None)
+    assert text[slice(*headline)] == meta.title and [text[a:b] for a, b in lines] == ["Thursday, 19 December 2024", "By Jane Doe, Moscow Correspondent"]
+    untitled = TextMetadata().run("Putin said on Thursday that he is ready to meet Trump at any time, his spokesman added.")[0]
+    assert untitled.title is None and untitled.published is None  # nothing stated, nothing invented
+
+
+def test_a_headline_glued_to_the_first_sentence_ends_a_sentence_of_its_own():
+    line = "Putin Says He’s Ready to Talk With Trump ‘Anytime’ About Ukraine Peace Deal Russian President Vladimir Putin stated on Thursday that he is ready."
+    document = parse_document("glued.txt", line.encode())
+    assert document.title == "Putin Says He’s Ready to Talk With Trump ‘Anytime’ About Ukraine Peace Deal"
+    assert [line[a:b] for a, b in document.blocks][1].startswith("Russian President Vladimir Putin stated")
+
+
+@pytest.mark.parametrize("value, day", [("2025-01-23T10:00:00+02:00", "2025-01-23"), ("January 23, 2025", "2025-01-23"),
+                                        ("Thursday, 19 December 2024", "2024-12-19"), ("soon", None), ("", None), (None, None)])
+def test_dates_are_read_as_iso_days_or_not_at_all(value, day):
+    assert iso_date(value) == day
+
+
+def test_the_made_pages_metadata_is_read_right_in_every_format():
+    right = {field: [] for field in FIELDS}
+    for name, labels in LABELS.items():
+        document = parse_document(name, (PAGES / name).read_bytes())
+        for field in FIELDS:
+            right[field].append((getattr(document, field) or None) == labels[field])
+    assert all(sum(v) >= len(v) - 1 for v in right.values()), {f: f"{sum(v)}/{len(v)}" for f, v in right.items()}
+    assert {Path(n).suffix for n in LABELS} == {".html", ".txt", ".md"}
