@@ -20,6 +20,7 @@ from pathlib import Path
 import gradio as gr
 
 import rag
+from rag.access import Access
 from rag.answers import human_date, named
 from rag.library import MAX_UPLOAD_BYTES, Library, UploadResult
 
@@ -347,7 +348,9 @@ def answer_json(service: ChatService, question: str, k=5, retriever: str = rag.p
         raise gr.Error(str(exc)) from exc
 
 
-def create_app(service: ChatService) -> gr.Blocks:
+def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
+    """The chat page; `access`: who may add and remove articles (default: anyone; questions are always open)."""
+    access = access or Access()
     with gr.Blocks(title="Verbatim", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown("# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
                     "and line. Click a citation to read it in the article.")
@@ -380,17 +383,25 @@ def create_app(service: ChatService) -> gr.Blocks:
                         stats = gr.Markdown(elem_id="vb-stats")
                         table = gr.Dataframe(headers=["date", "outlet", "title", "file", "chunks"], interactive=False, wrap=True,
                                              column_widths=["13%", "17%", "38%", "24%", "8%"], max_height=320, elem_id="vb-library")
+                        changes = access.mode != "read-only"
+                        if access.mode == "read-only":
+                            gr.Markdown(access.refusal, elem_id="vb-read-only")
+                        with gr.Row(visible=access.mode == "login"):
+                            login_user = gr.Textbox(label="User", scale=2, elem_id="vb-user")
+                            login_password = gr.Textbox(label="Password", type="password", scale=2, elem_id="vb-password")
+                            login = gr.Button("Log in", scale=1, elem_id="vb-login")
                         uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
                                           label=f"Add articles (.txt, .md, .html, .pdf; {MAX_UPLOAD_BYTES // 2**20} MB each)",
-                                          elem_id="vb-upload")
-                        add = gr.Button("Add to library", elem_id="vb-add")
+                                          elem_id="vb-upload", visible=changes)
+                        add = gr.Button("Add to library", elem_id="vb-add", visible=changes)
                         status = gr.Markdown(elem_id="vb-status")
-                        with gr.Row():
+                        with gr.Row(visible=changes):
                             doomed = gr.Dropdown([], label="Remove an article", scale=3, elem_id="vb-remove-choice")
                             remove = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
         open_target = gr.Textbox(elem_id="vb-open-target", elem_classes="vb-hidden", show_label=False, container=False)
         open_button = gr.Button("open", elem_id="vb-open-button", elem_classes="vb-hidden")
         job = gr.State(None)  # this page's library change under way, if any
+        signed_in = gr.State(None)  # the user this browser session logged in as (kept on the server)
         answers = gr.State([])  # this conversation's answers (to_dict()), oldest first: what follow-ups are read against
         poll_timer = gr.Timer(POLL_SECONDS, active=False)
 
@@ -416,7 +427,14 @@ def create_app(service: ChatService) -> gr.Blocks:
             running = LibraryJob(what, change)
             return running.status(), running, gr.Timer(active=True)
 
-        def add_files(files: list[dict] | None, current: LibraryJob | None):
+        def log_in(user: str, password: str):
+            if access.log_in(user, password):
+                return user, f"Logged in as **{user}**: you can add and remove articles.", ""
+            return None, "Wrong user or password.", ""
+
+        def add_files(files: list[dict] | None, current: LibraryJob | None, user: str | None):
+            if not access.allows(user):
+                return access.refusal, gr.skip(), gr.skip(), None
             if not files:
                 return "Choose one or more files first.", gr.skip(), gr.skip(), gr.skip()
             if busy_message(current):
@@ -429,7 +447,9 @@ def create_app(service: ChatService) -> gr.Blocks:
                 return upload_message(service.add(pairs, on_progress), unreadable)
             return *started(f"indexing {len(pairs)} file(s)", change), None
 
-        def remove_article(doc_id: str | None, current: LibraryJob | None):
+        def remove_article(doc_id: str | None, current: LibraryJob | None, user: str | None):
+            if not access.allows(user):
+                return access.refusal, gr.skip(), gr.skip()
             if not doc_id:
                 return "Choose an article to remove.", gr.skip(), gr.skip()
             if busy_message(current):
@@ -464,10 +484,23 @@ def create_app(service: ChatService) -> gr.Blocks:
         demo.load(library_view, None, [table, stats, doomed, outlets], api_visibility="private")
         # Raw file data (preprocess=False): its original name, and none of gr.File's own checks, which refuse a
         # file named ".txt" with an error toast and leave an empty temp file behind per file.
-        add.click(add_files, [uploads, job], [status, job, poll_timer, uploads], api_visibility="private", preprocess=False)
-        remove.click(remove_article, [doomed, job], [status, job, poll_timer], api_visibility="private")
+        add.click(add_files, [uploads, job, signed_in], [status, job, poll_timer, uploads], api_visibility="private", preprocess=False)
+        remove.click(remove_article, [doomed, job, signed_in], [status, job, poll_timer], api_visibility="private")
+        login.click(log_in, [login_user, login_password], [signed_in, status, login_password], api_visibility="private")
         poll_timer.tick(poll, job, [status, table, stats, doomed, outlets, poll_timer], api_visibility="private", show_progress="hidden")
         gr.api(api_ask, api_name="ask")
+
+        def api_remove(doc_id: str, user: str = "", password: str = "") -> str:
+            """Remove an article from the library (its file is moved to the corpus's .removed/): refused unless the
+            server is open to changes or this user and password log in."""
+            if not (access.mode == "open" or access.log_in(user, password)):
+                raise gr.Error(access.refusal if access.mode == "read-only" else "Wrong or missing user and password: removal refused.")
+            if doc_id not in service.document_ids():
+                raise gr.Error(f"no article {doc_id!r} in the library")
+            service.remove(doc_id)
+            return f"removed {doc_id}"
+
+        gr.api(api_remove, api_name="remove")
     return demo
 
 
@@ -485,16 +518,23 @@ def main() -> None:
     parser.add_argument("--host", default=os.environ.get("VERBATIM_HOST", "127.0.0.1"), help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("VERBATIM_PORT", "7860")), help="port (default: %(default)s)")
     parser.add_argument("--reader", default=None, help="reader model folder (default: $VERBATIM_READER or models/reader)")
+    locked = parser.add_mutually_exclusive_group()
+    locked.add_argument("--auth", action="store_true",
+                        help="adding and removing articles needs a login: users as user:HASH in $VERBATIM_AUTH (comma-separated) "
+                             "or --auth-file; make HASH with: rag hash-password")
+    locked.add_argument("--read-only", action="store_true", help="no one can add or remove articles here")
+    parser.add_argument("--auth-file", default=None, metavar="FILE", help="user:HASH lines, for --auth")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     library = Library(args.corpus, args.index_dir, reader=args.reader)
     try:
+        access = Access.configured(login=args.auth, read_only=args.read_only, auth_file=args.auth_file)
         library.reader.load()
         qa = library.open(show_progress=True)
     except rag.RagError as exc:
         parser.exit(2, f"app.py: error: {exc}\n")
-    print(f"index {args.index_dir}: {qa.report.summary()}")
-    launch(create_app(ChatService(library, qa)), args.host, args.port)
+    print(f"index {args.index_dir}: {qa.report.summary()}; library changes: {access.mode}")
+    launch(create_app(ChatService(library, qa), access), args.host, args.port)
 
 
 if __name__ == "__main__":

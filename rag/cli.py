@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     _filter_arguments(chat)
     chat.set_defaults(run=_chat)
 
+    hashing = commands.add_parser("hash-password", help="make the password hash that app.py --auth reads",
+                                  description="Read a password (twice, not echoed) and print user:HASH for $VERBATIM_AUTH or --auth-file.")
+    hashing.add_argument("user", metavar="USER")
+    hashing.set_defaults(run=_hash_password)
+
     check = commands.add_parser("check", help="read an index in full and report what is damaged",
                                 description="Check every file of the index against the checksums recorded when it was "
                                             "written, and every row, text and vector inside it. Changes nothing. Exit "
@@ -126,6 +131,24 @@ def _filter_arguments(parser: argparse.ArgumentParser) -> None:
 def _filters(args: argparse.Namespace) -> dict | None:
     found = {key: getattr(args, key) for key in ("after", "before", "outlet") if getattr(args, key)}
     return found or None
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+    import sys
+
+    from .access import hash_password
+
+    if ":" in args.user or "," in args.user or not args.user.strip():
+        raise RagError("the user name must not be empty or hold ':' or ','")
+    read = getpass.getpass if sys.stdin.isatty() else (lambda _prompt: sys.stdin.readline().rstrip("\n"))
+    password = read("password: ")
+    if sys.stdin.isatty() and getpass.getpass("again: ") != password:
+        raise RagError("the two passwords differ")
+    if len(password) < 8:
+        raise RagError("use a password of at least 8 characters")
+    print(f"{args.user}:{hash_password(password)}")
+    return 0
 
 
 def _ask(args: argparse.Namespace) -> int:

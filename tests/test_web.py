@@ -19,14 +19,28 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, articles_index):
-    root = tmp_path_factory.mktemp("web")
+    yield from serve(tmp_path_factory.mktemp("web"), articles_index)
+
+
+@pytest.fixture(scope="module")
+def locked_server(tmp_path_factory, articles_index):
+    from rag.access import hash_password
+
+    yield from serve(tmp_path_factory.mktemp("locked"), articles_index, "--auth", env={"VERBATIM_AUTH": f"editor:{hash_password(PASSWORD)}"})
+
+
+PASSWORD = "correct horse battery"
+
+
+def serve(root, articles_index, *options: str, env: dict | None = None):
+    """`python app.py` over a copy of the shipped articles and their index, until the module's tests end."""
     shutil.copytree(ARTICLES, root / "corpus")
     shutil.copytree(articles_index, root / "index")
     port = free_port()
     log = open(root / "app.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "app.py", "--corpus", str(root / "corpus"), "--index-dir", str(root / "index"), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio")},
+        [sys.executable, "app.py", "--corpus", str(root / "corpus"), "--index-dir", str(root / "index"), "--port", str(port), *options],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio"), **(env or {})},
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
@@ -232,3 +246,43 @@ def test_a_file_over_the_limit_is_refused_with_a_message(page, tmp_path):
     page.set_input_files("#vb-upload input[type=file]", [str(big)])
     toast = page.wait_for_selector(".toast-body :text('exceed the maximum allowed size')")
     assert "big.txt" in toast.inner_text()
+
+
+def test_citations_name_the_date_and_the_settings_keep_only_articles_since_a_day(page):
+    page.get_by_role("button", name="Settings ▼").click()
+    page.fill("#vb-after input, #vb-after textarea", "2024-12-01")
+    ask(page, "What did Putin say about meeting Trump?")
+    chips = page.locator("#vb-chat .vb-answer").last.locator(".vb-chip")
+    assert chips.count() >= 1 and all("19 Dec 2024" in chips.nth(i).inner_text() for i in range(chips.count()))
+    assert "003_11d5bc04a0aec479.txt" in chips.first.get_attribute("title")  # the file, on hover
+    sources = page.locator("#vb-passages .vb-passage")
+    assert all("19 Dec 2024" in sources.nth(i).inner_text() for i in range(sources.count()))
+    page.get_by_role("tab", name="Library").click()
+    assert page.locator("#vb-library").inner_text().index("2024-12-19") < page.locator("#vb-library").inner_text().index("000_")
+
+
+def test_a_locked_library_answers_anyone_but_removes_only_after_a_login(browser, locked_server):
+    url, root = locked_server
+    page = open_page(browser, url)
+    try:
+        ask(page, "Who is the Kremlin spokesperson?")
+        assert page.locator(".vb-answer").count() == 1  # questions stay open
+        page.get_by_role("tab", name="Library").click()
+        page.wait_for_selector("#vb-stats :text('5 articles')")
+        page.click("#vb-remove-choice input")
+        page.click("#vb-remove-choice [role=option][aria-label='002_aa8d7564ce6ae218.txt']")
+        page.click("#vb-remove")
+        page.wait_for_selector("#vb-status :text('Log in')")
+        assert (root / "corpus" / "002_aa8d7564ce6ae218.txt").is_file()
+        page.fill("#vb-user input, #vb-user textarea", "editor")
+        page.fill("#vb-password input", "wrong password")
+        page.click("#vb-login")
+        page.wait_for_selector("#vb-status :text('Wrong user or password')")
+        page.fill("#vb-password input", PASSWORD)
+        page.click("#vb-login")
+        page.wait_for_selector("#vb-status :text('Logged in as')")
+        page.click("#vb-remove")
+        page.wait_for_selector("#vb-status :text('removed 002_aa8d7564ce6ae218.txt')", timeout=120_000)
+        assert not (root / "corpus" / "002_aa8d7564ce6ae218.txt").exists()
+    finally:
+        page.close()
