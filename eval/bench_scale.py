@@ -10,6 +10,8 @@
    retrieval, k=5), recall@10 of the dense search against exact search over the same vectors,
    dense search time with 1 and 2 threads, and `add_one_s`: adding one new article (its
    chunking and embedding included) through `Indexer.update_files`, as a web upload does.
+3. Filtered questions: one document in ten is dated 2025, the rest 2024; `filtered_p50_ms` is `ask()` with
+   filters={"after": "2025-01-01"} (10 % of the chunks pass), asked in the same run as the unfiltered ones.
 
 Sizes up to the real chunk count are real data. Past it the index is synthetic: copies of the
 real documents under new names (same text, so BM25 and the reader see real prose) whose chunk
@@ -24,6 +26,7 @@ Scratch indexes live under --work (default index/bench-scale, git-ignored) and a
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import random
@@ -32,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -46,11 +50,13 @@ from rag import segments  # noqa: E402
 from rag.chunking import Chunk, ChunkedText, Sentence  # noqa: E402
 from rag.documents import Document  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
+from rag.filters import Filters  # noqa: E402
 from rag.indexing import Indexer  # noqa: E402
 from rag.store import FORMAT_VERSION, Commit, IndexStore, IndexWriter  # noqa: E402
 
 QA_TRAIN = ROOT.parent / "shared" / "qa-train"
 CHARS_PER_CHUNK = 560  # what the default chunker averages on these contexts
+FILTER = {"after": "2025-01-01"}
 NEW_ARTICLE = ("The lighthouse keeper of Port Ellen, Morag Campbell, retired on Friday after forty-one years. "
                "She said the lamp had failed only twice in that time, both times in storms in January.\n")
 
@@ -131,9 +137,9 @@ def synthetic_index(index_dir: Path, size: int, rows: list, commit: Commit, seed
                     break
                 if copy:
                     vectors = perturbed(vectors, pool, rng)
-                    document = Document(f"copy-{copy:03d}/{document.id}", document.title, document.text, f"{copy}:{document.sha256}")
+                    document = replace(document, id=f"copy-{copy:03d}/{document.id}", sha256=f"{copy}:{document.sha256}")
                     synthetic += len(vectors)
-                writer.add(document, chunked, vectors)
+                writer.add(replace(document, published="2025-06-01" if rng.random() < 0.1 else "2024-06-01"), chunked, vectors)
                 chunks += len(vectors)
             copy += 1
         writer.commit()
@@ -156,6 +162,9 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
     open_s = time.perf_counter() - started
     asked = latency(qa.ask, questions, "hybrid", qa.clear_cache)
     retrieved = latency(qa.retrieve, questions, "hybrid", qa.clear_cache)  # without the reader
+    filtered = latency(functools.partial(qa.ask, filters=FILTER), questions, "hybrid", qa.clear_cache)
+    filtered_retrieve = latency(functools.partial(qa.retrieve, filters=FILTER), questions, "hybrid", qa.clear_cache)
+    admitted = sum(int(s.admitted(Filters.of(FILTER)).sum()) for s in qa.store.segments) / qa.store.n_chunks
     rss_mb = _rss_mb()
     vectors = embedder.run(questions)
     found = [[h.chunk_id for h in qa.store.search(v, 10)] for v in vectors]
@@ -193,6 +202,9 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
     return {"open_s": round(open_s, 3), "rss_mb": round(rss_mb), "p50_ms": round(asked["p50_ms"], 1),
             "p95_ms": round(asked["p95_ms"], 1), "recall_at_10": round(recall, 4), "add_one_s": round(add_one_s, 3),
             "retrieve_p50_ms": round(retrieved["p50_ms"], 1), "retrieve_p95_ms": round(retrieved["p95_ms"], 1),
+            "filtered_p50_ms": round(filtered["p50_ms"], 1), "filtered_p95_ms": round(filtered["p95_ms"], 1),
+            "filtered_retrieve_p50_ms": round(filtered_retrieve["p50_ms"], 1), "filtered_share": round(admitted, 4),
+            "filtered_ratio": round(filtered["p50_ms"] / asked["p50_ms"], 3),
             "segments": len(qa.store.segments), "ivf": big.ann is not None, "exact_search_ms": round(exact_ms, 2), **threads,
             "ivf_probes": segments.IVF_PROBES if big.ann is not None else None, "ivf_sweep": sweep}
 

@@ -3,6 +3,7 @@ and how often each metadata field is read right.
 
     python eval/boilerplate.py                      # eval/pages (hand-made pages) and the shipped articles
     python eval/boilerplate.py --json eval/reports/boilerplate.json
+    python eval/boilerplate.py --gold eval/gold.jsonl   # and: furniture among the gold questions' passages and quotes?
 
 A labelled line (eval/pages/labels.json; the shipped articles' furniture in eval/pages/shipped.json) is
 indexed when it stands inside the sentences the chunker makes of the document. Furniture is caught when
@@ -68,6 +69,24 @@ def shipped_labels(articles: Path, labelled: dict[str, dict[str, list[str]]]) ->
     return labels
 
 
+def furniture_in_answers(articles: Path, labels: dict[str, dict], gold: str) -> dict:
+    """How many of the passages retrieved for the gold questions (k = 5), and of their quotes, hold a furniture line."""
+    import tempfile
+
+    import rag
+    from rag.evaluation import load_gold
+
+    furniture = [_norm(line) for label in labels.values() for line in label["furniture"]]
+    questions = load_gold(gold)
+    with tempfile.TemporaryDirectory() as index_dir:
+        qa = rag.build(articles, index_dir=index_dir)
+        answers = [qa.ask(q.question, k=5) for q in questions]
+    passages = [p for a in answers for p in a.passages]
+    holding = lambda text: any(line in _norm(text) for line in furniture)  # noqa: E731
+    return {"questions": len(questions), "passages": len(passages), "passages_with_furniture": sum(holding(p.text) for p in passages),
+            "quotes": sum(not a.abstained for a in answers), "quotes_with_furniture": sum(holding(a.text) for a in answers if not a.abstained)}
+
+
 def summary(rows: list[dict]) -> dict:
     furniture, extracted = sum(r["furniture"] for r in rows), sum(r["furniture_extracted"] for r in rows)
     indexed = sum(len(r["furniture_indexed"]) for r in rows)
@@ -89,6 +108,8 @@ def main() -> None:
     parser.add_argument("--pages", default=str(ROOT / "eval" / "pages"))
     parser.add_argument("--articles", default=str(ROOT / "data" / "articles"))
     parser.add_argument("--json", default=None)
+    parser.add_argument("--gold", default=None, help="also ask these questions of the shipped articles, k = 5, and look for "
+                                                     "furniture in every retrieved passage and quote")
     args = parser.parse_args()
     pages = Path(args.pages)
     made = json.loads((pages / "labels.json").read_text(encoding="utf-8"))
@@ -110,6 +131,9 @@ def main() -> None:
         rows = [r for r in report["made pages"]["pages"] if r["format"] == fmt]
         if rows:
             print(f"  made {fmt}: {json.dumps(summary(rows))}")
+    if args.gold:
+        report["gold"] = furniture_in_answers(Path(args.articles), shipped, args.gold)
+        print(f"gold questions: {json.dumps(report['gold'])}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 

@@ -209,8 +209,8 @@ class AnswerBuilder:
 
     def _with_predecessor(self, previous: StoredSentence, first: StoredSentence, last: StoredSentence, text: str) -> StoredSentence:
         """`previous` (the sentence before `first`) when `first` opens with a word that points back and both fit the word limit."""
-        if previous.position != first.position - 1 or not _POINTS_BACK.match(first.text):
-            return first
+        if previous.position != first.position - 1 or not _POINTS_BACK.match(first.text) or text[previous.end : first.start].strip():
+            return first  # not its predecessor, not pointing back, or furniture between them
         return previous if len(_WORD.findall(text[previous.start : last.end])) <= self.max_words else first
 
     def _bounded(self, first: StoredSentence, last: StoredSentence, span: Span, text: str) -> tuple[int, int]:

@@ -138,11 +138,19 @@ class SentenceChunker:
         first = 0
         while first < len(sentences):
             last = first
-            while last + 1 < len(sentences) and len(count(text[sentences[first].start : sentences[last + 1].end])) <= self.max_tokens:
+            while (last + 1 < len(sentences) and _joined(text, sentences[last], sentences[last + 1])
+                   and len(count(text[sentences[first].start : sentences[last + 1].end])) <= self.max_tokens):
                 last += 1
             start, end = sentences[first].start, sentences[last].end
             chunks.append(Chunk(len(chunks), start, end, text[start:end], first, last, len(count(text[start:end]))))
             if last + 1 >= len(sentences):
                 break
-            first = max(first + 1, last + 1 - self.overlap_sentences)
+            joined = _joined(text, sentences[last], sentences[last + 1])
+            first = max(first + 1, last + 1 - self.overlap_sentences) if joined else last + 1  # no overlap across a gap
         return ChunkedText(sentences, chunks)
+
+
+def _joined(text: str, sentence: Sentence, following: Sentence) -> bool:
+    """Whether only white space stands between two sentences: a chunk never spans text outside the blocks
+    (front matter, page furniture), which would otherwise be embedded, matched and read with it."""
+    return not text[sentence.end : following.start].strip()

@@ -90,3 +90,12 @@ def test_offsets_are_exact_and_budgets_hold_on_odd_input(text, max_tokens, overl
     assert covered == set(range(len(chunked.sentences)))
     if text.strip():
         assert chunked.sentences, "non-blank text must yield sentences"
+
+
+def test_a_chunk_never_spans_text_outside_the_blocks():
+    text = "First sentence of the story is here. Second one follows it.\nSubscribe For Free Breaking News Updates!\nThird sentence comes after the box."
+    blocks = ((0, 59), (101, len(text)))
+    chunked = SentenceChunker(max_tokens=128, overlap_sentences=1).run(text, blocks)
+    assert [s.text for s in chunked.sentences] == ["First sentence of the story is here.", "Second one follows it.",
+                                                   "Third sentence comes after the box."]
+    assert [c.text for c in chunked.chunks] == [text[:59], "Third sentence comes after the box."]  # no overlap across the gap
