@@ -92,8 +92,6 @@ def _chip(source: str, start: int, end: int, label: str, title: str = "") -> str
     return f'<a class="vb-chip" href="#" data-vb-target="{_target(source, start, end)}" title="open {hover}">{html.escape(label)}</a>'
 
 
-
-
 def render_answer(answer: rag.Answer, turns: int = 0) -> str:
     """The chat reply: how a follow-up was understood, then the quote with its short answer marked, confidence
     and citation chips; or the plain statement that the articles do not answer, with the closest passages.
@@ -165,11 +163,11 @@ def render_article(document, start: int, end: int) -> str:
     text = document.text
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
     body = f'{html.escape(text[:start])}<mark id="vb-hit">{html.escape(text[start:end])}</mark>{html.escape(text[end:])}'
-    said = " · ".join(html.escape(p) for p in (document.outlet, human_date(document.published), document.author) if p)
+    byline = " · ".join(html.escape(p) for p in (document.outlet, human_date(document.published), document.author) if p)
     link = (f' · <a href="{html.escape(document.url, quote=True)}" target="_blank" rel="noopener noreferrer">original</a>'
             if document.url and document.url.startswith(("http://", "https://")) else "")
     return (f'<div class="vb-article"><h3>{html.escape(document.title)}</h3>'
-            f'<div class="vb-meta">{said + " · " if said else ""}{html.escape(document.id)}{link}</div>{body}</div>')
+            f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div>{body}</div>')
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -218,6 +216,7 @@ class ChatService:
         return self.qa.ask(question, k=whole_k(k), retriever=retriever, history=history or None, filters=filters or None)
 
     def outlets(self) -> list[str]:
+        """The outlets of the library's articles, for the Settings' filter."""
         return sorted({d.outlet for d in self.qa.store.documents() if d.outlet}, key=str.casefold)
 
     def document_ids(self) -> list[str]:
@@ -390,10 +389,11 @@ def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
                             login_user = gr.Textbox(label="User", scale=2, elem_id="vb-user")
                             login_password = gr.Textbox(label="Password", type="password", scale=2, elem_id="vb-password")
                             login = gr.Button("Log in", scale=1, elem_id="vb-login")
-                        uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
-                                          label=f"Add articles (.txt, .md, .html, .pdf; {MAX_UPLOAD_BYTES // 2**20} MB each)",
-                                          elem_id="vb-upload", visible=changes)
-                        add = gr.Button("Add to library", elem_id="vb-add", visible=changes)
+                        if changes:  # read-only: no upload box at all, so nothing can be sent for the library
+                            uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
+                                              label=f"Add articles (.txt, .md, .html, .pdf; {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                                              elem_id="vb-upload")
+                            add = gr.Button("Add to library", elem_id="vb-add")
                         status = gr.Markdown(elem_id="vb-status")
                         with gr.Row(visible=changes):
                             doomed = gr.Dropdown([], label="Remove an article", scale=3, elem_id="vb-remove-choice")
@@ -484,8 +484,9 @@ def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
         demo.load(library_view, None, [table, stats, doomed, outlets], api_visibility="private")
         # Raw file data (preprocess=False): its original name, and none of gr.File's own checks, which refuse a
         # file named ".txt" with an error toast and leave an empty temp file behind per file.
-        add.click(add_files, [uploads, job, signed_in], [status, job, poll_timer, uploads], api_visibility="private", preprocess=False)
-        remove.click(remove_article, [doomed, job, signed_in], [status, job, poll_timer], api_visibility="private")
+        if changes:
+            add.click(add_files, [uploads, job, signed_in], [status, job, poll_timer, uploads], api_visibility="private", preprocess=False)
+            remove.click(remove_article, [doomed, job, signed_in], [status, job, poll_timer], api_visibility="private")
         login.click(log_in, [login_user, login_password], [signed_in, status, login_password], api_visibility="private")
         poll_timer.tick(poll, job, [status, table, stats, doomed, outlets, poll_timer], api_visibility="private", show_progress="hidden")
         gr.api(api_ask, api_name="ask")
@@ -500,7 +501,8 @@ def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
             service.remove(doc_id)
             return f"removed {doc_id}"
 
-        gr.api(api_remove, api_name="remove")
+        if changes:
+            gr.api(api_remove, api_name="remove")
     return demo
 
 

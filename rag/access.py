@@ -2,7 +2,8 @@
 
 Questions are always open; adding and removing articles is what is locked. Passwords are kept only as
 scrypt hashes ("scrypt$n$r$p$salt$hash", made by `rag hash-password`), given as "user:hash" lines in
-$VERBATIM_AUTH or in a file; a login is checked in constant time.
+$VERBATIM_AUTH or in a file. A login costs one scrypt hash whether or not the user exists (so timing does not
+tell which users do), and a failed one waits FAILED_LOGIN_DELAY seconds before it answers (so guessing is slow).
 """
 
 from __future__ import annotations
@@ -11,37 +12,47 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import RagError
 
 MODES = ("open", "login", "read-only")
-_N, _R, _P = 2**14, 8, 1
+_N, _R, _P = 2**15, 8, 1  # ~0.1 s and 32 MiB a hash
+_MAX_MEMORY = 64 * 2**20
 AUTH_ENV = "VERBATIM_AUTH"
+FAILED_LOGIN_DELAY = 1.0
 
 
 def hash_password(password: str) -> str:
+    """A salted scrypt hash of the password, as the login lines hold it."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, maxmem=_MAX_MEMORY)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
 
 def verify_password(password: str, hashed: str) -> bool:
+    """Whether the password is the one hashed (False for a malformed hash)."""
     try:
         scheme, n, r, p, salt, digest = hashed.split("$")
         if scheme != "scrypt":
             return False
-        found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+        found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), maxmem=_MAX_MEMORY)
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(found.hex(), digest)
 
 
+_UNKNOWN_USER = hash_password(secrets.token_hex(16))  # checked against when the user does not exist
+
+
 @dataclass(frozen=True)
 class Access:
+    """The server's rule for library changes: `mode` one of MODES; `users`: user → password hash (for "login")."""
+
     mode: str = "open"
-    users: dict[str, str] = field(default_factory=dict)  # user → password hash
+    users: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def configured(cls, login: bool = False, read_only: bool = False, auth_file: str | Path | None = None) -> Access:
@@ -59,12 +70,12 @@ class Access:
         else:
             lines, where = os.environ.get(AUTH_ENV, "").split(","), f"${AUTH_ENV}"
         users = {}
-        for line in (line.strip() for line in lines):
+        for number, line in enumerate((line.strip() for line in lines), 1):
             if not line or line.startswith("#"):
                 continue
             user, _, hashed = line.partition(":")
-            if not user or not hashed.startswith("scrypt$"):
-                raise RagError(f"{where}: expected user:scrypt$… lines (make the hash with: rag hash-password), got {line[:40]!r}")
+            if not user or not hashed.startswith("scrypt$"):  # the line itself is not shown: it may hold a password
+                raise RagError(f"{where}, entry {number}: expected user:scrypt$… (make the hash with: rag hash-password)")
             users[user] = hashed
         if not users:
             raise RagError(f"--auth needs a user: set {AUTH_ENV}=user:HASH or give --auth-file (make HASH with: rag hash-password)")
@@ -76,10 +87,16 @@ class Access:
 
     def log_in(self, user: str | None, password: str | None) -> bool:
         """Whether this user and password are right (and so may sign a session in)."""
-        return self.mode == "login" and bool(user) and user in self.users and verify_password(password or "", self.users[user])
+        if self.mode != "login":
+            return False
+        right = verify_password(password or "", self.users.get(user or "", _UNKNOWN_USER)) and (user or "") in self.users
+        if not right:
+            time.sleep(FAILED_LOGIN_DELAY)
+        return right
 
     @property
     def refusal(self) -> str:
+        """What a refused change is told."""
         if self.mode == "read-only":
             return "This library is read-only: articles cannot be added or removed here."
         return "Log in (Library tab) to add or remove articles."

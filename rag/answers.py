@@ -68,6 +68,7 @@ class Citation:
 
     @property
     def date(self) -> str | None:
+        """`published` as people write it: "19 Dec 2024"."""
         return human_date(self.published)
 
 
@@ -156,7 +157,8 @@ class AnswerBuilder:
             if same and other.probability >= self.corroboration_share * best.probability:
                 corroborating.append(self._cite(passage, other))
             elif (not same and other.probability >= self.disagreement_share * best.probability and not self.abstains(other.probability)
-                  and not any(contains_answer(other.span.text, [c.span.text]) for c in differing)):
+                  and not any(contains_answer(other.span.text, [c.span.text]) or contains_answer(c.span.text, [other.span.text])
+                              for c in differing)):
                 differing.append(self._cite(passage, other, agrees=False))
             else:
                 continue

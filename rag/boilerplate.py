@@ -13,23 +13,25 @@ from __future__ import annotations
 
 import re
 
-from .metadata import BYLINE, DATELINE
+from .metadata import BYLINE, DATELINE, LINE
 
-# Furniture whatever else the line says, when the line is at most STRONG_WORDS words long.
+# Furniture in a line of at most STRONG_WORDS words, whatever else it says: phrases no article sentence uses.
 _STRONG = re.compile(r"""
-    \b(sign[\s-]?up|subscribe|subscription|newsletters?|unsubscribe)\b.*\b(free|news|alerts?|updates?|newsletters?|emails?|briefing|today|now|here|inbox)\b
-  | ^\W*(sign[\s-]?up|subscribe)\s+(for|to|now|here|today)\b
-  | \breceive\s+(e-?mails|our\s+newsletter|updates|alerts)\b
-  | \bprivacy\s+(policy|notice|settings)\b | \bterms\s+(of\s+(use|service)|and\s+conditions)\b | \bcookie(s|\s+policy|\s+settings)?\b.*\b(accept|use|consent|policy|settings)\b
-  | ^\s*(leave|post|add|write)\s+a\s+(reply|comment)\b | \bplease\s+enter\s+your\s+(comment|name|e-?mail)\b
+    \bprivacy\s+(policy|notice|settings)\b | \bterms\s+(of\s+(use|service)|and\s+conditions)\s*$ | \bplease\s+enter\s+your\s+(comment|name|e-?mail)\b
   | \byou\s+have\s+entered\s+an\s+incorrect\b | \byour\s+e-?mail\s+address\s+will\s+not\s+be\s+published\b | \brequired\s+fields\s+are\s+marked\b
-  | ^\s*(no|\d+|view|show|read)\s+comments?\b | \bjoin\s+the\s+(conversation|discussion)\b | \bcomments?\s+(are\s+closed|\(\d+\))
-  | \bsave\s+my\s+name,?\s+e-?mail\b | \bnotify\s+me\s+of\b
+  | \bsave\s+my\s+name,?\s+e-?mail\b | \bnotify\s+me\s+of\s+(new|follow)\b | \bcomments\s+are\s+closed\b | \ball\s+rights\s+reserved\b
+  | \bbreaking\s+news\s+(alerts?|updates?)\b | \breceive\s+(e-?mails|our\s+newsletters?)\s+about\b | \bsupport\s+(our|independent)\s+journalism\b
+  | ^\s*(leave|post|add|write)\s+a\s+(reply|comment)\b | ^\W*(sign[\s-]?up|subscribe)\s+(for|to|now|here|today)\b | ^\W*(©|\(c\)|copyright\s+(©|\(c\)|\d{4}))
+""", re.IGNORECASE | re.VERBOSE)
+# Furniture in a short line (at most AMBIGUOUS_WORDS words, or one that does not end a sentence): phrases an
+# article sentence may also hold ("Netflix said its subscription price would rise from today.").
+_AMBIGUOUS = re.compile(r"""
+    \b(sign[\s-]?up|subscribe|subscription|newsletters?|unsubscribe)\b.*\b(free|news|alerts?|updates?|newsletters?|emails?|briefing|today|now|here|inbox)\b
+  | \breceive\s+(e-?mails|updates|alerts)\b | \bcookie(s|\s+policy|\s+settings)?\b.*\b(accept|consent|policy|settings)\b
+  | ^\s*(no|\d+|view|show|read)\s+comments?\b | \bjoin\s+the\s+(conversation|discussion)\b | \bcomments?\s+\(\d+\)
   | ^\W*(you\s+(may|might)\s+also\s+(like|enjoy)|related\s+(articles?|stories|posts|coverage|news|topics)|more\s+(stories|from|news|on\s+this\s+story)|most\s+(read|popular|viewed|shared)|also\s+read|recommended\s+(for\s+you|stories|reading)|top\s+stories|trending(\s+now)?|don['’]t\s+miss|editor['’]s\s+picks?)\b
-  | \ball\s+rights\s+reserved\b | ^\s*(©|\(c\)|copyright\b)
   | ^\W*share\s+(this|on|via|the\s+article|article|story)\b | \b(follow|like)\s+us\s+on\b | ^\s*(skip\s+to\s+(main\s+)?content)\b
-  | \bclick\s+here\s+to\b | \bsupport\s+(our|independent)\s+journalism\b | \bread\s+(more|next|full\s+story)\s*[:»›>…]
-  | \bbreaking\s+news\s+(alerts?|updates?)\b | \bdownload\s+(our|the)\s+app\b
+  | \bclick\s+here\s+to\b | \bread\s+(more|next|full\s+story)\s*[:»›>…] | \bdownload\s+(our|the)\s+app\b
   | \bbe\s+the\s+first\s+to\s+comment\b | \blog\s*in\s+to\s+((leave|post|add)\s+a\s+)?comment\b | ^\W*(e-?mail|print|save)\s+this\s+(article|story|page)\b
   | ^\W*continue\s+reading\b | ^\W*skip\s+(advert|ad|advertisement)\b | ^\W*get\s+(our|the)\b.*\bnewsletter\b | ^\W*(related|tags?|topics?|filed\s+under)\s*:
   | ^\W*(listen\s+to\s+this\s+article|\d+\s+min(ute)?s?\s+read)\b | ^\W*(photograph|photo|image|picture)\s*(:|credit)
@@ -44,45 +46,52 @@ _WEAK = re.compile(r"""^\W*(
 )\W*$""", re.IGNORECASE | re.VERBOSE)
 # Headings that open a list of other stories: the headline-like lines after them are furniture.
 _LIST_HEADING = re.compile(r"^\W*(you\s+(may|might)\s+also\s+(like|enjoy)|may\s+you\s+also\s+like(\s+it)?|related(\s+(articles?|stories|posts|coverage|news))?|more\s+(stories|from\s+.*|news|on\s+this\s+story)|most\s+(read|popular|viewed|shared)|also\s+read|recommended(\s+for\s+you)?|top\s+stories|trending(\s+now)?|read\s+next|latest(\s+news)?|editor['’]s\s+picks?)\W*$", re.IGNORECASE)
-_LINE = re.compile(r"[^\n]+")
 _LINK_ONLY = re.compile(r"^\s*(?:[-*•]\s*)?\[[^\]]+\]\([^)]*\)\s*$")
 _WORDS = re.compile(r"\S+")
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 STRONG_WORDS = 30
+AMBIGUOUS_WORDS = 12
 LIST_ITEM_WORDS = 20
 
 
 class BoilerplateFinder:
     """The character ranges of a text's furniture lines, in order."""
 
-    def __init__(self, strong_words: int = STRONG_WORDS, list_item_words: int = LIST_ITEM_WORDS):
+    def __init__(self, strong_words: int = STRONG_WORDS, ambiguous_words: int = AMBIGUOUS_WORDS, list_item_words: int = LIST_ITEM_WORDS):
         self.strong_words = strong_words
+        self.ambiguous_words = ambiguous_words
         self.list_item_words = list_item_words
 
     def run(self, text: str) -> list[tuple[int, int]]:
-        lines = [line.group() for line in _LINE.finditer(text) if line.group().strip()]
-        spans = [line.span() for line in _LINE.finditer(text) if line.group().strip()]
-        headings = [bool(_LIST_HEADING.match(line)) for line in lines]
-        marked = [h or self._furniture(line, len(_WORDS.findall(line))) for h, line in zip(headings, lines)]
+        """Furniture lines: those that say it (_STRONG, _AMBIGUOUS, _WEAK), list headings and the headlines
+        listed under them, runs of three or more menu labels, and, after the article's first sentence, runs
+        of two or more lines that read like other stories' headlines."""
+        found = [(line.span(), line.group(), len(_WORDS.findall(line.group()))) for line in LINE.finditer(text) if line.group().strip()]
+        headings = [bool(_LIST_HEADING.match(line)) for _, line, _ in found]
+        marked = [h or self._furniture(line, words) for h, (_, line, words) in zip(headings, found)]
         # Before the first sentence stand the headline, dateline and byline, never a list of other stories.
-        opening = next((i for i, line in enumerate(lines) if not marked[i] and _ENDS_SENTENCE.search(line)
-                        and len(_WORDS.findall(line)) >= 8), len(lines))
-        marked_or_meta = [m or bool(DATELINE.match(line) or BYLINE.match(line)) for m, line in zip(marked, lines)]
-        label = [not m and _is_label(line) for m, line in zip(marked_or_meta, lines)]
-        listed = [not m and i > opening and _is_listed(line) for i, (m, line) in enumerate(zip(marked_or_meta, lines))]
-        found, in_list = [], False
-        for i, line in enumerate(lines):
-            if marked[i] or _in_run(label, i, 3) or _in_run(listed, i, 2):
-                found.append(spans[i])
+        opening = next((i for i, (_, line, words) in enumerate(found) if not marked[i] and _ENDS_SENTENCE.search(line) and words >= 8),
+                       len(found))
+        free = [not m and not (DATELINE.match(line) or BYLINE.match(line)) for m, (_, line, _) in zip(marked, found)]
+        labels = _runs([f and _is_label(line, words) for f, (_, line, words) in zip(free, found)])
+        goes_on = [i + 1 < len(found) and found[i + 1][1].lstrip()[:1].islower() for i in range(len(found))]  # a wrapped line
+        listed = _runs([f and i > opening and not goes_on[i] and _is_listed(line, words)
+                        for i, (f, (_, line, words)) in enumerate(zip(free, found))])
+        furniture, in_list = [], False
+        for i, (span, line, words) in enumerate(found):
+            if marked[i] or labels[i] >= 3 or listed[i] >= 2:
+                furniture.append(span)
                 in_list = in_list or headings[i]
-            elif in_list and _headline_like(line, len(_WORDS.findall(line)), self.list_item_words):
-                found.append(spans[i])  # another story's headline, listed
+            elif in_list and _headline_like(line, words, self.list_item_words):
+                furniture.append(span)  # another story's headline, listed
             else:
                 in_list = False
-        return found
+        return furniture
 
     def _furniture(self, line: str, words: int) -> bool:
-        return bool(_WEAK.match(line)) or (words <= self.strong_words and bool(_STRONG.search(line)))
+        if _WEAK.match(line) or (words <= self.strong_words and _STRONG.search(line)):
+            return True
+        return (words <= self.ambiguous_words or not _ENDS_SENTENCE.search(line)) and words <= self.strong_words and bool(_AMBIGUOUS.search(line))
 
 
 def _headline_like(line: str, words: int, most: int) -> bool:
@@ -94,25 +103,28 @@ def _headline_like(line: str, words: int, most: int) -> bool:
     return bool(lettered) and sum(w[0].isupper() for w in lettered) >= 0.5 * len(lettered)
 
 
-def _is_label(line: str) -> bool:
-    """A menu entry or tag: one to three words, no sentence punctuation."""
-    return len(_WORDS.findall(line)) <= 3 and not re.search(r"[.!?,;:]\s*$", line.strip())
+def _is_label(line: str, words: int) -> bool:
+    """A menu entry or tag: one to three words, no figures (a table's row is none), no sentence punctuation."""
+    return words <= 3 and not re.search(r"\d", line) and not re.search(r"[.!?,;:]\s*$", line.strip())
 
 
-def _is_listed(line: str) -> bool:
-    """A line that reads like another story's headline (3 to LIST_ITEM_WORDS words, no full stop; a question too),
-    or a bare Markdown link."""
-    return bool(_LINK_ONLY.match(line)) or (3 <= len(_WORDS.findall(line)) <= LIST_ITEM_WORDS
+def _is_listed(line: str, words: int) -> bool:
+    """A line that reads like another story's headline (3 to LIST_ITEM_WORDS words, opening with a capital or
+    a figure, no full stop; a question too), or a bare Markdown link."""
+    return bool(_LINK_ONLY.match(line)) or (3 <= words <= LIST_ITEM_WORDS and line.lstrip()[:1].isupper()
                                             and not re.search(r"[.!…;:,][\"'”’)\]]*\s*$", line))
 
 
-def _in_run(kind: list[bool], i: int, least: int) -> bool:
-    """Whether line i stands in a run of at least `least` consecutive lines of a kind (a menu, a list of headlines)."""
-    if not kind[i]:
-        return False
-    first = last = i
-    while first > 0 and kind[first - 1]:
-        first -= 1
-    while last + 1 < len(kind) and kind[last + 1]:
-        last += 1
-    return last - first + 1 >= least
+def _runs(kind: list[bool]) -> list[int]:
+    """For each line of a kind, the length of the run of consecutive lines of that kind it stands in (else 0)."""
+    lengths, i = [0] * len(kind), 0
+    while i < len(kind):
+        if not kind[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(kind) and kind[j]:
+            j += 1
+        lengths[i:j] = [j - i] * (j - i)
+        i = j
+    return lengths

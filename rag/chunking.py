@@ -60,7 +60,7 @@ class SentenceSplitter:
         by default each line; text outside the blocks (front matter, page furniture) is no sentence."""
         sentences: list[Sentence] = []
         for first, last in blocks if blocks is not None else ((p.start(), p.end()) for p in _PARAGRAPH.finditer(text)):
-            paragraph = text[first:last]
+            paragraph = text[first:last].replace("\n", " ")  # a wrapped block's line ends are no sentence ends; same offsets
             for start, end in _locate(paragraph, _segmenter().segment(paragraph)):
                 for piece_start, piece_end in self._fit(text, first + start, first + end):
                     sentences.append(Sentence(piece_start, piece_end, text[piece_start:piece_end]))

@@ -210,10 +210,22 @@ def _print_answer(answer) -> None:
             print(f"  [{named(passage.source, passage.outlet, passage.published)}, chars {passage.start}-{passage.end}] {passage.text[:160]}…")
         return
     print(f"“{answer.text}”")
-    for citation in answer.citations:
-        named = " · ".join(p for p in (f"“{citation.title}”" if citation.title else None, citation.outlet, citation.date, citation.author) if p)
-        print(f"  — {named + ' — ' if named else ''}{citation.source}, line {citation.line}, chars {citation.start}-{citation.end}")
+    for citation in (c for c in answer.citations if c.agrees):
+        print(f"  — {_cited(citation)}")
+    differing = [c for c in answer.citations if not c.agrees]
+    if differing:
+        print("The articles differ:")
+        for citation in answer.citations[:1] + differing:
+            print(f"  {named(citation.source, citation.outlet, citation.published)}: “{citation.span.text if citation.span else citation.quote}”"
+                  f" — {citation.source}, line {citation.line}")
     print(f"confidence {answer.confidence:.2f}")
+
+
+def _cited(citation) -> str:
+    """“Title” · outlet · date · author — file, line, chars."""
+    said = " · ".join(p for p in (f"“{citation.title}”" if citation.title else None, citation.outlet, citation.date, citation.author) if p)
+    where = f"page {citation.page}" if citation.page else f"line {citation.line}"
+    return f"{said + ' — ' if said else ''}{citation.source}, {where}, chars {citation.start}-{citation.end}"
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .boilerplate import BoilerplateFinder
 from .errors import CorpusError, UnreadableFileError
-from .metadata import Metadata, TextMetadata, front_matter, iso_date
+from .metadata import LINE, Metadata, TextMetadata, front_matter, iso_date
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ PDF_SUFFIXES = frozenset({".pdf"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _TITLE_CHARS = 90
-_LINE = re.compile(r"[^\n]+")
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")
 _GUESSED_ENCODINGS = ("cp1252", "latin-1")
 # UTF-32-LE's byte-order mark begins with UTF-16-LE's, so the UTF-32 marks are tried first.
 _UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -54,6 +54,7 @@ class Document:
     pages: tuple[int, ...] | None = None  # a PDF's: where each page's text starts in `text`
 
     def page_of(self, offset: int) -> int | None:
+        """The 1-based page holding a character offset (None: not read from pages)."""
         return page_of(self.pages, offset)
 
 
@@ -144,7 +145,7 @@ def _read_pdf(raw: bytes) -> tuple[str, tuple[int, ...], Metadata]:
         pdf = pypdf.PdfReader(io.BytesIO(raw))
         if pdf.is_encrypted and not pdf.decrypt(""):
             raise UnreadableFileError("the PDF is encrypted: save it without a password first")
-        pages = [page.extract_text() or "" for page in pdf.pages]
+        pages = [(page.extract_text() or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "") for page in pdf.pages]
         info = pdf.metadata or {}
     except UnreadableFileError:
         raise
@@ -161,18 +162,36 @@ def _read_pdf(raw: bytes) -> tuple[str, tuple[int, ...], Metadata]:
     return text, tuple(starts), Metadata(title=title, author=author)
 
 
-def _blocks(text: str, skipped: list[tuple[int, int]], headline: tuple[int, int] | None) -> tuple[tuple[int, int], ...]:
-    """The article's lines (stripped), outside the skipped ranges, with a headline glued to its line made a block of its own."""
-    blocks = []
-    for line in _LINE.finditer(text):
+def _blocks(text: str, skipped: list[tuple[int, int]], headline: tuple[int, int] | None, wrapped: bool) -> tuple[tuple[int, int], ...]:
+    """The article's lines (stripped), outside the skipped ranges, with a headline glued to its line made a block of
+    its own; in `wrapped` text (a PDF's lines, hard-wrapped paragraphs) a line that does not end a sentence runs on
+    into the next, so that sentences are not cut at line ends."""
+    starts = sorted(a for a, _ in skipped)
+    ends = {a: b for a, b in skipped}
+    blocks: list[tuple[int, int]] = []
+    runs_on = False
+    for line in LINE.finditer(text):
         start, end = line.start() + len(line.group()) - len(line.group().lstrip()), line.start() + len(line.group().rstrip())
-        if start >= end or any(a <= start < b for a, b in skipped):
+        at = bisect.bisect_right(starts, start) - 1
+        if start >= end or (at >= 0 and start < ends[starts[at]]):
+            runs_on = False
             continue
         if headline and start <= headline[0] < headline[1] < end:
             blocks.append(headline)
             start = headline[1] + len(text[headline[1] : end]) - len(text[headline[1] : end].lstrip())
-        blocks.append((start, end))
+        if runs_on and blocks and not text[blocks[-1][1] : start].count("\n") > 1:
+            blocks[-1] = (blocks[-1][0], end)
+        else:
+            blocks.append((start, end))
+        runs_on = wrapped and end - start >= 40 and (start, end) != headline and not _ENDS_SENTENCE.search(text[start:end])  # a heading does not
     return tuple(blocks)
+
+
+def _hard_wrapped(text: str) -> bool:
+    """Whether the text's paragraphs are broken into lines of similar length, most not ending a sentence."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    wrapped = [line for line in lines if 30 <= len(line) <= 100 and not _ENDS_SENTENCE.search(line)]
+    return len(lines) >= 5 and len(wrapped) >= 0.5 * len(lines)
 
 
 def parse_document(doc_id: str, raw: bytes) -> Document:
@@ -197,10 +216,10 @@ def parse_document(doc_id: str, raw: bytes) -> Document:
     skipped = [(0, opening)] * bool(opening) + BoilerplateFinder().run(text)
     found, headline, meta_lines = TextMetadata().run(text, skipped)
     meta = declared.merged(found)
-    blocks = _blocks(text, skipped + meta_lines, headline)
+    blocks = _blocks(text, skipped + meta_lines, headline, wrapped=suffix in PDF_SUFFIXES or _hard_wrapped(text))
     if not blocks:
         raise UnreadableFileError("no article text (only front matter or page furniture such as sign-up and comment lines)")
-    return Document(doc_id, _shortened(meta.title or text[blocks[0][0] : blocks[0][1]]), text, hashlib.sha256(raw).hexdigest(),
+    return Document(doc_id, _shortened(meta.title or text[blocks[0][0] : blocks[0][1]]) or Path(doc_id).stem, text, hashlib.sha256(raw).hexdigest(),
                     meta.outlet, meta.published, meta.author, meta.url, blocks, pages)
 
 

@@ -169,7 +169,7 @@ class Evaluator:
         if not result.abstained:
             result.answer = answer.text
             result.span = answer.span.text if answer.span else None
-            result.cited = list(dict.fromkeys(c.source for c in answer.citations))
+            result.cited = list(dict.fromkeys(c.source for c in answer.citations if c.agrees))  # those that state the answer given
             if gold.answerable:
                 result.hit = result.quote_holds_answer
                 scored = result.span if result.span else answer.text
@@ -250,7 +250,7 @@ class ConversationEvaluator:
 
     @staticmethod
     def _scored(answer, turn: ConversationTurn, seconds: float) -> dict:
-        cited = list(dict.fromkeys(c.source for c in answer.citations))
+        cited = list(dict.fromkeys(c.source for c in answer.citations if c.agrees))
         return {"answer": answer.text, "abstained": answer.abstained, "confidence": round(answer.confidence, 4),
                 "hit": bool(turn.answers) and not answer.abstained and contains_answer(answer.text, turn.answers),
                 "in_passages": bool(turn.answers) and any(contains_answer(p.text, turn.answers) for p in answer.passages),

@@ -48,6 +48,7 @@ class Filters:
 
     @property
     def outlets(self) -> frozenset[str] | None:
+        """The outlets asked for, case-folded (None: any)."""
         return frozenset(o.casefold() for o in self.outlet) if self.outlet else None
 
     def admits(self, published: str | None, outlet: str | None) -> bool:

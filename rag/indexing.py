@@ -81,7 +81,7 @@ class Indexer:
         with index_lock(index_dir):
             files = DocumentLoader().files(corpus_dir)
             if not files:
-                raise CorpusError(f"no readable .txt, .md or .html article in {corpus_dir}")
+                raise CorpusError(f"no readable .txt, .md, .html or .pdf article in {corpus_dir}")
             report = self._update(files, Path(index_dir), rebuild, show_progress, on_progress)
             merge_segments(index_dir, everything=optimize)
         report.seconds = time.perf_counter() - started
@@ -137,7 +137,7 @@ class Indexer:
                 for doc_id in report.updated + report.removed:  # an unreadable new version keeps the old one
                     writer.remove(doc_id)
                 if writer.n_documents == 0:
-                    raise CorpusError("no readable .txt, .md or .html article would be left in the index")
+                    raise CorpusError("no readable .txt, .md, .html or .pdf article would be left in the index")
                 writer.commit()
         return report
 

@@ -22,14 +22,18 @@ DATELINE = re.compile(rf"""^\W*(?:(?:published|posted|updated|last\s+updated)(?:
     (?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?
     (?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}} | {_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}} | \d{{4}}-\d{{2}}-\d{{2}})
     (?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d{{2}}\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s+[A-Z]{{2,4}})?)?\W*$""", re.IGNORECASE | re.VERBOSE)
-BYLINE = re.compile(r"^\s*[Bb][Yy]\s+([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|al|and|&))*?)\s*(?:[,|·•–—-].*)?$")
-_LINE = re.compile(r"[^\n]+")
+# "By Jane Doe", "BY JANE DOE, Moscow Correspondent": two to four name words, then at most a short role or outlet.
+BYLINE = re.compile(r"^\s*[Bb][Yy]\s+(?!(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|(?:january|february|march|april|june|july|august|september|october|november|december)\b)"
+                    r"([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|al|and|&)){1,3})\s*(?:[,|·•–—-]\s*[^.!?]{0,60})?$",
+                    re.IGNORECASE)
+LINE = re.compile(r"[^\n]+")  # a line of text, without its line end
 _ENDS_SENTENCE = re.compile(r"[.!:;,…][\"'”’)\]]*\s*$")
 _SMALL = frozenset("a an the and or but nor of to in on at for with by from about as into over after before amid vs vs. via per is are".split())
 _OPENERS = frozenset("the a an president prime former u.s. us uk eu city police officials mayor minister chancellor "
                      "governor senator judge sir dr mr mrs ms secretary scientists researchers".split())
-_COPYRIGHT = re.compile(r"^\W*(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?([A-Z][\w&'’ -]*?)\s*(?:[.|,]|all\s+rights|$)",
-                        re.IGNORECASE)
+# "© 2025 Northern Courier Media Ltd. All rights reserved.", "Copyright (c) 2024 Metro Wire": a sign or a year, then the name.
+_COPYRIGHT = re.compile(r"^\W*(?:©|\([cC]\)|[Cc]opyright\s+(?:©|\([cC]\)|(?=\d{4})))\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?"
+                        r"([A-Z][\w&'’-]*(?:\s+[\w&'’-]+){0,5}?)\s*(?:[.|,]|[Aa]ll\s+[Rr]ights|$)")
 _COMPANY = re.compile(r"(\s+(media|group|publishing|holdings|ltd|limited|plc|inc|llc|gmbh|co)\.?)+$", re.IGNORECASE)
 HEADLINE_WORDS = 25
 
@@ -47,6 +51,7 @@ class Metadata:
         return Metadata(*(mine if mine is not None else theirs for mine, theirs in zip(self.astuple(), other.astuple())))
 
     def astuple(self) -> tuple:
+        """The fields in order: title, outlet, published, author, url."""
         return self.title, self.outlet, self.published, self.author, self.url
 
 
@@ -59,7 +64,7 @@ def front_matter(text: str) -> tuple[Metadata, int]:
     if not match:
         return Metadata(), 0
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        data = yaml.load(match.group(1) or "", Loader=yaml.BaseLoader) or {}  # every value text: iso_date judges dates
     except yaml.YAMLError:
         return Metadata(), 0
     if not isinstance(data, dict):
@@ -73,19 +78,30 @@ def front_matter(text: str) -> tuple[Metadata, int]:
 
 
 def iso_date(value) -> str | None:
-    """YYYY-MM-DD of a date, datetime or date text; None when it is none of these."""
+    """YYYY-MM-DD of a date, datetime or date text that names its day unambiguously (ISO, or a month by name with
+    a day and a year: "19 December 2024", "Jan 23, 2025 18.00 GMT"); None otherwise ("12/01/2024", "March 2024")."""
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
     if not isinstance(value, str) or not value.strip():
         return None
+    value = value.strip()
+    if iso := re.match(r"(\d{4}-\d{2}-\d{2})(?:[T ]|$)", value):
+        try:
+            return datetime.date.fromisoformat(iso.group(1)).isoformat()
+        except ValueError:
+            return None
+    if not (re.search(rf"\b{_MONTHS}(?!\w)", value, re.IGNORECASE) and re.search(r"\b\d{4}\b", value)
+            and re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\b(?![:.]\d)", value)):
+        return None
     from dateutil import parser
 
     try:
-        return parser.parse(value.strip(), default=datetime.datetime(1, 1, 1)).date().isoformat() if re.search(r"\d{4}", value) else None
+        day = parser.parse(re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", value), default=datetime.datetime(1, 1, 1), ignoretz=True)
     except (ValueError, OverflowError):
         return None
+    return day.date().isoformat()
 
 
 class TextMetadata:
@@ -99,7 +115,7 @@ class TextMetadata:
     def run(self, text: str, skipped: list[tuple[int, int]] = ()) -> tuple[Metadata, tuple[int, int] | None, list[tuple[int, int]]]:
         published = author = title = headline = None
         seen, lines, looking = 0, [], True  # looking: for a headline, until the first sentence
-        for line in _LINE.finditer(text):
+        for line in LINE.finditer(text):
             value = line.group().strip()
             if not value or any(a <= line.start() < b for a, b in skipped):
                 continue

@@ -27,6 +27,7 @@ import datetime
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import sqlite3
@@ -45,6 +46,8 @@ from .lexical import Analyzer
 
 ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors takes under ~3 ms
 IVF_PROBES = 32  # lists searched per question; eval/ann_choice.py measured IVF against HNSW for these settings
+EXACT_FILTERED_ROWS = 20_000  # a filter passing at most this many chunks of a segment is searched exactly over them
+ADMITTED_CACHE = 8  # filters whose chunk masks a segment keeps
 TEMPORARY_PREFIX = ".tmp-"
 CHEAP_CHECK_BYTES = 32 * 1024 * 1024  # files up to this size are hashed whenever a segment is opened (~17 ms each)
 
@@ -91,6 +94,7 @@ class StoredDocument:
     pages: tuple[int, ...] | None = None  # a PDF's page starts in `text`
 
     def page_of(self, offset: int) -> int | None:
+        """The 1-based page holding a character offset (None: not read from pages)."""
         return page_of(self.pages, offset)
 
 
@@ -289,6 +293,7 @@ class Segment:
             self._ann_parameters = faiss.SearchParametersIVF(nprobe=IVF_PROBES, sel=self._live_only)
         self.bm25 = bm25s.BM25.load(directory / "bm25", mmap=True, show_progress=False) if self.n_chunks else None
         self._article_columns = None  # built on the first filtered question
+        self._articles_lock = threading.Lock()
         self._admitted: dict[Filters, np.ndarray] = {}
 
     def _query(self, sql: str, parameters: Iterable = ()) -> list[tuple]:
@@ -307,11 +312,13 @@ class Segment:
         return self.n_chunks - self._n_deleted
 
     def admitted(self, filters: Filters | None) -> np.ndarray | None:
-        """Which chunks are live and of an article that passes the filters (None: no filter); kept per filter."""
+        """Which chunks are live and of an article that passes the filters (None: no filter); the last
+        ADMITTED_CACHE filters' masks are kept."""
         if not filters:
             return None
         with self._lock:
             if (mask := self._admitted.get(filters)) is not None:
+                self._admitted[filters] = self._admitted.pop(filters)  # most recently used last
                 return mask
         days, outlets, names = self._articles()
         mask = self._live.copy()
@@ -321,26 +328,28 @@ class Segment:
             mask &= (days >= 0) & (days < datetime.date.fromisoformat(filters.before).toordinal())
         if filters.outlets is not None:
             mask &= np.isin(outlets, [i for i, name in enumerate(names) if name in filters.outlets])
+        mask.setflags(write=False)
         with self._lock:
-            if len(self._admitted) >= 32:
-                self._admitted.clear()
             self._admitted[filters] = mask
+            while len(self._admitted) > ADMITTED_CACHE:
+                self._admitted.pop(next(iter(self._admitted)))
         return mask
 
     def _articles(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Per chunk: its article's publication day (ordinal, -1 unknown) and outlet (index into the names, -1 unknown)."""
-        if self._article_columns is None:
-            days, outlets = np.full(self.n_chunks, -1, dtype=np.int32), np.full(self.n_chunks, -1, dtype=np.int32)
-            names: dict[str, int] = {}
-            for first, last, published, outlet in self._query(
-                    "SELECT MIN(c.id), MAX(c.id), d.published, d.outlet FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                    "GROUP BY c.doc_id"):  # a document's chunks are numbered in one run
-                if published:
-                    days[first : last + 1] = datetime.date.fromisoformat(published).toordinal()
-                if outlet:
-                    outlets[first : last + 1] = names.setdefault(outlet.casefold(), len(names))
-            self._article_columns = days, outlets, list(names)
-        return self._article_columns
+        with self._articles_lock:
+            if self._article_columns is None:
+                days, outlets = np.full(self.n_chunks, -1, dtype=np.int32), np.full(self.n_chunks, -1, dtype=np.int32)
+                names: dict[str, int] = {}
+                for first, last, published, outlet in self._query(
+                        "SELECT MIN(c.id), MAX(c.id), d.published, d.outlet FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                        "GROUP BY c.doc_id"):  # a document's chunks are numbered in one run
+                    if published:
+                        days[first : last + 1] = datetime.date.fromisoformat(published).toordinal()
+                    if outlet:
+                        outlets[first : last + 1] = names.setdefault(outlet.casefold(), len(names))
+                self._article_columns = days, outlets, list(names)
+            return self._article_columns
 
     def search(self, vector: np.ndarray, k: int, admitted: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, cosine) of the k live chunks closest to a normalised vector, among the `admitted` ones when given
@@ -348,28 +357,32 @@ class Segment:
         k = min(k, self.n_live if admitted is None else int(admitted.sum()))
         if k <= 0:
             return []
+        if admitted is not None and (self.ann is None or int(admitted.sum()) <= EXACT_FILTERED_ROWS):
+            rows = np.flatnonzero(admitted)  # few enough to compare with every one: all k come back
+            scores = np.asarray(self.vectors[rows]) @ vector
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            return [(int(rows[i]), float(scores[i])) for i in top[np.argsort(-scores[top])]]
         if self.ann is not None:
             import faiss
 
             faiss.omp_set_num_threads(1)  # per calling thread; one thread searched faster than two (eval/bench_scale.py)
             parameters, bits = self._ann_parameters, None
-            if admitted is not None:
+            if admitted is not None:  # more lists probed as fewer chunks pass, so k of them are still found
                 bits = np.packbits(admitted, bitorder="little")  # referenced until the search returns
-                parameters = faiss.SearchParametersIVF(nprobe=IVF_PROBES, sel=faiss.IDSelectorBitmap(len(admitted), faiss.swig_ptr(bits)))
+                probes = min(self.ann.nlist, math.ceil(IVF_PROBES * len(admitted) / max(1, int(admitted.sum()))))
+                parameters = faiss.SearchParametersIVF(nprobe=probes, sel=faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)))
             scores, rows = self.ann.search(vector.reshape(1, -1), k, params=parameters)
             del bits
             return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
         scores = self.vectors @ vector
-        if admitted is not None:
-            scores[~admitted] = -np.inf
-        elif self._n_deleted:
+        if self._n_deleted:
             scores[~self._live] = -np.inf
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])]]
 
     def lexical(self, terms: list[str], k: int, admitted: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, BM25 score) of the k live chunks that best match stemmed query terms, among the `admitted` ones when given."""
-        k = min(k, self.n_live)
+        k = min(k, self.n_live if admitted is None else int(admitted.sum()))
         if not terms or k <= 0 or self.bm25 is None:
             return []
         scores = self.bm25.get_scores(terms)  # bm25s's own top-k selection took 9 ms at 2·10^5 chunks, this 0.5

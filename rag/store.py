@@ -47,7 +47,7 @@ from .segments import (TEMPORARY_PREFIX, DamagedSegmentError, DocumentInfo, Hit,
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6  # 6: title, outlet, date, author and URL of each document; 5: checksums of every file and document text; 4: segments and a commit file; 3 and before: generations
+FORMAT_VERSION = 6  # 6: outlet, date, author, URL and PDF pages of each document, furniture never chunked; 5: checksums of every file and document text; 4: segments and a commit file; 3 and before: generations
 COMMIT_FILE = "COMMIT"
 SEGMENTS_DIR = "segments"
 MERGE_FACTOR = 10  # this many segments of one size tier (a power of ten of chunks) merge into one
@@ -225,11 +225,13 @@ class IndexStore:
     def search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Hit]:
         """The k chunks closest to a normalised query vector, best first, of articles that pass the filters."""
         vector = np.ascontiguousarray(vector, dtype=np.float32)
+        filters = Filters.of(filters)
         return self._best(((seg, seg.search(vector, k, seg.admitted(filters))) for seg in self.segments), k)
 
     @_reads_index
     def lexical(self, terms: list[str], k: int, filters: Filters | None = None) -> list[Hit]:
         """The k chunks with the best BM25 scores for stemmed query terms, best first, of articles that pass the filters."""
+        filters = Filters.of(filters)
         return self._best(((seg, seg.lexical(terms, k, seg.admitted(filters))) for seg in self.segments), k)
 
     def _best(self, found, k: int) -> list[Hit]:

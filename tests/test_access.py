@@ -25,6 +25,7 @@ def test_users_come_from_the_environment_or_a_file_and_a_bad_line_is_a_clear_err
     monkeypatch.setenv(AUTH_ENV, f"editor:{hash_password(PASSWORD)}")
     access = Access.configured(login=True)
     assert access.mode == "login" and access.log_in("editor", PASSWORD) and not access.log_in("editor", "nope")
+    assert "scrypt" not in repr(access)  # hashes never printed
     assert access.allows("editor") and not access.allows(None) and not access.allows("intruder")
     (tmp_path / "users").write_text(f"# editors\nann:{hash_password(PASSWORD)}\n")
     assert Access.configured(auth_file=tmp_path / "users").log_in("ann", PASSWORD)
@@ -70,7 +71,8 @@ def test_questions_stay_open_and_removal_needs_the_right_login(locked):
 def test_a_read_only_library_refuses_every_change(locked):
     url, root, _ = locked["read-only"]
     client = Client(url, verbose=False)
-    with pytest.raises(Exception, match="read-only"):
+    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/ask"]  # no /remove at all
+    with pytest.raises(Exception):
         client.predict("000_9cebef51757e5eed.txt", "editor", PASSWORD, api_name="/remove")
     assert (root / "corpus" / "000_9cebef51757e5eed.txt").is_file()
     assert not client.predict("Who is the Kremlin spokesperson?", api_name="/ask")["abstained"]

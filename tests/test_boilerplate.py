@@ -22,7 +22,11 @@ def test_furniture_lines_are_found(line):
 
 @pytest.mark.parametrize("sentence", ["Shares in the company fell 4% after the announcement.", "The minister declined to comment.",
                                       "Residents can sign up for the scheme from March.", "Subscribers to the service will pay more from June.",
-                                      "“We have no comments at this stage,” a spokesperson said.", "He did not share this view."])
+                                      "“We have no comments at this stage,” a spokesperson said.", "He did not share this view.",
+                                      "Netflix said its subscription price in the UK would rise by £2 a month from today.",
+                                      "The bakery said its cookies use only local butter and eggs.",
+                                      "Top stories in the papers this morning were about the strike at the port.",
+                                      "Copyright lawyers said the ruling would change how artists are paid"])
 def test_article_sentences_that_mention_it_are_kept(sentence):
     assert BoilerplateFinder().run(sentence) == []
 
@@ -57,3 +61,28 @@ def test_on_the_made_pages_most_furniture_is_caught_and_hardly_any_article_text_
         article, dropped = article + len(present), dropped + sum(s not in indexed for s in present)
     assert furniture > 100 and indexed_furniture / furniture < 0.15
     assert article > 300 and dropped / article < 0.02
+
+
+def test_hard_wrapped_paragraphs_and_tables_of_figures_are_article_text():
+    text = ("A first sentence of the article, long enough to open it.\n"
+            "The council said on Monday that it had agreed to the\nplan for a new tram line, which Mayor Ana Ruiz said\n"
+            "Would Be The Best Plan For The City In Years\nand more.\n"
+            "Labour 12,345\nConservative 9,876\nGreen 3,210\nTurnout 61%\n")
+    assert BoilerplateFinder().run(text) == []
+
+
+def test_a_wrapped_pdf_keeps_every_line_and_reads_whole_sentences():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    sentence = ("The harbour authority said on Monday that the new crane terminal would open in June 2026, two years later "
+                "than planned, because the dredging of the north channel took longer than expected. ")
+    for _ in range(3):
+        pdf.add_page()
+        pdf.multi_cell(0, 8, "Port News\n" + (sentence * 3).strip())
+    document = parse_document("port.pdf", bytes(pdf.output()))
+    sentences = SentenceChunker().run(document.text, document.blocks).sentences
+    assert sum(b - a for a, b in document.blocks) >= len(document.text.replace("\n\n", "")) - 10  # nothing dropped
+    assert [s.text for s in sentences].count("Port News") == 3
+    assert all(s.text.endswith("expected.") for s in sentences if s.text != "Port News")  # never cut at a line end

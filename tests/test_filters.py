@@ -88,3 +88,23 @@ def test_the_command_line_takes_the_filters(news_qa):
     assert "Metro Wire · 20 Jan 2025" in out and "Daily Ledger" not in out
     bad = subprocess.run(run + ["--after", "2025-13-01"], capture_output=True, text=True)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_a_narrow_filter_on_an_ivf_segment_still_brings_k_chunks_that_pass(monkeypatch):
+    import faiss
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((20_000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(384), 384, 128, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.add(vectors)
+    segment = segments.Segment.__new__(segments.Segment)  # only what search() reads: no rows needed here
+    segment.ann, segment.vectors, segment.n_chunks, segment._n_deleted = ivf, vectors, len(vectors), 0
+    segment._ann_parameters = faiss.SearchParametersIVF(nprobe=segments.IVF_PROBES)
+    for passing, exact_up_to in ((100, 0), (100, 20_000), (3000, 0)):
+        monkeypatch.setattr(segments, "EXACT_FILTERED_ROWS", exact_up_to)
+        admitted = np.zeros(len(vectors), dtype=bool)
+        admitted[rng.choice(len(vectors), passing, replace=False)] = True
+        hits = segment.search(vectors[0], 20, admitted)
+        assert len(hits) == 20 and all(admitted[row] for row, _ in hits)

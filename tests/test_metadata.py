@@ -65,3 +65,14 @@ def test_the_made_pages_metadata_is_read_right_in_every_format():
             right[field].append((getattr(document, field) or None) == labels[field])
     assert all(sum(v) >= len(v) - 1 for v in right.values()), {f: f"{sum(v)}/{len(v)}" for f, v in right.items()}
     assert {Path(n).suffix for n in LABELS} == {".html", ".txt", ".md"}
+
+
+def test_a_sentence_is_no_byline_and_a_copyright_sentence_no_outlet():
+    meta, _, lines = TextMetadata().run("By Tuesday, the river had burst its banks across the whole valley, officials said.\n"
+                                        "Copyright lawyers said the ruling would change how artists are paid.")
+    assert meta.author is None and meta.outlet is None and lines == []
+
+
+def test_a_front_matter_date_that_is_no_day_is_unknown_and_the_rest_is_kept():
+    document = parse_document("bad-date.md", b"---\ntitle: Bridge works\npublished: 2024-02-30\n---\nThe bridge reopened on Friday.\n")
+    assert document.title == "Bridge works" and document.published is None
