@@ -140,7 +140,7 @@ class ApiClient:
         started = time.perf_counter()
         reply = None
         try:
-            joined = self.http.post("/queue/join", json={"data": [question, k, retriever, None], "fn_index": self.fn_index,
+            joined = self.http.post("/queue/join", json={"data": [question, k, retriever, None, None], "fn_index": self.fn_index,
                                                          "session_hash": self.session})
             joined.raise_for_status()
             event_id = joined.json()["event_id"]
