@@ -69,7 +69,7 @@ def machine_facts() -> dict:
 def chunk_texts(corpus: Path) -> list[str]:
     """The texts the indexer embeds: every chunk of every document."""
     chunker = SentenceChunker()
-    return [c.text for document in DocumentLoader().run(corpus).documents for c in chunker.run(document.text).chunks]
+    return [c.text for document in DocumentLoader().run(corpus).documents for c in chunker.run(document.text, document.blocks).chunks]
 
 
 def questions(corpus: Path, n: int) -> list[str]:
@@ -83,7 +83,7 @@ def questions(corpus: Path, n: int) -> list[str]:
     templates = ("What about {}?", "Who said {}?", "When did {} happen?", "Why {}?")
     made: list[str] = []
     for document in DocumentLoader().run(corpus).documents:
-        for sentence in chunker.run(document.text).sentences:
+        for sentence in chunker.run(document.text, document.blocks).sentences:
             words = sentence.text.split()
             if len(words) >= 4:
                 made += [t.format(" ".join(words[:8])) for t in templates]

@@ -52,12 +52,6 @@ class Windows:
     def __len__(self) -> int:
         return len(self.passage)
 
-    def rows(self, first: int, last: int) -> Windows:
-        """Windows first..last-1, trimmed to their longest (padding beyond it is masked anyway)."""
-        width = int(self.attention_mask[first:last].sum(axis=1).max())
-        return Windows(*(getattr(self, name)[first:last, :width] if getattr(self, name).ndim > 1 else getattr(self, name)[first:last]
-                         for name in ("input_ids", "attention_mask", "token_type_ids", "passage", "offsets", "valid")))
-
 
 def encode(tokenizer, question: str, passages: list[str], max_length: int = MAX_LENGTH, stride: int = STRIDE) -> Windows:
     """Tokenise the question with each passage; passages longer than one window overflow into more."""
@@ -151,12 +145,10 @@ class Reader:
     The folder holds the trained weights (fp16 safetensors, models/train_reader.py); they are exported to
     ONNX once per machine (rag/exports.py), in fp32 and in int8, and the one this CPU runs faster is used
     (`precision` or $VERBATIM_READER_PRECISION: "fp32" or "int8" to choose).
-    `threads`: onnxruntime's threads per question (measured at k = 5 on 2 cores: 2 → 35 ms, 1 → 57 ms).
-    `settle`: read the best `settle_after` passages first and stop there when a span in them is this probable."""
+    `threads`: onnxruntime's threads per question (measured at k = 5 on 2 cores: 2 → 35 ms, 1 → 57 ms)."""
 
     def __init__(self, path: str | os.PathLike | None = None, max_length: int = MAX_LENGTH, stride: int = STRIDE,
-                 threads: int = 2, confidence: Confidence | None = None, precision: str | None = None,
-                 settle: float | None = None, settle_after: int = 2):
+                 threads: int = 2, confidence: Confidence | None = None, precision: str | None = None):
         self.path = Path(path or default_reader())
         self.max_length = max_length
         self.stride = stride
@@ -165,8 +157,6 @@ class Reader:
         if self.precision not in (None, *PRECISIONS):
             raise ModelNotFoundError(f"unknown reader precision {self.precision!r} (VERBATIM_READER_PRECISION?): use "
                                      f"{' or '.join(PRECISIONS)}, or leave it unset to run the faster one here")
-        self.settle = settle
-        self.settle_after = settle_after
         self._confidence = confidence  # None: the folder's calibration.json
         self._loaded = None
         self._lock = threading.Lock()
@@ -193,26 +183,13 @@ class Reader:
         return self._load()[3]
 
     def run(self, question: str, passages: list[str], excluded: dict[int, list[tuple[int, int]]] | None = None) -> Reading:
-        """The best span of every passage, overlapping none of its `excluded` character ranges. With
-        `settle` set, the first `settle_after` passages (the retriever's best) are read first, and the rest
-        only when no span among them reaches probability `settle`."""
+        """The best span of every passage, overlapping none of its `excluded` character ranges."""
         tokenizer, session, _, _ = self._load()
         if not passages:
             return Reading([], 1.0)
         with self._lock:
             windows = encode(tokenizer, question, passages, self.max_length, self.stride)
-        head = int(np.searchsorted(windows.passage, self.settle_after)) if self.settle is not None else len(windows)
-        if not 0 < head < len(windows):
-            return read_spans(windows, *_logits(session, windows), excluded=excluded)
-        first = windows.rows(0, head)
-        start, end = _logits(session, first)
-        reading = read_spans(first, start, end, excluded=excluded)
-        if reading.best is not None and reading.best.probability >= self.settle:
-            return reading
-        rest_start, rest_end = _logits(session, windows.rows(head, len(windows)))
-        width = windows.input_ids.shape[1]
-        return read_spans(windows, *(np.concatenate([_widened(a, width), _widened(b, width)]) for a, b in ((start, rest_start), (end, rest_end))),
-                          excluded=excluded)
+        return read_spans(windows, *_logits(session, windows), excluded=excluded)
 
 
 def _logits(session, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
@@ -220,11 +197,6 @@ def _logits(session, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
         "input_ids": windows.input_ids, "attention_mask": windows.attention_mask, "token_type_ids": windows.token_type_ids,
     })
     return start, end
-
-
-def _widened(logits: np.ndarray, width: int) -> np.ndarray:
-    """Logits of trimmed windows padded back to `width` (the padding is never a valid position)."""
-    return np.pad(logits, ((0, 0), (0, width - logits.shape[1])), constant_values=-1e4)
 
 
 PRECISIONS = ("fp32", "int8")

@@ -140,15 +140,3 @@ def test_the_odds_of_a_span_against_no_answer_do_not_change_when_more_passages_w
     assert alone.best.passage == among_three.best.passage == 0
     odds = lambda r: np.log(r.best.probability) - np.log(r.no_answer)  # noqa: E731
     assert odds(among_three) == pytest.approx(odds(alone), abs=1e-6)
-
-
-def test_a_settled_answer_in_the_first_passages_stops_the_reading_and_an_unsettled_one_reads_all():
-    passages = [PESKOV, WEATHER, WEATHER.replace("snow", "rain"), "Peskov also said the talks would take time."]
-    full = Reader(precision="fp32").run("Who is the Kremlin spokesman?", passages)  # int8 scales activations per batch
-    settled = Reader(precision="fp32", settle=0.0, settle_after=2).run("Who is the Kremlin spokesman?", passages)
-    assert {r.passage for r in settled.spans} <= {0, 1} and settled.best.passage == 0
-    never = Reader(precision="fp32", settle=1.01, settle_after=2).run("Who is the Kremlin spokesman?", passages)
-    spans = lambda reading: {r.passage: (r.start, r.end) for r in reading.spans}  # noqa: E731
-    probabilities = lambda reading: [p for _, p in sorted((r.passage, r.probability) for r in reading.spans)]  # noqa: E731
-    assert spans(never) == spans(full) and probabilities(never) == pytest.approx(probabilities(full), rel=1e-4)
-    assert never.no_answer == pytest.approx(full.no_answer, rel=1e-4)
