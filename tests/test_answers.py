@@ -87,7 +87,7 @@ def test_articles_that_disagree_are_each_cited_with_their_own_answer_outlet_and_
                                      "Other city news follows in this sentence about parks.\n")
     answer = rag.build(tmp_path, index_dir=tmp_path / "index", embedder=embedder).ask("When will the Harbour Bridge reopen?")
     spans = {c.source: (c.span.text, c.agrees) for c in answer.citations}
-    assert set(spans) == set(DISAGREEING)
+    assert {"ledger.md", "wire.md"} <= set(spans)  # Monday against Friday, whichever is the answer
     assert {text for text, agrees in spans.values() if agrees} == {answer.span.text} and len({t for t, _ in spans.values()}) == 2
     differing = [c for c in answer.citations if not c.agrees]
     assert differing and all(c.outlet and c.published for c in answer.citations)
