@@ -354,14 +354,14 @@ class Segment:
     def search(self, vector: np.ndarray, k: int, admitted: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, cosine) of the k live chunks closest to a normalised vector, among the `admitted` ones when given
         (see `admitted`): IVF when built, else exact."""
-        k = min(k, self.n_live if admitted is None else int(admitted.sum()))
+        passing = self.n_live if admitted is None else int(admitted.sum())
+        k = min(k, passing)
         if k <= 0:
             return []
-        if admitted is not None and (self.ann is None or int(admitted.sum()) <= EXACT_FILTERED_ROWS):
+        if admitted is not None and (self.ann is None or passing <= EXACT_FILTERED_ROWS):
             rows = np.flatnonzero(admitted)  # few enough to compare with every one: all k come back
             scores = np.asarray(self.vectors[rows]) @ vector
-            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-            return [(int(rows[i]), float(scores[i])) for i in top[np.argsort(-scores[top])]]
+            return [(int(rows[i]), float(scores[i])) for i in _top(scores, k)]
         if self.ann is not None:
             import faiss
 
@@ -369,7 +369,7 @@ class Segment:
             parameters, bits = self._ann_parameters, None
             if admitted is not None:  # more lists probed as fewer chunks pass, so k of them are still found
                 bits = np.packbits(admitted, bitorder="little")  # referenced until the search returns
-                probes = min(self.ann.nlist, math.ceil(IVF_PROBES * len(admitted) / max(1, int(admitted.sum()))))
+                probes = min(self.ann.nlist, math.ceil(IVF_PROBES * len(admitted) / passing))
                 parameters = faiss.SearchParametersIVF(nprobe=probes, sel=faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)))
             scores, rows = self.ann.search(vector.reshape(1, -1), k, params=parameters)
             del bits
@@ -377,8 +377,7 @@ class Segment:
         scores = self.vectors @ vector
         if self._n_deleted:
             scores[~self._live] = -np.inf
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])]]
+        return [(int(r), float(scores[r])) for r in _top(scores, k)]
 
     def lexical(self, terms: list[str], k: int, admitted: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, BM25 score) of the k live chunks that best match stemmed query terms, among the `admitted` ones when given."""
@@ -390,8 +389,7 @@ class Segment:
             scores[~admitted] = 0
         elif self._n_deleted:
             scores[~self._live] = 0
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        return [(int(r), float(scores[r])) for r in top[np.argsort(-scores[top])] if scores[r] > 0]
+        return [(int(r), float(scores[r])) for r in _top(scores, k) if scores[r] > 0]
 
     def chunks(self, rows: list[int]) -> dict[int, StoredChunk]:
         """Chunk rows with their text (cut from the document inside SQLite, which must match its checksum), keyed by row."""
@@ -474,6 +472,12 @@ class Segment:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, highest first."""
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    return top[np.argsort(-scores[top])]
 
 
 def text_sha256(text: str) -> str:
