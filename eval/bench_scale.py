@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
     article = args.work / "new-article.txt"
     article.write_text(NEW_ARTICLE)
     commit = Commit(FORMAT_VERSION, embedder.model_name, embedder.dimension, Indexer(embedder).chunker.settings)
-    results = {}
+    results = {"machine": machine_facts()}
     for size in (int(s) for s in args.sizes.split(",")):
         index_dir = args.work / f"size-{size}"
         made = synthetic_index(index_dir, size, rows, commit)
