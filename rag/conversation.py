@@ -31,6 +31,7 @@ MAX_CARRIED_WORDS = 12
 MAX_HISTORY = 20  # earlier turns read, the most recent
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"\s*(who|whom|whose|which)\b", re.IGNORECASE)
+_ASKS_REPLY = re.compile(r"\b(reply|replied|respond|responded|response|react|reacted|answer|answered)\b", re.IGNORECASE)
 
 
 
@@ -80,6 +81,7 @@ class Turn:
     asked: str = ""  # as its user typed it
     carried: str = ""  # what it carried from the turn before, when it was a follow-up
     said: Said | None = None  # its answer span
+    quoted: Said | None = None  # its whole quote
 
     @classmethod
     def of(cls, answer) -> Turn:
@@ -93,8 +95,9 @@ class Turn:
                 raise TypeError("question is not text")
             cited = citations[0] if citations and not data.get("abstained") else {}
             said = Said(cited["source"], int(span["start"]), int(span["end"])) if cited and span else None
+            quoted = Said(cited["source"], int(cited["start"]), int(cited["end"])) if cited else None
             return cls(question, span.get("text") if cited else None, cited.get("source"), int(cited.get("start", 0)), asked,
-                       str(context.get("carried") or ""), said)
+                       str(context.get("carried") or ""), said, quoted)
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise InvalidQuestionError("history must be the conversation's earlier answers, oldest first, as ask() "
                                        f"returned them (Answer objects or their to_dict()): {exc}") from None
@@ -142,6 +145,15 @@ class FollowUpResolver:
         carried = _carried(last, self._stopwords)
         return Context(f"{asked.rstrip(' ?')} ({carried})?" if carried else asked, subject or last.question, index,
                        "pronoun" if pointing else "short", last.source, last.offset, carried)
+
+    @staticmethod
+    def said(question: str, context: Context, history: list[Turn]) -> list[Said]:
+        """What a follow-up's answer must not give again: every earlier answer span, and where it asks for a reply
+        ("What did Putin reply?", "How did Russia respond?"), the whole quote of the turn it follows, since a reply
+        is another statement (measured on eval/conversations.jsonl: see the README's "Reader v2")."""
+        said = [t.said for t in history if t.said]
+        quoted = history[context.turn].quoted
+        return said + [quoted] if quoted and _ASKS_REPLY.search(question) else said
 
     @staticmethod
     def _subject(turn: Turn) -> str | None:

@@ -71,7 +71,7 @@ class QA:
         query, passages = self.retrieval(context.question[:MAX_QUESTION_CHARS] if context else question, k, retriever, filters)
         if context and context.source and self.resolver.neighbours:
             passages = self._with_neighbourhood(passages, context, k, query.filters)
-        said = [t.said for t in turns if t.said] if context else None
+        said = self.resolver.said(asked, context, turns) if context else None
         answer = self.answer_builder.run(query, passages, abstain=abstain, said=said)
         return replace(answer, question=asked, context=context) if context else answer
 

@@ -84,6 +84,14 @@ def test_a_chain_of_follow_ups_keeps_its_subject(resolver):
     assert "agreement" in third.question and third.turn == 1
 
 
+def test_a_reply_is_another_statement_than_the_quote_it_answers(resolver):
+    warned = Turn("What did Trump warn Russia about?", "higher tariffs", "002.txt", 300, "What did Trump warn Russia about?",
+                  said=Said("002.txt", 340, 354), quoted=Said("002.txt", 300, 420))
+    for question, said in (("How did Russia respond?", [warned.said, warned.quoted]), ("What did Putin reply?", [warned.said, warned.quoted]),
+                           ("When did he say it?", [warned.said])):
+        context = resolver.run(question, [warned])
+        assert context is not None and resolver.said(question, context, [warned]) == said, question
+
 def test_turns_come_from_answers_or_their_dicts_and_anything_else_is_refused():
     data = {"question": "Why?", "abstained": False, "span": {"text": "lower prices", "start": 5, "end": 17},
             "citations": [{"source": "a.txt", "start": 3, "end": 40, "line": 2, "quote": "…"}],
@@ -92,6 +100,7 @@ def test_turns_come_from_answers_or_their_dicts_and_anything_else_is_refused():
     assert (turn.question, turn.asked, turn.answer, turn.source, turn.offset, turn.carried) == (
         "Why (Trump OPEC)?", "Why?", "lower prices", "a.txt", 3, "Trump OPEC")
     assert turn.said == Said("a.txt", 5, 17)  # the span, which a follow-up's answer is not
+    assert turn.quoted == Said("a.txt", 3, 40)  # the quote, which a reply is not taken from
     abstained = Turn.of({**data, "abstained": True, "citations": []})
     assert abstained.answer is None and abstained.source is None
     for bad in ({"text": "no question"}, "a string", {"question": 3}):
