@@ -45,7 +45,7 @@ def measure(path: Path, labels: dict) -> dict:
             row["furniture_extracted"] += 1
             if _norm(line) in indexed:
                 row["furniture_indexed"].append(line)
-    for sentence in labels.get("article", []):
+    for sentence in labels.get("article", []) + labels.get("meta_lines", []):  # a dateline or byline is article text too
         row["article"] += 1
         if _norm(sentence) in extracted:
             row["article_extracted"] += 1
@@ -58,14 +58,14 @@ def measure(path: Path, labels: dict) -> dict:
 
 
 def shipped_labels(articles: Path, labelled: dict[str, dict[str, list[str]]]) -> dict[str, dict]:
-    """The shipped articles: their labelled furniture lines, and every other line's text as article, but for
-    datelines and bylines ("meta_lines", cited as the date and author rather than quoted)."""
+    """The shipped articles: their labelled furniture lines, and every other line's text as article (a dateline or
+    byline too: "meta_lines", read as the date and author and quotable)."""
     labels = {}
     for path in sorted(articles.glob("*.txt")):
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        dropped, meta = set(labelled["furniture"].get(path.name, [])), set(labelled["meta_lines"].get(path.name, []))
+        dropped = set(labelled["furniture"].get(path.name, []))
         labels[path.name] = {"furniture": [line for line in lines if line in dropped],
-                             "article": [line for line in lines if line not in dropped | meta]}
+                             "article": [line for line in lines if line not in dropped]}
     return labels
 
 

@@ -214,9 +214,9 @@ def parse_document(doc_id: str, raw: bytes) -> Document:
     if not text.strip():
         raise UnreadableFileError("empty file (no text to index)")
     skipped = [(0, opening)] * bool(opening) + BoilerplateFinder().run(text)
-    found, headline, meta_lines = TextMetadata().run(text, skipped)
+    found, headline = TextMetadata().run(text, skipped)
     meta = declared.merged(found)
-    blocks = _blocks(text, skipped + meta_lines, headline, wrapped=suffix in PDF_SUFFIXES or _hard_wrapped(text))
+    blocks = _blocks(text, skipped, headline, wrapped=suffix in PDF_SUFFIXES or _hard_wrapped(text))
     if not blocks:
         raise UnreadableFileError("no article text (only front matter or page furniture such as sign-up and comment lines)")
     return Document(doc_id, _shortened(meta.title or text[blocks[0][0] : blocks[0][1]]) or Path(doc_id).stem, text, hashlib.sha256(raw).hexdigest(),

@@ -106,15 +106,16 @@ def iso_date(value) -> str | None:
 
 class TextMetadata:
     """Reads title, date and author from the first lines of an article's text; `skipped`: ranges that are
-    not article (front matter, furniture). Returns the metadata, the headline's range (if any) and the
-    ranges of the dateline and byline, which citations show and which are not quoted as article text."""
+    not article (front matter, furniture). Returns the metadata and the headline's range (if any). The dateline
+    and byline stay article text, lines of their own that a question about the date or the author can quote
+    (measured: the gold question on a blog post's date was answered only so)."""
 
     def __init__(self, lines: int = 6):
         self.lines = lines  # how far down the text a dateline, byline or headline is looked for
 
-    def run(self, text: str, skipped: list[tuple[int, int]] = ()) -> tuple[Metadata, tuple[int, int] | None, list[tuple[int, int]]]:
+    def run(self, text: str, skipped: list[tuple[int, int]] = ()) -> tuple[Metadata, tuple[int, int] | None]:
         published = author = title = headline = None
-        seen, lines, looking = 0, [], True  # looking: for a headline, until the first sentence
+        seen, looking = 0, True  # looking: for a headline, until the first sentence
         for line in LINE.finditer(text):
             value = line.group().strip()
             if not value or any(a <= line.start() < b for a, b in skipped):
@@ -124,10 +125,8 @@ class TextMetadata:
                 break
             if published is None and DATELINE.match(value):
                 published = iso_date(re.sub(r"^\W*(published|posted|updated|last\s+updated)(\s+on)?:?", "", value, flags=re.I))
-                lines.append((line.start(), line.end()))
             elif author is None and (byline := BYLINE.match(value)):
                 author = byline.group(1)
-                lines.append((line.start(), line.end()))
             elif looking:
                 value = value.lstrip("#").strip()  # a Markdown heading
                 start = line.start() + len(line.group()) - len(line.group().lstrip().lstrip("#").lstrip())
@@ -135,7 +134,7 @@ class TextMetadata:
                 looking = False  # the article begins here, with its headline or a sentence
                 if cut is not None:
                     title, headline = value[:cut], (start, start + cut)
-        return Metadata(title, _outlet(text), published, author, None), headline, lines
+        return Metadata(title, _outlet(text), published, author, None), headline
 
 
 def _headline_end(line: str) -> int | None:

@@ -47,7 +47,7 @@ from .segments import (TEMPORARY_PREFIX, DamagedSegmentError, DocumentInfo, Hit,
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6  # 6: outlet, date, author, URL and PDF pages of each document, furniture never chunked; 5: checksums of every file and document text; 4: segments and a commit file; 3 and before: generations
+FORMAT_VERSION = 7  # 7: datelines and bylines chunked as article text; 6: outlet, date, author, URL and PDF pages of each document, furniture never chunked; 5: checksums of every file and document text; 4: segments and a commit file; 3 and before: generations
 COMMIT_FILE = "COMMIT"
 SEGMENTS_DIR = "segments"
 MERGE_FACTOR = 10  # this many segments of one size tier (a power of ten of chunks) merge into one

@@ -19,7 +19,7 @@ def test_build_writes_one_segment_and_a_commit(articles_index):
     segment = only_segment(articles_index)
     assert {p.name for p in segment.iterdir()} == {"rows.sqlite", "vectors.npy", "bm25", "segment.json"}
     commit = json.loads((articles_index / "COMMIT").read_text())
-    assert commit["format_version"] == 6 and commit["model"] == "all-MiniLM-L6-v2" and commit["dimension"] == 384
+    assert commit["format_version"] == 7 and commit["model"] == "all-MiniLM-L6-v2" and commit["dimension"] == 384
     assert commit["chunker"] == {"max_tokens": 128, "overlap_sentences": 1, "encoding": "cl100k_base"}
     store = IndexStore.open(articles_index)
     documents = store.documents()
