@@ -34,6 +34,11 @@ def test_he_is_the_earlier_answer_only_when_it_asked_for_someone(resolver):
     assert resolver.run("What kind of meeting did he suggest?", [interview]).question.startswith("What kind of meeting did Putin suggest (")
 
 
+def test_he_is_no_name_in_capitals_but_it_may_be(resolver):
+    election = Turn("When was the US election that Trump won?", "November 5", "004.txt", 10, "When was the US election that Trump won?")
+    assert resolver.run("What had he promised before it?", [election]).question.startswith("What had Trump promised before it (")
+    assert resolver.run("What was it about?", [election]).about == "US"
+
 def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(resolver):
     first = Turn("Where was the preliminary agreement negotiated?", "Istanbul", "001.txt", 50,
                  "Where was the preliminary agreement negotiated?")
