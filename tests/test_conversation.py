@@ -39,6 +39,7 @@ def test_he_is_no_name_in_capitals_but_it_may_be(resolver):
     assert resolver.run("What had he promised before it?", [election]).question.startswith("What had Trump promised before it (")
     assert resolver.run("What was it about?", [election]).about == "US"
 
+
 def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(resolver):
     first = Turn("Where was the preliminary agreement negotiated?", "Istanbul", "001.txt", 50,
                  "Where was the preliminary agreement negotiated?")
@@ -96,6 +97,7 @@ def test_a_reply_is_another_statement_than_the_quote_it_answers(resolver):
                            ("When did he say it?", [warned.said])):
         context = resolver.run(question, [warned])
         assert context is not None and resolver.said(question, context, [warned]) == said, question
+
 
 def test_turns_come_from_answers_or_their_dicts_and_anything_else_is_refused():
     data = {"question": "Why?", "abstained": False, "span": {"text": "lower prices", "start": 5, "end": 17},
