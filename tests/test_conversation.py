@@ -90,6 +90,17 @@ def test_a_chain_of_follow_ups_keeps_its_subject(resolver):
     assert "agreement" in third.question and third.turn == 1
 
 
+def test_he_after_a_bare_why_is_the_chains_subject_never_a_name_from_the_words_it_carried(resolver):
+    interview = Turn("Where did Putin give the interview?", "on Russian state television", "002.txt", 40,
+                     "Where did Putin give the interview?")
+    turns = [interview]
+    for asked, answer in (("What kind of meeting did he suggest?", "a face-to-face meeting with Trump"), ("Why?", "to talk calmly")):
+        context = resolver.run(asked, turns)
+        turns.append(Turn(context.question, answer, "002.txt", 60, asked, context.carried))
+    assert "Trump" in turns[-1].question and turns[-1].resolved == "Why?"
+    context = resolver.run("What did he say in his December interview?", turns)
+    assert context.question.startswith("What did Putin say in his December interview (") and context.about == "Putin"
+
 def test_a_reply_is_another_statement_than_the_quote_it_answers(resolver):
     warned = Turn("What did Trump warn Russia about?", "higher tariffs", "002.txt", 300, "What did Trump warn Russia about?",
                   said=Said("002.txt", 340, 354), quoted=Said("002.txt", 300, 420))
