@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.embedding import DEFAULT_MODEL, resolve_model_path  # noqa: E402
 from rag.confidence import Confidence  # noqa: E402
+from rag.conversation import FollowUpResolver, Turn, with_carried  # noqa: E402
 from rag.exports import cache_dir  # noqa: E402
 from rag.lexical import names  # noqa: E402
 from rag.reader import DEFAULT_READER, MAX_ANSWER_TOKENS, MAX_LENGTH, MAX_QUESTION_TOKENS, STRIDE, Reader, Windows, encode  # noqa: E402
@@ -127,7 +128,7 @@ class NegativeFinder:
     article, else of the same source) that shares most of the question's words but not its answer, and
     the question asked of another person or thing that the article names."""
 
-    def __init__(self, questions: list[Question], seed: int, candidates: int = 40):
+    def __init__(self, questions: list[Question], seed: int, candidates: int = 40, earlier: list[Question] | None = None):
         self.seed = seed
         self.candidates = candidates
         self.by_title: dict[tuple[str, str], list[str]] = {}
@@ -142,6 +143,11 @@ class NegativeFinder:
                 self.by_source[q.source].append(q.context)
         self.everything = [c for contexts in self.by_source.values() for c in contexts]
         self._names: dict[tuple[str, str], list[str]] = {}
+        self.asked: dict[str, list[Question]] = {}  # a follow-up's earlier turn: all `earlier` questions, also when training on some
+        for q in earlier or questions:
+            if q.answerable:
+                self.asked.setdefault(q.context, []).append(q)
+        self._resolver = None
 
     def paragraph(self, q: Question, exclude: set[str], rng: random.Random) -> str:
         pool = [c for c in self.by_title[(q.source, q.title)] if c not in exclude]
@@ -172,6 +178,18 @@ class NegativeFinder:
         return q.question.replace(name, rng.choice(alike or others), 1)
 
 
+    def followed(self, q: Question, rng: random.Random) -> str | None:
+        """The question as a follow-up reaches the reader: with the words an earlier turn of the conversation carries in
+        brackets (rag/conversation.py), that turn being another question asked of the same paragraph and its answer.
+        The reader learns that the answer is what the question itself asks, not what the earlier words point at."""
+        earlier = [p for p in self.asked.get(q.context, ()) if p.question != q.question]
+        if not earlier:
+            return None
+        p = rng.choice(earlier)
+        self._resolver = self._resolver or FollowUpResolver()
+        return with_carried(q.question, self._resolver.carried(Turn(p.question, p.answer_text, None, asked=p.question)))
+
+
 @dataclass
 class Group:
     """Two windows read together under one softmax: the gold positions are the answer's first and last
@@ -183,6 +201,7 @@ class Group:
     gold_start: list[list[bool]]
     gold_end: list[list[bool]]
     recipe: str | None = None
+    followed: bool = False  # asked as a follow-up
 
 
 def _answer_tokens(windows: Windows, w: int, start: int, end: int) -> tuple[int, int] | None:
@@ -197,11 +216,13 @@ def _answer_tokens(windows: Windows, w: int, start: int, end: int) -> tuple[int,
 
 
 def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Random, null_share: float,
-               recipes: tuple[str, ...] = RECIPES, max_length: int = TRAIN_MAX_LENGTH, stride: int = TRAIN_STRIDE) -> Group | None:
+               recipes: tuple[str, ...] = RECIPES, max_length: int = TRAIN_MAX_LENGTH, stride: int = TRAIN_STRIDE,
+               follow_share: float = 0.0) -> Group | None:
     """One training group: an answerable question's answer window + a hard negative; an unanswerable
     question's paragraph + a hard negative; or, for `null_share` of the answerable ones, a no-answer case
     made by one of `recipes` ("removed": its paragraph without the answer's sentence; "swapped": the
-    question about another name of the article; "other": two other paragraphs), paired with a hard negative."""
+    question about another name of the article; "other": two other paragraphs), paired with a hard negative.
+    `follow_share` of the groups ask their question as a follow-up (NegativeFinder.followed)."""
     hard = negatives.paragraph(q, {q.context}, rng)
     question, passages, recipe = q.question, [q.context, hard], None
     if q.answerable and recipes and rng.random() < null_share:
@@ -212,6 +233,8 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
             question = other
         else:
             recipe, passages = "other", [hard, negatives.paragraph(q, {q.context, hard}, rng)]
+    followed = negatives.followed(q, rng) if follow_share and rng.random() < follow_share else None
+    question = followed or question
     windows = encode(tokenizer, question, passages, max_length, stride)
     first, rest = np.flatnonzero(windows.passage == 0), np.flatnonzero(windows.passage == 1)
     golds: list[tuple[int, int]] = []
@@ -225,7 +248,7 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
         w = rng.choice(sorted(holding))
         lacking = [int(x) for x in first if int(x) not in holding] + [int(x) for x in rest]
         chosen, golds = [w, int(rng.choice(lacking))], holding[w]
-    group = Group([], [], [], [], [], recipe)
+    group = Group([], [], [], [], [], recipe, bool(followed))
     for i, w in enumerate(chosen):
         n = int(windows.attention_mask[w].sum())
         group.input_ids.append(windows.input_ids[w, :n].tolist())
@@ -314,7 +337,7 @@ class Trainer:
         a = self.args
         settings = {"seed": a.seed, "questions": a.questions, "null_share": a.null_share, "recipes": list(a.recipes),
                     "batch_size": a.batch_size, "epochs": a.epochs, "lr": a.lr, "max_length": a.max_length, "stride": a.stride}
-        return settings | ({"init": str(a.init)} if a.init else {})
+        return settings | ({"init": str(a.init)} if a.init else {}) | ({"follow_share": a.follow_share} if a.follow_share else {})
 
     def run(self) -> None:
         import torch
@@ -326,10 +349,10 @@ class Trainer:
         torch.set_num_threads(a.threads)
         device = "cuda" if torch.cuda.is_available() else "cpu"
         precision = a.precision if a.precision != "auto" else ("bf16" if device == "cuda" or bf16_is_fast() else "fp32")
-        questions = [q for q in load_questions(Path(a.data)) if not q.held_out]
-        random.Random(a.seed).shuffle(questions)
-        questions = questions[: a.questions] if a.questions else questions
-        negatives = NegativeFinder(questions, a.seed)
+        training = [q for q in load_questions(Path(a.data)) if not q.held_out]
+        random.Random(a.seed).shuffle(training)
+        questions = training[: a.questions] if a.questions else training
+        negatives = NegativeFinder(questions, a.seed, earlier=training)
         plan = batches(questions, a.batch_size, a.seed)
         steps = len(plan) * a.epochs
         settings = self.settings()
@@ -360,6 +383,7 @@ class Trainer:
                  precision, device, "resuming" if resume else "starting", step)
         history = shipped.get("runs", []) if resume else []
         started, groups_read, recipes_seen = time.perf_counter(), 0, dict(shipped.get("recipes_seen", {}) if resume else {})
+        followed_seen = shipped.get("followed_seen", 0) if resume else 0
         model.train()
         with tqdm(total=steps, initial=step, desc="train", unit="step", mininterval=10) as bar:
             running = None
@@ -367,9 +391,11 @@ class Trainer:
                 batch_questions = plan[step % len(plan)]
                 rng = random.Random(f"{a.seed}-{step}")
                 groups = [g for i in batch_questions
-                          if (g := make_group(tokenizer, questions[i], negatives, rng, a.null_share, tuple(a.recipes), a.max_length, a.stride))]
+                          if (g := make_group(tokenizer, questions[i], negatives, rng, a.null_share, tuple(a.recipes), a.max_length, a.stride,
+                                                a.follow_share))]
                 for g in groups:
                     recipes_seen[g.recipe or "answer"] = recipes_seen.get(g.recipe or "answer", 0) + 1
+                followed_seen += sum(g.followed for g in groups)
                 if not groups:  # no question of this batch fits a window: nothing to learn, the plan moves on
                     step += 1
                     bar.update()
@@ -395,7 +421,8 @@ class Trainer:
                            "to_step": step, "seconds": round(seconds, 1), "groups_per_second": round(groups_read / seconds, 2)}
                     self.save(model, tokenizer, out, {
                         "settings": settings, "step": step, "steps": steps, "training_questions": len(questions),
-                        "groups_seen": sum(recipes_seen.values()), "recipes_seen": recipes_seen, "loss": round(running, 4),
+                        "groups_seen": sum(recipes_seen.values()), "recipes_seen": recipes_seen,
+                        **({"followed_seen": followed_seen} if a.follow_share else {}), "loss": round(running, 4),
                         "train_seconds": round(sum(r["seconds"] for r in history) + seconds, 1), "runs": [*history, run]})
         write_card(out)
         log.info("reader at step %d of %d in %s", step, steps, out)
@@ -552,6 +579,9 @@ def write_card(out: Path) -> None:
     runs = "\n".join(f"| {r['from_step']}–{r['to_step']} | {r['machine']} | {r['precision']} | {r['threads']} | "
                      f"{r['seconds']:.0f} | {r['groups_per_second']} |" for r in training.get("runs", []))
     seen = ", ".join(f"{kind} {n:,}" for kind, n in sorted(training.get("recipes_seen", {}).items()))
+    followed = (f"{settings['follow_share']} of the groups asked their question as a follow-up reaches the reader: with another "
+                "question of the same paragraph and its answer carried in brackets, as rag/conversation.py reads a follow-up "
+                f"({_count(training.get('followed_seen'))} groups).\n" if settings.get("follow_share") else "")
     kinds = "\n".join(f"| {kind} | {v['questions']} | {v['refused']} | {v['right_at_top']} |"
                       for kind, v in calibration.get("by_kind", {}).items())
     weights = ", ".join(f"{name} {w:+.2f}" for name, w in calibration.get("weights", {}).items())
@@ -595,6 +625,7 @@ question but not the answer). Unanswerable questions point at every `[CLS]`, and
 - **other**: two other paragraphs of its article (also where the first two do not apply).
 
 Recipes trained with: {", ".join(settings.get("recipes", [])) or "?"}. Groups read so far: {seen or "?"}.
+{followed}
 Sources: SQuAD-shifts (Miller et al., 2020), SQuAD 1.1 and 2.0 train (Rajpurkar et al., 2016, 2018;
 CC BY-SA 4.0), SubjQA (Bjerva et al., 2020), COVID-QA (Möller et al., 2020), BioASQ (MRQA 2019);
 research use as their authors released them.
@@ -665,6 +696,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--null-share", type=float, default=0.3, help="share of answerable questions made into no-answer groups")
     parser.add_argument("--recipes", type=lambda s: [r for r in s.split(",") if r], default=list(RECIPES),
                         help=f"no-answer recipes, comma-separated, of {', '.join(RECIPES)} (default: all)")
+    parser.add_argument("--follow-share", type=float, default=0.0,
+                        help="share of groups whose question is asked as a follow-up, with an earlier turn's words in brackets")
     parser.add_argument("--batch-size", type=int, default=16, help="groups (two windows each) per step")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=1e-4)

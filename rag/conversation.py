@@ -148,9 +148,15 @@ class FollowUpResolver:
             return None  # it names its own subject, or says enough on its own ("it", "that" pointing inside it)
         subject = None if asked_names else self._subject(history, index, person=bool(_PRONOUN.search(question)))
         asked = _substituted(question, subject) if subject else question
-        carried = _carried(last, self._stopwords)
-        return Context(f"{asked.rstrip(' ?')} ({carried})?" if carried else asked, subject or last.question, index,
+        carried = self.carried(last)
+        return Context(with_carried(asked, carried), subject or last.question, index,
                        "pronoun" if pointing else "short", last.source, last.offset, carried)
+
+    def carried(self, turn: Turn) -> str:
+        """The words an earlier turn leaves to a follow-up: the content words of the question its user asked and of
+        its answer, then those it carried itself (so a chain of follow-ups keeps its subject), MAX_CARRIED_WORDS at most."""
+        words = [w for w in _WORD.findall(f"{turn.asked} {turn.answer or ''} {turn.carried}") if w.lower() not in self._stopwords]
+        return " ".join(list(dict.fromkeys(words))[:MAX_CARRIED_WORDS])
 
     @staticmethod
     def said(question: str, context: Context, history: list[Turn]) -> list[Said]:
@@ -181,11 +187,10 @@ class FollowUpResolver:
         return None
 
 
-def _carried(turn: Turn, stopwords: frozenset[str]) -> str:
-    """The words an earlier turn leaves to a follow-up: the content words of the question its user asked and of
-    its answer, then those it carried itself (so a chain of follow-ups keeps its subject), MAX_CARRIED_WORDS at most."""
-    words = [w for w in _WORD.findall(f"{turn.asked} {turn.answer or ''} {turn.carried}") if w.lower() not in stopwords]
-    return " ".join(list(dict.fromkeys(words))[:MAX_CARRIED_WORDS])
+def with_carried(question: str, carried: str) -> str:
+    """A follow-up as the reader reads it: the words carried from earlier turns in brackets ("Why (Trump ask OPEC)?");
+    models/train_reader.py makes training questions so."""
+    return f"{question.rstrip(' ?')} ({carried})?" if carried else question
 
 
 def _last_answered(history: list[Turn]) -> int:

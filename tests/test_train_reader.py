@@ -71,6 +71,18 @@ def test_every_recipe_makes_a_no_answer_group_without_the_fact(tokenizer, recipe
         assert all("old cottage" not in t for t in texts)
 
 
+def test_a_follow_up_group_reads_an_earlier_turns_words_in_brackets_and_keeps_its_own_answer(tokenizer):
+    asked = question("Who will live in the old cottage?", "Morag Campbell")
+    earlier = question("When will the lighthouse at Port Ellen be lit?", "the first of March")
+    finder = train_reader.NegativeFinder([asked, earlier, question("Who?", context=OTHER)], 0)
+    followed = finder.followed(asked, random.Random(0))
+    assert followed.startswith("Who will live in the old cottage (") and "lighthouse" in followed and "March" in followed
+    group = train_reader.make_group(tokenizer, asked, finder, random.Random(0), 0.0, (), follow_share=1.0)
+    start, end = group.gold_start[0].index(True), group.gold_end[0].index(True)
+    assert group.followed and "lighthouse" in tokenizer.decode(group.input_ids[0][: group.token_type_ids[0].index(1)])
+    assert tokenizer.decode(group.input_ids[0][start : end + 1]) == "morag campbell"
+    assert finder.followed(question("Who?", context=OTHER), random.Random(0)) is None  # no other question of its paragraph
+
 def test_removing_the_answer_sentence_leaves_the_rest_exactly():
     q = question("Where will Morag Campbell live?", "the old cottage")
     assert train_reader.without_answer(q) is None  # one sentence would be left: too little to stand for the paragraph
