@@ -177,17 +177,16 @@ class NegativeFinder:
         alike = [n for n in others if len(n.split()) == len(name.split())]  # "President Kennedy" for "Prime Minister Eden"
         return q.question.replace(name, rng.choice(alike or others), 1)
 
-
-    def followed(self, q: Question, rng: random.Random) -> str | None:
-        """The question as a follow-up reaches the reader: with the words an earlier turn of the conversation carries in
-        brackets (rag/conversation.py), that turn being another question asked of the same paragraph and its answer.
+    def carried(self, q: Question, rng: random.Random) -> str | None:
+        """What an earlier turn of a conversation carries into a follow-up asking q (rag/conversation.py), that turn
+        being another question asked of the same paragraph and its answer; None when the paragraph has no other.
         The reader learns that the answer is what the question itself asks, not what the earlier words point at."""
         earlier = [p for p in self.asked.get(q.context, ()) if p.question != q.question]
         if not earlier:
             return None
         p = rng.choice(earlier)
         self._resolver = self._resolver or FollowUpResolver()
-        return with_carried(q.question, self._resolver.carried(Turn(p.question, p.answer_text, None, asked=p.question)))
+        return self._resolver.carried(Turn(p.question, p.answer_text, None, asked=p.question))
 
 
 @dataclass
@@ -222,7 +221,8 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
     question's paragraph + a hard negative; or, for `null_share` of the answerable ones, a no-answer case
     made by one of `recipes` ("removed": its paragraph without the answer's sentence; "swapped": the
     question about another name of the article; "other": two other paragraphs), paired with a hard negative.
-    `follow_share` of the groups ask their question as a follow-up (NegativeFinder.followed)."""
+    `follow_share` of the groups ask their question (as asked, or swapped) as a follow-up, with an earlier turn's
+    words in brackets (NegativeFinder.carried)."""
     hard = negatives.paragraph(q, {q.context}, rng)
     question, passages, recipe = q.question, [q.context, hard], None
     if q.answerable and recipes and rng.random() < null_share:
@@ -233,8 +233,8 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
             question = other
         else:
             recipe, passages = "other", [hard, negatives.paragraph(q, {q.context, hard}, rng)]
-    followed = negatives.followed(q, rng) if follow_share and rng.random() < follow_share else None
-    question = followed or question
+    carried = negatives.carried(q, rng) if follow_share and rng.random() < follow_share else None
+    question = with_carried(question, carried) if carried else question
     windows = encode(tokenizer, question, passages, max_length, stride)
     first, rest = np.flatnonzero(windows.passage == 0), np.flatnonzero(windows.passage == 1)
     golds: list[tuple[int, int]] = []
@@ -248,7 +248,7 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
         w = rng.choice(sorted(holding))
         lacking = [int(x) for x in first if int(x) not in holding] + [int(x) for x in rest]
         chosen, golds = [w, int(rng.choice(lacking))], holding[w]
-    group = Group([], [], [], [], [], recipe, bool(followed))
+    group = Group([], [], [], [], [], recipe, bool(carried))
     for i, w in enumerate(chosen):
         n = int(windows.attention_mask[w].sum())
         group.input_ids.append(windows.input_ids[w, :n].tolist())

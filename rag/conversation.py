@@ -86,7 +86,7 @@ class Turn:
     @property
     def resolved(self) -> str:
         """Its question as understood, without the earlier turns' words it carried in brackets."""
-        tail = f" ({self.carried})?"
+        tail = with_carried("", self.carried)
         return self.question[: -len(tail)] + "?" if self.carried and self.question.endswith(tail) else self.question
 
     @classmethod

@@ -101,6 +101,7 @@ def test_he_after_a_bare_why_is_the_chains_subject_never_a_name_from_the_words_i
     context = resolver.run("What did he say in his December interview?", turns)
     assert context.question.startswith("What did Putin say in his December interview (") and context.about == "Putin"
 
+
 def test_a_reply_is_another_statement_than_the_quote_it_answers(resolver):
     warned = Turn("What did Trump warn Russia about?", "higher tariffs", "002.txt", 300, "What did Trump warn Russia about?",
                   said=Said("002.txt", 340, 354), quoted=Said("002.txt", 300, 420))

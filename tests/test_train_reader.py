@@ -75,13 +75,21 @@ def test_a_follow_up_group_reads_an_earlier_turns_words_in_brackets_and_keeps_it
     asked = question("Who will live in the old cottage?", "Morag Campbell")
     earlier = question("When will the lighthouse at Port Ellen be lit?", "the first of March")
     finder = train_reader.NegativeFinder([asked, earlier, question("Who?", context=OTHER)], 0)
-    followed = finder.followed(asked, random.Random(0))
-    assert followed.startswith("Who will live in the old cottage (") and "lighthouse" in followed and "March" in followed
+    carried = finder.carried(asked, random.Random(0))
+    assert "lighthouse" in carried and "March" in carried
     group = train_reader.make_group(tokenizer, asked, finder, random.Random(0), 0.0, (), follow_share=1.0)
     start, end = group.gold_start[0].index(True), group.gold_end[0].index(True)
     assert group.followed and "lighthouse" in tokenizer.decode(group.input_ids[0][: group.token_type_ids[0].index(1)])
     assert tokenizer.decode(group.input_ids[0][start : end + 1]) == "morag campbell"
-    assert finder.followed(question("Who?", context=OTHER), random.Random(0)) is None  # no other question of its paragraph
+    assert finder.carried(question("Who?", context=OTHER), random.Random(0)) is None  # no other question of its paragraph
+    swapped_finder = train_reader.NegativeFinder([question("Where will Morag Campbell live?", "the old cottage"), earlier,
+                                                  question("Who?", context="The new cottage belongs to Ewan McGregor.")], 0)
+    swapped = train_reader.make_group(tokenizer, swapped_finder.asked[CONTEXT][0], swapped_finder, random.Random(0), 1.0, ("swapped",),
+                                      follow_share=1.0)
+    asked_text = tokenizer.decode(swapped.input_ids[0][: swapped.token_type_ids[0].index(1)])
+    assert swapped.recipe == "swapped" and swapped.followed and "ewan mcgregor" in asked_text and "lighthouse" in asked_text
+
+
 
 def test_removing_the_answer_sentence_leaves_the_rest_exactly():
     q = question("Where will Morag Campbell live?", "the old cottage")
