@@ -357,10 +357,10 @@ class Trainer:
         steps = len(plan) * a.epochs
         settings = self.settings()
         shipped = json.loads((out / "training.json").read_text()) if (out / "training.json").is_file() else {}
-        resume = not a.restart and shipped.get("settings") == settings and (out / "model.safetensors").is_file()
+        resume = not a.restart and plan_of(shipped.get("settings", {})) == plan_of(settings) and (out / "model.safetensors").is_file()
         if shipped and not resume and not a.restart:
             raise SystemExit(f"{out} holds a reader trained with settings {shipped.get('settings')}, not {settings}: "
-                             "resume with the same settings, or pass --restart to train afresh from the base model")
+                             "resume with the same settings (--follow-share may differ), or pass --restart to train afresh from the base model")
         step = shipped["step"] if resume else 0
         if not resume:  # new weights: the confidence model fit on the old ones no longer holds
             out.mkdir(parents=True, exist_ok=True)
@@ -418,11 +418,12 @@ class Trainer:
                 if step % a.save_every == 0 or step == steps or (a.max_steps and step - resumed_at == a.max_steps):
                     seconds = time.perf_counter() - started
                     run = {"machine": machine(device), "precision": precision, "threads": a.threads, "from_step": resumed_at,
-                           "to_step": step, "seconds": round(seconds, 1), "groups_per_second": round(groups_read / seconds, 2)}
+                           "to_step": step, "seconds": round(seconds, 1), "groups_per_second": round(groups_read / seconds, 2),
+                           **({"follow_share": a.follow_share} if a.follow_share else {})}
                     self.save(model, tokenizer, out, {
                         "settings": settings, "step": step, "steps": steps, "training_questions": len(questions),
                         "groups_seen": sum(recipes_seen.values()), "recipes_seen": recipes_seen,
-                        **({"followed_seen": followed_seen} if a.follow_share else {}), "loss": round(running, 4),
+                        **({"followed_seen": followed_seen} if followed_seen else {}), "loss": round(running, 4),
                         "train_seconds": round(sum(r["seconds"] for r in history) + seconds, 1), "runs": [*history, run]})
         write_card(out)
         log.info("reader at step %d of %d in %s", step, steps, out)
@@ -442,6 +443,12 @@ class Trainer:
         tokenizer.save_pretrained(out)
         (out / "training.json.tmp").write_text(json.dumps(training, indent=2) + "\n")
         os.replace(out / "training.json.tmp", out / "training.json")
+
+
+def plan_of(settings: dict) -> dict:
+    """The settings a resumed run must share with the weights it continues: all but `follow_share`, which
+    only changes how a group's question is asked (each run in training.json records its own)."""
+    return {k: v for k, v in settings.items() if k != "follow_share"}
 
 
 def machine(device: str) -> str:
@@ -579,9 +586,10 @@ def write_card(out: Path) -> None:
     runs = "\n".join(f"| {r['from_step']}–{r['to_step']} | {r['machine']} | {r['precision']} | {r['threads']} | "
                      f"{r['seconds']:.0f} | {r['groups_per_second']} |" for r in training.get("runs", []))
     seen = ", ".join(f"{kind} {n:,}" for kind, n in sorted(training.get("recipes_seen", {}).items()))
-    followed = (f"{settings['follow_share']} of the groups asked their question as a follow-up reaches the reader: with another "
-                "question of the same paragraph and its answer carried in brackets, as rag/conversation.py reads a follow-up "
-                f"({_count(training.get('followed_seen'))} groups).\n" if settings.get("follow_share") else "")
+    followed_runs = [r for r in training.get("runs", []) if r.get("follow_share")]
+    followed = (f"From step {followed_runs[0]['from_step']:,}, {followed_runs[0]['follow_share']} of the groups asked their question "
+                "as a follow-up reaches the reader: with another question of the same paragraph and its answer carried in brackets, "
+                f"as rag/conversation.py reads a follow-up ({_count(training.get('followed_seen'))} groups).\n" if followed_runs else "")
     kinds = "\n".join(f"| {kind} | {v['questions']} | {v['refused']} | {v['right_at_top']} |"
                       for kind, v in calibration.get("by_kind", {}).items())
     weights = ", ".join(f"{name} {w:+.2f}" for name, w in calibration.get("weights", {}).items())

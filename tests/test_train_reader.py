@@ -158,6 +158,11 @@ def test_a_tiny_run_continues_from_its_shipped_format_weights(tmp_path):
     changed = load_file(out / "model.safetensors")
     assert any(not np.array_equal(weights[name], changed[name]) for name in weights)
 
+    train_reader.main(["train", *common, "--max-steps", "1", "--follow-share", "0.5"])  # asks follow-ups from here on
+    third = json.loads((out / "training.json").read_text())
+    assert third["step"] == 4 and [r.get("follow_share") for r in third["runs"]] == [None, None, 0.5]
+    assert "From step 3, 0.5 of the groups" in (out / "README.md").read_text()
+
     with pytest.raises(SystemExit, match="--restart"):
         train_reader.main(["train", *common, "--max-steps", "1", "--lr", "0.001"])
 
