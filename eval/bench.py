@@ -12,14 +12,17 @@ What it measures, on one machine, in one run:
 4. The model-window check: chunk lengths in the model's own tokens vs its window.
 5. `qa.ask()` latency (p50/p95/mean/max) for each retriever: hybrid, dense and bm25, next to
    `qa.retrieve()` alone (the difference is the reader's share).
-6. With `--baseline REV`: the benchmark of an earlier commit (e.g. the one before the reader), run
+6. With `--conversations FILE` (e.g. eval/conversations.jsonl, over the shipped articles): every turn of every
+   conversation asked with its history (the answers the replay gave before it) and alone, alternately, `--repeat`
+   times; the median of each turn, then p50 over all turns and over the follow-ups: what understanding a follow-up adds.
+7. With `--baseline REV`: the benchmark of an earlier commit (e.g. the one before the reader), run
    from a git worktree in the same Python environment right after, and its ask() figures printed
    beside these. It needs that commit's dependencies installed.
 
 Why a script: speed depends on the machine, so it is measured here and reported, never asserted
 by timed tests.
 
-    python eval/bench.py [--corpus data/articles] [--questions 200] [--repeat 3] [--baseline REV] [--json OUT]
+    python eval/bench.py [--corpus data/articles] [--questions 200] [--repeat 3] [--conversations FILE] [--baseline REV] [--json OUT]
 """
 
 from __future__ import annotations
@@ -107,11 +110,42 @@ def latency(call, asks: list[str], retriever: str, clear_cache) -> dict:
             "mean_ms": float(ms.mean()), "max_ms": float(ms.max())}
 
 
+def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
+    """ask() of each turn with its history and alone (median of `repeat` alternate timings each), p50 over the
+    turns: all of them, and the follow-ups (every turn but first and self-contained ones)."""
+    turns = []
+    for line in conversations.read_text(encoding="utf-8").splitlines():
+        history = []
+        for turn in json.loads(line)["turns"] if line.strip() else []:
+            turns.append((turn["question"], list(history), turn["kind"] not in ("first", "self_contained")))
+            history.append(qa.ask(turn["question"], history=history))
+    medians = {"with_history": [], "alone": []}
+    for question, history, _ in turns:
+        times = {"with_history": [], "alone": []}
+        for _ in range(repeat):
+            for asked in times:
+                qa.clear_cache()
+                started = time.perf_counter()
+                qa.ask(question, history=history if asked == "with_history" else None)
+                times[asked].append((time.perf_counter() - started) * 1000)
+        for asked, ms in times.items():
+            medians[asked].append(statistics.median(ms))
+    follow = np.array([f for _, _, f in turns])
+    figures = {}
+    for name, inside in (("all", np.ones(len(turns), bool)), ("follow_ups", follow)):
+        p50 = {asked: float(np.percentile(np.array(ms)[inside], 50)) for asked, ms in medians.items()}
+        figures[name] = {"turns": int(inside.sum()), **{f"{asked}_p50_ms": v for asked, v in p50.items()},
+                         "ratio": p50["with_history"] / p50["alone"]}
+    return figures
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "articles")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--conversations", type=Path, default=None, metavar="FILE",
+                        help="also time each turn of these conversations with its history and alone")
     parser.add_argument("--baseline", default=None, metavar="REV", help="also run this commit's benchmark and compare ask()")
     parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
     args = parser.parse_args(argv)
@@ -160,6 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
         open_s = time.perf_counter() - started
         asks_latency = {name: latency(qa.ask, asks, name, qa.clear_cache) for name in RETRIEVERS}
         retrieve_latency = {name: latency(qa.retrieve, asks, name, qa.clear_cache) for name in RETRIEVERS}
+        follow_ups = follow_up_latency(qa, args.conversations, max(3, args.repeat)) if args.conversations else None
     baseline = run_baseline(args.baseline, args.corpus, args.questions) if args.baseline else None
 
     print()
@@ -179,9 +214,15 @@ def main(argv: list[str] | None = None) -> dict:
             line += f"{baseline['ask'][name]['p50_ms']:18.2f}{baseline['ask'][name]['p95_ms']:9.2f}"
         print(line)
 
+    if follow_ups:
+        print(f"\nask() with history vs alone, hybrid (median of {max(3, args.repeat)} each, then p50 over the turns)")
+        for name, row in follow_ups.items():
+            print(f"{name + ' (' + str(row['turns']) + ' turns)':<24}{row['with_history_p50_ms']:9.2f} vs {row['alone_p50_ms']:.2f} ms"
+                  f"   x{row['ratio']:.3f}")
+
     figures = {"machine": facts, "corpus": str(args.corpus), "model": embedder.model_name, "model_load_s": load_s,
                "window": window, "build": build, "raw_encode": raw, "incremental": incremental,
-               "open_s": open_s, "ask": asks_latency, "retrieve": retrieve_latency,
+               "open_s": open_s, "ask": asks_latency, "retrieve": retrieve_latency, "follow_ups": follow_ups,
                "baseline": {"rev": args.baseline, **baseline} if baseline else None}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")

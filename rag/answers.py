@@ -176,10 +176,9 @@ class AnswerBuilder:
         the answers already `said` (a follow-up's conversation's: it asks for something new)."""
         if not passages:
             return []
-        excluded = {i: [(s.start - p.start, s.end - p.start) for s in said if s.source == p.source and s.start < p.end and s.end > p.start]
-                    for i, p in enumerate(passages)} if said else None
-        reading = self.reader.run(query.text, [p.text for p in passages], excluded)
         chunks = self.store.chunks([p.chunk_id for p in passages])
+        excluded = {i: self._excluded(p, chunk, said) for i, (p, chunk) in enumerate(zip(passages, chunks))} if said else None
+        reading = self.reader.run(query.text, [p.text for p in passages], excluded)
         top_score = max(abs(passages[0].score), 1e-9)
         found, candidates = [], []
         for read in reading.spans:  # the reader's order, most probable span first
@@ -191,6 +190,21 @@ class AnswerBuilder:
         confidence = self.reader.confidence
         judged = [Judged(*f, row, confidence.probability(row)) for f, row in zip(found, features(candidates, reading.no_answer))]
         return sorted(judged, key=lambda j: -j.probability)
+
+    def _excluded(self, passage: Passage, chunk: StoredChunk, said: list[Said]) -> list[tuple[int, int]]:
+        """The character ranges of a passage that no span may overlap: what was `said`, a statement that goes on
+        with the sentences right after it that point back to it ("He noted, …": the same speaker still)."""
+        ranges = []
+        for s in (s for s in said if s.source == passage.source):
+            end = s.end
+            if s.goes_on:
+                sentences = self.store.sentences(chunk, before=1)
+                for sentence, following in zip(sentences, sentences[1:]):
+                    if sentence.start < end <= sentence.end and _POINTS_BACK.match(following.text):
+                        end = following.end
+            if s.start < passage.end and end > passage.start:
+                ranges.append((s.start - passage.start, end - passage.start))
+        return ranges
 
     def _coverage(self, terms: list[str], sentence: str) -> float:
         """Share of the question's terms (stemmed, stopwords dropped) that the sentence holding a span contains."""

@@ -13,7 +13,7 @@ dragged back. What was taken from which turn is kept as a `Context`, for a page 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import InvalidQuestionError
 from .lexical import Analyzer, names
@@ -67,6 +67,7 @@ class Said:
     source: str
     start: int
     end: int
+    goes_on: bool = False  # a whole statement: the sentences right after it that point back to it ("He noted, …") say it on
 
 
 @dataclass(frozen=True)
@@ -161,11 +162,12 @@ class FollowUpResolver:
     @staticmethod
     def said(question: str, context: Context, history: list[Turn]) -> list[Said]:
         """What a follow-up's answer must not give again: every earlier answer span, and where it asks for a reply
-        ("What did Putin reply?", "How did Russia respond?"), the whole quote of the turn it follows, since a reply
-        is another statement (measured on eval/conversations.jsonl: see the README's "Reader v2")."""
+        ("What did Putin reply?", "How did Russia respond?"), the whole quote of the turn it follows and what goes on
+        from it ("He noted, …"), since a reply is another statement (measured on eval/conversations.jsonl: see the
+        README's "Reader v2")."""
         said = [t.said for t in history if t.said]
         quoted = history[context.turn].quoted
-        return said + [quoted] if quoted and _ASKS_REPLY.search(question) else said
+        return said + [replace(quoted, goes_on=True)] if quoted and _ASKS_REPLY.search(question) else said
 
     @staticmethod
     def _subject(history: list[Turn], index: int, person: bool = False) -> str | None:

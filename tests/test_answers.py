@@ -5,6 +5,7 @@ import pytest
 import rag
 from rag.answers import AnswerBuilder
 from rag.confidence import FEATURES
+from rag.conversation import Said
 from rag.reader import Reader
 
 
@@ -53,6 +54,26 @@ def test_asked_not_to_abstain_the_builder_quotes_its_best_guess_with_its_confide
     assert refused.abstained and not guessed.abstained and guessed.citations
     assert guessed.confidence == pytest.approx(refused.confidence)
     assert guessed.confidence < qa.answer_builder.reader.confidence.threshold
+
+
+def test_a_statement_said_goes_on_over_the_sentences_that_point_back_to_it(qa):
+    """A reply is another statement: after the quote it answers, "He noted, …" is the same speaker still."""
+    source = "000_9cebef51757e5eed.txt"
+    text = qa.store.document(source).text
+    start = text.index("During his address at the World Economic Forum")
+    end = text.index("revenue stream for the Kremlin.", start) + len("revenue stream for the Kremlin.")
+    noted_end = text.index("\n", text.index("He noted,", end))  # the next sentence ("In recent years, …") does not point back
+    chunks = qa.store.chunks_from(source, start, 2)
+    passages = [rag.Passage.of(c, 1.0) for c in chunks]
+
+    def excluded(said: Said) -> set[tuple[int, int]]:
+        return {(p.start + s, p.start + e) for p, c in zip(passages, chunks) for s, e in qa.answer_builder._excluded(p, c, [said])}
+
+    assert excluded(Said(source, start, end, goes_on=True)) == {(start, noted_end)}
+    assert excluded(Said(source, start, end)) == {(start, end)}  # a span said is only itself
+    query = qa.retrieval("What did Putin reply?", 5)[0]
+    for judged in qa.answer_builder.judge(query, passages, [Said(source, start, end, goes_on=True)]):
+        assert judged.span.end <= start or judged.span.start >= noted_end, judged.span
 
 
 def test_a_long_sentence_is_cut_to_sixty_words_around_the_span(tmp_path, embedder):

@@ -1,6 +1,7 @@
 """Follow-ups are read with what the conversation already holds; a question that stands alone is left alone."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -105,7 +106,8 @@ def test_he_after_a_bare_why_is_the_chains_subject_never_a_name_from_the_words_i
 def test_a_reply_is_another_statement_than_the_quote_it_answers(resolver):
     warned = Turn("What did Trump warn Russia about?", "higher tariffs", "002.txt", 300, "What did Trump warn Russia about?",
                   said=Said("002.txt", 340, 354), quoted=Said("002.txt", 300, 420))
-    for question, said in (("How did Russia respond?", [warned.said, warned.quoted]), ("What did Putin reply?", [warned.said, warned.quoted]),
+    statement = replace(warned.quoted, goes_on=True)  # with what goes on from it: "He added, …"
+    for question, said in (("How did Russia respond?", [warned.said, statement]), ("What did Putin reply?", [warned.said, statement]),
                            ("When did he say it?", [warned.said])):
         context = resolver.run(question, [warned])
         assert context is not None and resolver.said(question, context, [warned]) == said, question
