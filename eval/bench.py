@@ -122,8 +122,8 @@ def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
     medians = {"with_history": [], "alone": []}
     for question, history, _ in turns:
         times = {"with_history": [], "alone": []}
-        for _ in range(repeat):
-            for asked in times:
+        for round_ in range(repeat):
+            for asked in sorted(times, reverse=round_ % 2 == 1):  # alternate which goes first
                 qa.clear_cache()
                 started = time.perf_counter()
                 qa.ask(question, history=history if asked == "with_history" else None)
@@ -133,6 +133,8 @@ def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
     follow = np.array([f for _, _, f in turns])
     figures = {}
     for name, inside in (("all", np.ones(len(turns), bool)), ("follow_ups", follow)):
+        if not inside.any():
+            continue
         p50 = {asked: float(np.percentile(np.array(ms)[inside], 50)) for asked, ms in medians.items()}
         figures[name] = {"turns": int(inside.sum()), **{f"{asked}_p50_ms": v for asked, v in p50.items()},
                          "ratio": p50["with_history"] / p50["alone"]}

@@ -382,6 +382,8 @@ class Trainer:
         log.info("%d training questions, %d steps of %d, %s on %s; %s at step %d", len(questions), steps, a.batch_size,
                  precision, device, "resuming" if resume else "starting", step)
         history = shipped.get("runs", []) if resume else []
+        if not any("follow_share" in r for r in history):  # written before runs recorded it: the plan's share was every run's
+            history = [r | {"follow_share": shipped["settings"].get("follow_share", 0.0)} for r in history]
         started, groups_read, recipes_seen = time.perf_counter(), 0, dict(shipped.get("recipes_seen", {}) if resume else {})
         followed_seen = shipped.get("followed_seen", 0) if resume else 0
         model.train()
@@ -419,7 +421,7 @@ class Trainer:
                     seconds = time.perf_counter() - started
                     run = {"machine": machine(device), "precision": precision, "threads": a.threads, "from_step": resumed_at,
                            "to_step": step, "seconds": round(seconds, 1), "groups_per_second": round(groups_read / seconds, 2),
-                           **({"follow_share": a.follow_share} if a.follow_share else {})}
+                           "follow_share": a.follow_share}
                     self.save(model, tokenizer, out, {
                         "settings": settings, "step": step, "steps": steps, "training_questions": len(questions),
                         "groups_seen": sum(recipes_seen.values()), "recipes_seen": recipes_seen,
@@ -447,7 +449,7 @@ class Trainer:
 
 def plan_of(settings: dict) -> dict:
     """The settings a resumed run must share with the weights it continues: all but `follow_share`, which
-    only changes how a group's question is asked (each run in training.json records its own)."""
+    only changes how a group's question is asked (each run in training.json records its own; `settings` the last run's)."""
     return {k: v for k, v in settings.items() if k != "follow_share"}
 
 
@@ -584,12 +586,11 @@ def write_card(out: Path) -> None:
     training, calibration = figures("training.json"), figures("calibration-report.json")
     settings = training.get("settings", {})
     runs = "\n".join(f"| {r['from_step']}–{r['to_step']} | {r['machine']} | {r['precision']} | {r['threads']} | "
-                     f"{r['seconds']:.0f} | {r['groups_per_second']} |" for r in training.get("runs", []))
+                     f"{r['seconds']:.0f} | {r['groups_per_second']} | {r.get('follow_share', 0.0)} |" for r in training.get("runs", []))
     seen = ", ".join(f"{kind} {n:,}" for kind, n in sorted(training.get("recipes_seen", {}).items()))
-    followed_runs = [r for r in training.get("runs", []) if r.get("follow_share")]
-    followed = (f"From step {followed_runs[0]['from_step']:,}, {followed_runs[0]['follow_share']} of the groups asked their question "
-                "as a follow-up reaches the reader: with another question of the same paragraph and its answer carried in brackets, "
-                f"as rag/conversation.py reads a follow-up ({_count(training.get('followed_seen'))} groups).\n" if followed_runs else "")
+    followed = (f"Groups whose question was asked as a follow-up reaches the reader (with another question of the same paragraph and "
+                f"its answer carried in brackets, as rag/conversation.py reads a follow-up): {_count(training.get('followed_seen'))}, at "
+                "each run's follow-up share below.\n" if training.get("followed_seen") else "")
     kinds = "\n".join(f"| {kind} | {v['questions']} | {v['refused']} | {v['right_at_top']} |"
                       for kind, v in calibration.get("by_kind", {}).items())
     weights = ", ".join(f"{name} {w:+.2f}" for name, w in calibration.get("weights", {}).items())
@@ -647,8 +648,8 @@ research use as their authors released them.
 | optimiser | AdamW, lr {settings.get("lr", "?")}, weight decay 0.01, 6 % warm-up then linear decay, gradient norm ≤ 1; a resumed run warms its fresh moments up over 50 steps |
 | time | {training.get("train_seconds", "?")} s in all |
 
-| steps | machine | precision | threads | seconds | groups/s |
-|---|---|---|---|---|---|
+| steps | machine | precision | threads | seconds | groups/s | follow-up share |
+|---|---|---|---|---|---|---|
 {runs}
 
 ## Confidence (held-out qa-train articles through the whole pipeline: hybrid retrieval, k = 5)

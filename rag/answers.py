@@ -28,6 +28,7 @@ _POINTS_BACK = re.compile(
     r"there|such|both|meanwhile|instead|moreover|furthermore)\b",
     re.IGNORECASE,
 )
+_SAME_SPEAKER = re.compile(r"^[\W_]*(he|she|they|his|her|their)\b", re.IGNORECASE)  # "He added, …", not "However, …"
 _WORD = re.compile(r"\S+")
 
 
@@ -192,18 +193,21 @@ class AnswerBuilder:
         return sorted(judged, key=lambda j: -j.probability)
 
     def _excluded(self, passage: Passage, chunk: StoredChunk, said: list[Said]) -> list[tuple[int, int]]:
-        """The character ranges of a passage that no span may overlap: what was `said`, a statement that goes on
-        with the sentences right after it that point back to it ("He noted, …": the same speaker still)."""
+        """The character ranges of a passage that no span may overlap: what was `said`; a statement that goes on
+        (a whole quote) with the rest of its sentences and those right after it that open with its speaker's
+        pronoun ("He noted, …": the same speaker still), from a few sentences before the chunk on."""
         ranges = []
         for s in (s for s in said if s.source == passage.source):
-            end = s.end
+            start, end = s.start, s.end
             if s.goes_on:
-                sentences = self.store.sentences(chunk, before=1)
+                sentences = self.store.sentences(chunk, before=3)
+                start = min([start, *(x.start for x in sentences if x.start <= start < x.end)])
                 for sentence, following in zip(sentences, sentences[1:]):
-                    if sentence.start < end <= sentence.end and _POINTS_BACK.match(following.text):
-                        end = following.end
-            if s.start < passage.end and end > passage.start:
-                ranges.append((s.start - passage.start, end - passage.start))
+                    if sentence.start < end <= sentence.end:
+                        end = following.end if _SAME_SPEAKER.match(following.text) else sentence.end
+                end = max([end, *(x.end for x in sentences[-1:] if x.start < end <= x.end)])
+            if start < passage.end and end > passage.start:
+                ranges.append((start - passage.start, end - passage.start))
         return ranges
 
     def _coverage(self, terms: list[str], sentence: str) -> float:

@@ -66,11 +66,14 @@ def test_a_statement_said_goes_on_over_the_sentences_that_point_back_to_it(qa):
     chunks = qa.store.chunks_from(source, start, 2)
     passages = [rag.Passage.of(c, 1.0) for c in chunks]
 
-    def excluded(said: Said) -> set[tuple[int, int]]:
-        return {(p.start + s, p.start + e) for p, c in zip(passages, chunks) for s, e in qa.answer_builder._excluded(p, c, [said])}
+    def excluded(said: Said) -> list[list[tuple[int, int]]]:
+        """Each passage's own ranges, as document offsets."""
+        return [[(p.start + s, p.start + e) for s, e in qa.answer_builder._excluded(p, c, [said])] for p, c in zip(passages, chunks)]
 
-    assert excluded(Said(source, start, end, goes_on=True)) == {(start, noted_end)}
-    assert excluded(Said(source, start, end)) == {(start, end)}  # a span said is only itself
+    assert len(passages) == 2 and passages[1].start > end  # the second passage opens after the quote, with "He noted"
+    assert excluded(Said(source, start, end, goes_on=True)) == [[(start, noted_end)]] * 2
+    assert excluded(Said(source, start + 10, end - 10, goes_on=True)) == [[(start, noted_end)]] * 2  # a quote cut short: its sentence
+    assert excluded(Said(source, start, end)) == [[(start, end)], []]  # a span said is only itself
     query = qa.retrieval("What did Putin reply?", 5)[0]
     for judged in qa.answer_builder.judge(query, passages, [Said(source, start, end, goes_on=True)]):
         assert judged.span.end <= start or judged.span.start >= noted_end, judged.span

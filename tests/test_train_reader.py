@@ -160,8 +160,10 @@ def test_a_tiny_run_continues_from_its_shipped_format_weights(tmp_path):
 
     train_reader.main(["train", *common, "--max-steps", "1", "--follow-share", "0.5"])  # asks follow-ups from here on
     third = json.loads((out / "training.json").read_text())
-    assert third["step"] == 4 and [r.get("follow_share") for r in third["runs"]] == [None, None, 0.5]
-    assert "From step 3, 0.5 of the groups" in (out / "README.md").read_text()
+    assert third["step"] == 4 and [r["follow_share"] for r in third["runs"]] == [0.0, 0.0, 0.5]
+    assert "| 3–4 | " in (card := (out / "README.md").read_text()) and card.split("| 3–4 | ")[1].split("\n")[0].endswith("| 0.5 |")
+    train_reader.main(["train", *common, "--max-steps", "1"])  # and back to none
+    assert [r["follow_share"] for r in json.loads((out / "training.json").read_text())["runs"]] == [0.0, 0.0, 0.5, 0.0]
 
     with pytest.raises(SystemExit, match="--restart"):
         train_reader.main(["train", *common, "--max-steps", "1", "--lr", "0.001"])
