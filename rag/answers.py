@@ -201,11 +201,11 @@ class AnswerBuilder:
             start, end = s.start, s.end
             if s.goes_on:
                 sentences = self.store.sentences(chunk, before=3)
-                start = min([start, *(x.start for x in sentences if x.start <= start < x.end)])
+                if holding := [x for x in sentences if x.start < s.end and x.end > s.start]:
+                    start, end = min(start, holding[0].start), max(end, holding[-1].end)
                 for sentence, following in zip(sentences, sentences[1:]):
-                    if sentence.start < end <= sentence.end:
-                        end = following.end if _SAME_SPEAKER.match(following.text) else sentence.end
-                end = max([end, *(x.end for x in sentences[-1:] if x.start < end <= x.end)])
+                    if sentence.end == end and _SAME_SPEAKER.match(following.text):
+                        end = following.end
             if start < passage.end and end > passage.start:
                 ranges.append((start - passage.start, end - passage.start))
         return ranges

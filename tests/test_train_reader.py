@@ -90,7 +90,6 @@ def test_a_follow_up_group_reads_an_earlier_turns_words_in_brackets_and_keeps_it
     assert swapped.recipe == "swapped" and swapped.followed and "ewan mcgregor" in asked_text and "lighthouse" in asked_text
 
 
-
 def test_removing_the_answer_sentence_leaves_the_rest_exactly():
     q = question("Where will Morag Campbell live?", "the old cottage")
     assert train_reader.without_answer(q) is None  # one sentence would be left: too little to stand for the paragraph
