@@ -16,8 +16,8 @@ What it measures, on one machine, in one run:
    conversation asked with its history (the answers the replay gave before it) and alone, alternately, `--repeat`
    times; the median of each turn, then p50 over all turns and over the follow-ups: what understanding a follow-up adds.
 7. With `--baseline REV`: the benchmark of an earlier commit (e.g. the one before the reader), run
-   from a git worktree in the same Python environment right after, and its ask() figures printed
-   beside these. It needs that commit's dependencies installed.
+   from a git worktree in the same Python environment before and after this one, and the mean of its two ask()
+   figures printed beside these (so that a VM's drifting speed weighs on both alike). It needs that commit's dependencies installed.
 
 Why a script: speed depends on the machine, so it is measured here and reported, never asserted
 by timed tests.
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     facts = machine_facts()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
+    before = run_baseline(args.baseline, args.corpus, args.questions) if args.baseline else None
 
     embedder = Embedder()
     started = time.perf_counter()
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
         asks_latency = {name: latency(qa.ask, asks, name, qa.clear_cache) for name in RETRIEVERS}
         retrieve_latency = {name: latency(qa.retrieve, asks, name, qa.clear_cache) for name in RETRIEVERS}
         follow_ups = follow_up_latency(qa, args.conversations, max(3, args.repeat)) if args.conversations else None
-    baseline = run_baseline(args.baseline, args.corpus, args.questions) if args.baseline else None
+    baseline = bracketed(before, run_baseline(args.baseline, args.corpus, args.questions)) if args.baseline else None
 
     print()
     print(f"{'index build (median of ' + str(args.repeat) + ')':<34} {build_s:8.3f} s   "
@@ -230,6 +231,14 @@ def main(argv: list[str] | None = None) -> dict:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
         print(f"\nwrote {args.json}")
     return figures
+
+
+def bracketed(before: dict, after: dict) -> dict:
+    """The baseline's ask() figures as the mean of its runs before and after this version's: a VM whose speed drifts
+    during the benchmark (seen: 0.78 x to 0.92 x in runs an hour apart) then drifts for both alike."""
+    ask = {name: {key: (before["ask"][name][key] + after["ask"][name][key]) / 2 for key in after["ask"][name]}
+           for name in after["ask"]}
+    return {"ask": ask, "before": before["ask"], "after": after["ask"]}
 
 
 def run_baseline(rev: str, corpus: Path, n_questions: int) -> dict:

@@ -13,10 +13,10 @@ dragged back. What was taken from which turn is kept as a `Context`, for a page 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
 
 from .errors import InvalidQuestionError
-from .lexical import Analyzer, names
+from .lexical import QUESTION_WORDS, Analyzer, names
 
 # Words that point back at something the conversation named, or at what was said in it.
 _POSSESSIVE = re.compile(r"\b(his|her|its|their)\b", re.IGNORECASE)  # points back only in a question naming no one
@@ -26,7 +26,7 @@ _POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
                        r"afterwards?|same)\b", re.IGNORECASE)
 _ENDS_POINTING = re.compile(r"\b(it|that|this|them|those|these)\s*[?.!]*\s*$", re.IGNORECASE)  # "…dislike it?": points back at any length
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
-_WORD = re.compile(r"[\w'’-]+")
+_WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
 MAX_HISTORY = 20  # earlier turns read, the most recent
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
@@ -93,8 +93,8 @@ class Turn:
     @classmethod
     def of(cls, answer) -> Turn:
         """From an Answer or its `to_dict()` (what the /ask endpoint returns); anything else is refused."""
-        data = answer.to_dict() if hasattr(answer, "to_dict") else answer
         try:
+            data = _essentials(answer) if is_dataclass(answer) else answer
             context, span, citations = data.get("context") or {}, data.get("span") or {}, data.get("citations") or []
             asked = data["question"]
             question = context.get("question") or asked
@@ -122,8 +122,12 @@ class FollowUpResolver:
     subject and the earlier question's words (and answer) carried in brackets; "And Zelensky?" is the
     earlier question asked of the new name."""
 
-    def __init__(self, analyzer: Analyzer | None = None, min_terms: int = 3, neighbours: int = 2):
-        self.analyzer = analyzer or Analyzer()
+    def __init__(self, min_terms: int = 3, neighbours: int = 2):
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        # Content words are counted and carried without the function words BM25 keeps ("been", "about", "he"):
+        # they say nothing of whether a question stands alone, and cost the reader word pieces.
+        self.analyzer = Analyzer(extra_stopwords=(*QUESTION_WORDS, *STOPWORDS_EN_PLUS))
         self.min_terms = min_terms
         self.neighbours = neighbours  # chunks from where the earlier answer was cited, in place of a follow-up's last passages
         self._stopwords = frozenset(self.analyzer.stopwords) | {"also", "else", "other", "same", "then", "there"}
@@ -149,14 +153,17 @@ class FollowUpResolver:
             return None  # it names its own subject, or says enough on its own ("it", "that" pointing inside it)
         subject = None if asked_names else self._subject(history, index, person=bool(_PRONOUN.search(question)))
         asked = _substituted(question, subject) if subject else question
-        carried = self.carried(last)
+        carried = self.carried(last, asked)
         return Context(with_carried(asked, carried), subject or last.question, index,
                        "pronoun" if pointing else "short", last.source, last.offset, carried)
 
-    def carried(self, turn: Turn) -> str:
-        """The words an earlier turn leaves to a follow-up: the content words of the question its user asked and of
-        its answer, then those it carried itself (so a chain of follow-ups keeps its subject), MAX_CARRIED_WORDS at most."""
-        words = [w for w in _WORD.findall(f"{turn.asked} {turn.answer or ''} {turn.carried}") if w.lower() not in self._stopwords]
+    def carried(self, turn: Turn, question: str = "") -> str:
+        """The words an earlier turn leaves to a follow-up `question`: the content words of the question its user asked
+        and of its answer, then those it carried itself (so a chain of follow-ups keeps its subject), none the follow-up
+        says already, MAX_CARRIED_WORDS at most."""
+        said = {w.lower() for w in _WORD.findall(question)}
+        words = [w for w in _WORD.findall(f"{turn.asked} {turn.answer or ''} {turn.carried}")
+                 if w.lower() not in self._stopwords and w.lower() not in said]
         return " ".join(list(dict.fromkeys(words))[:MAX_CARRIED_WORDS])
 
     @staticmethod
@@ -187,6 +194,13 @@ class FollowUpResolver:
             if not turn.carried:
                 return None  # it stood alone: the chain begins there
         return None
+
+
+def _essentials(answer) -> dict:
+    """What a turn reads of an Answer, as its to_dict() gives it, without copying its passages (a millisecond a turn)."""
+    first = answer.citations[:1]
+    return {"question": answer.question, "abstained": answer.abstained, "context": answer.context and asdict(answer.context),
+            "span": answer.span and asdict(answer.span), "citations": [asdict(c) for c in first]}
 
 
 def with_carried(question: str, carried: str) -> str:

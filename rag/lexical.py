@@ -30,6 +30,7 @@ def contains_answer(text: str, answers: list[str]) -> bool:
 
 _NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+|von\s+|van\s+|al-)?[A-Z][\w'’.-]*)*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;][\"'”’)\]]*)\s*$")  # searched up to a match: does a sentence start there?
+_POSSESSIVE = re.compile(r"['’]s?$")  # "Trump's ultimatums" names Trump
 _NOT_NAMES = frozenset(
     "I A An The In On At Of For To By As If And But What Who Whom Whose Which When Where Why How Is Are Was Were Did Does "
     "Do Has Have Had Can Could Would Should Will According Besides Also Then Monday Tuesday Wednesday Thursday Friday "
@@ -45,7 +46,7 @@ def names(text: str, opening: bool = False) -> list[str]:
         words = match.group().split(". ")[0].split()
         if not (opening and match.start() == 0) and _SENTENCE_START.search(text, 0, match.start()):
             words = words[1:]
-        name = " ".join(w for w in words if w.strip("'’.?,") not in _NOT_NAMES).strip(".'’?,")
+        name = _POSSESSIVE.sub("", " ".join(w for w in words if w.strip("'’.?,") not in _NOT_NAMES)).strip(".'’?,")
         if len(name) > 1 and name[0].isupper():
             found.append(name)
     return found

@@ -54,7 +54,7 @@ class QA:
         bm25 = BM25Retriever(store)
         self.retrievers = {"dense": dense, "bm25": bm25, "hybrid": HybridRetriever([dense, bm25])}
         self.answer_builder = AnswerBuilder(store, reader or Reader(), analyzer=self.analyzer)
-        self.resolver = FollowUpResolver(self.analyzer)
+        self.resolver = FollowUpResolver()
         # Question → vector; recent ones are cached (follow-ups, retries and evaluations repeat them).
         self._embed = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
 

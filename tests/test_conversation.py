@@ -78,6 +78,28 @@ def test_a_question_that_stands_alone_is_not_dragged_back(resolver, question):
     assert resolver.run(question, [OPEC, MANIPULATE]) is None
 
 
+@pytest.mark.parametrize("question", [
+    "And how many have been displaced?",                  # "have been" are no content words: two are left
+    "What share of the federal budget does it make up?",  # nor "does" or "up": "it" points back in a short question
+])
+def test_function_words_do_not_make_a_follow_up_stand_alone(resolver, question):
+    assert resolver.run(question, [OPEC]) is not None
+
+
+def test_a_follow_up_carries_content_words_it_does_not_say_itself(resolver):
+    reply = Turn("What did Putin say about Trump's ultimatums?", "We do not perceive anything new", "003.txt", 70,
+                 "What did Putin say about Trump's ultimatums?")
+    context = resolver.run("Why did Putin say it?", [reply])
+    assert context.carried.split() == ["Trump's", "ultimatums", "perceive", "anything", "new"]  # no "about", "we", "not", nor "Putin"
+
+
+
+def test_a_name_in_the_possessive_is_the_name(resolver):
+    ultimatums = Turn("What were Trump's ultimatums?", "tariffs and sanctions", "003.txt", 70, "What were Trump's ultimatums?")
+    assert resolver.run("How old is he?", [ultimatums]).question.startswith("How old is Trump (")
+    assert resolver.run("What was his reason?", [ultimatums]).question.startswith("What was Trump's reason (")
+
+
 def test_without_history_nothing_is_resolved(resolver):
     assert resolver.run("Why?", []) is None
 
