@@ -20,6 +20,8 @@ def test_squad_normalisation_and_scores():
     assert f1_score("Carolina", ["Denver Broncos"]) == 0.0
     assert contains_answer("Kremlin spokesperson Dmitry Peskov stated…", ["Dmitry Peskov"])
     assert not contains_answer("Peskovian", ["Peskov"])
+    assert contains_answer("Addressing a question from NBC’s Kier Simmons", ["NBC"])  # the possessive is a word of its own
+    assert contains_answer("backed Trump's criticism", ["Trump’s criticism"]) and not contains_answer("NBCs", ["NBC"])
 
 
 def result(**fields) -> QuestionResult:
