@@ -24,7 +24,9 @@ _PERSONAL = re.compile(r"\b(he|she|him|hers|they|them)\b", re.IGNORECASE)
 _POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
                        r"reply|replied|respond|responded|response|react|reacted|answer|answered|else|other|too|also|again|next|"
                        r"afterwards?|same)\b", re.IGNORECASE)
-_ENDS_POINTING = re.compile(r"\b(it|that|this|them|those|these)\s*[?.!]*\s*$", re.IGNORECASE)  # "…dislike it?": points back at any length
+_ENDS_POINTING = re.compile(  # "…dislike it?", "…been this deep?": points back at any length; "…this week?" points at now
+    r"\b(?:it|that|them|those|(?:this|these)(?!\s+(?:week|weekend|month|year|morning|afternoon|evening|days)\b))(?:\s+\w+)?"
+    r"\s*[?.!]*\s*$", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
@@ -142,9 +144,10 @@ class FollowUpResolver:
         new = [n for n in asked_names if not any(n in seen or seen in n for seen in named)]
         terms = self.analyzer.run([question])[0]
         if (match := _ELLIPSIS.match(question)) and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
-            old = next((n for n in names(last.resolved) if n != asked_names[0]), None)
-            asked = last.question.replace(old, asked_names[0], 1) if old else f"{asked_names[0]}: {last.question}"
-            return Context(asked, last.question, index, "ellipsis", last.source, last.offset)
+            if any(n != asked_names[0] for n in names(last.resolved)):
+                return Context(_asked_of(last, asked_names[0]), last.question, index, "ellipsis", last.source, last.offset)
+            carried = self.carried(last, question)  # an earlier question naming no one cannot be asked of the new name
+            return Context(with_carried(question, carried), last.question, index, "ellipsis", last.source, last.offset, carried)
         personal = _PERSONAL.search(question) or (not asked_names and _POSSESSIVE.search(question))
         pointing = personal or _POINTING.search(question)
         if not _ENDS_POINTING.search(question) and (
@@ -182,11 +185,14 @@ class FollowUpResolver:
         journalist…") and got a short name, else the first name its question gives ("Where did Putin…" is about
         Putin, not the place; measured: follow-up hit 0.700 → 0.733 on the shipped articles, 0.667 → 0.700 in the archive).
         A follow-up that names no one ("Why?") is about what its own earlier turn was about, so a chain keeps its subject.
-        For "he" or "she" (`person`), a name in capitals ("US", "OPEC") is no one."""
+        For "he" or "she" (`person`), a name in capitals ("US", "OPEC") is no one, and an earlier question that says "he"
+        before naming anyone is passed over ("What would he need to do for Moscow to accept him?" is not about Moscow)."""
         def named(text: str, opening: bool = False) -> list[str]:
             return [n for n in names(text, opening) if not (person and n.isupper())]
 
         for turn in reversed(history[: index + 1]):
+            if person and (pronoun := _PRONOUN.search(turn.resolved)) and not named(turn.resolved[: pronoun.start()]):
+                continue  # its own "he", named nowhere before it, still stands: the chain's subject is named further back
             if _ASKS_WHO.match(turn.resolved) and turn.answer and len(turn.answer.split()) <= 5 and (found := named(turn.answer, opening=True)):
                 return found[0]
             if found := named(turn.resolved):
@@ -213,6 +219,16 @@ def _last_answered(history: list[Turn]) -> int:
     """The latest turn that was answered, among the last MAX_HISTORY (else the latest)."""
     recent = range(len(history) - 1, max(-1, len(history) - 1 - MAX_HISTORY), -1)
     return next((i for i in recent if history[i].answer), len(history) - 1)
+
+
+def _asked_of(turn: Turn, name: str) -> str:
+    """Turn's question asked of another name ("And Putin?"): the first name it gives replaced by the new one, the two
+    swapped where it names the new one too ("How soon will Trump meet Putin?" → "How soon will Putin meet Trump?").
+    The turn names someone other than the new name."""
+    old = next(n for n in names(turn.resolved) if n != name)
+    if name not in turn.question:
+        return turn.question.replace(old, name, 1)
+    return re.sub(f"{re.escape(old)}|{re.escape(name)}", lambda m: name if m.group() == old else old, turn.question)
 
 
 def _substituted(question: str, subject: str) -> str:

@@ -48,6 +48,13 @@ def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(r
     assert context is not None and "agreement" in context.question
 
 
+def test_a_question_ending_on_this_or_that_and_a_word_points_back_too(resolver):
+    deaths = Turn("How many people have been killed in the war?", "tens of thousands", "001.txt", 30,
+                  "How many people have been killed in the war?")
+    context = resolver.run("Since when have relations with the West been this bad?", [deaths])
+    assert context is not None and "killed war" in context.carried
+
+
 @pytest.mark.parametrize("question, read", [
     ("What was his reason?", "What was Zelenskyy's reason ("),
     ("Did her aide reply?", "Did Zelenskyy's aide reply ("),
@@ -63,6 +70,30 @@ def test_and_a_new_name_asks_the_earlier_question_of_it(resolver):
     assert context.how == "ellipsis" and context.question == "What did Zelensky say about the talks?"
 
 
+def test_and_a_name_the_earlier_question_gives_swaps_the_two(resolver):
+    meeting = Turn("How soon does Trump say he will meet Putin?", "within hours", "004.txt", 10,
+                   "How soon does Trump say he will meet Putin?")
+    context = resolver.run("And Putin?", [meeting])
+    assert context.how == "ellipsis" and context.question == "How soon does Putin say he will meet Trump?"
+
+
+def test_and_a_name_after_a_question_naming_no_one_carries_that_question_over(resolver):
+    deaths = Turn("How many people have been killed in the war?", "tens of thousands", "001.txt", 30,
+                  "How many people have been killed in the war?")
+    context = resolver.run("What about the Kremlin?", [deaths])
+    assert context.how == "ellipsis" and context.question.startswith("What about the Kremlin (") and "killed war" in context.carried
+
+
+def test_he_is_not_a_name_an_earlier_question_gives_after_its_own_he(resolver):
+    spokesperson = Turn("Who is the Kremlin spokesperson?", "Dmitry Peskov", "000.txt", 10, "Who is the Kremlin spokesperson?")
+    ultimatums = resolver.run("What did he say about Trump's ultimatums?", [spokesperson])
+    said = Turn(ultimatums.question, "nothing new", "000.txt", 20, "What did he say about Trump's ultimatums?", ultimatums.carried)
+    assert resolver.run("How old is he?", [spokesperson, said]).about == "Dmitry Peskov"  # not Trump
+    interview = Turn("Where did Putin give the interview in which he said he was ready?", "on Russian state television", "002.txt", 40,
+                     "Where did Putin give the interview in which he said he was ready?")
+    assert resolver.run("What kind of meeting did he suggest?", [interview]).about == "Putin"  # his 'he' follows his name
+
+
 def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_follow_up(resolver):
     context = resolver.run("What did Putin reply?", [OPEC])
     assert context is not None and "OPEC" in context.question and "Putin" in context.question
@@ -73,6 +104,7 @@ def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_fol
     "Who is the Kremlin spokesperson?",                            # says enough on its own
     "What did Putin acknowledge about the battlefield at his annual press conference?",
     "What did Zelenskyy say that Putin wants from the talks?",      # 'that' joins a clause: it points nowhere
+    "Who did Zelenskyy meet in Paris this week?",                   # 'this week' is now, not an earlier turn
 ])
 def test_a_question_that_stands_alone_is_not_dragged_back(resolver, question):
     assert resolver.run(question, [OPEC, MANIPULATE]) is None
