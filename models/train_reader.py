@@ -177,16 +177,97 @@ class NegativeFinder:
         alike = [n for n in others if len(n.split()) == len(name.split())]  # "President Kennedy" for "Prime Minister Eden"
         return q.question.replace(name, rng.choice(alike or others), 1)
 
+    def earlier(self, q: Question, rng: random.Random) -> Question | None:
+        """Another answerable question of q's paragraph, as the turn before q in a conversation; None when there is none."""
+        earlier = [p for p in self.asked.get(q.context, ()) if p.question != q.question]
+        return rng.choice(earlier) if earlier else None
+
     def carried(self, q: Question, rng: random.Random) -> str | None:
         """What an earlier turn of a conversation carries into a follow-up asking q (rag/conversation.py), that turn
         being another question asked of the same paragraph and its answer; None when the paragraph has no other.
         The reader learns that the answer is what the question itself asks, not what the earlier words point at."""
-        earlier = [p for p in self.asked.get(q.context, ()) if p.question != q.question]
-        if not earlier:
+        if not (p := self.earlier(q, rng)):
             return None
-        p = rng.choice(earlier)
+        return self.resolver.carried(Turn(p.question, p.answer_text, None, asked=p.question))
+
+    def followed(self, q: Question, rng: random.Random) -> str | None:
+        """q cut down to a follow-up of another question of its paragraph (FollowUp.make), as the product reads it
+        (rag/conversation.py: the pronoun replaced, the earlier turn's words in brackets), after the first question of
+        its paragraph that it can follow; None when it can follow none. The reader learns to answer a question that
+        needs the earlier turn to be whole."""
+        earlier = [p for p in self.asked.get(q.context, ()) if p.question != q.question]
+        for p in rng.sample(earlier, len(earlier)):  # the first earlier turn q can follow
+            if made := FollowUp.make(q, p, rng):
+                context = self.resolver.run(made.question, [Turn(p.question, p.answer_text, None, asked=p.question)])
+                return context.question if context else made.question
+        return None
+
+    @property
+    def resolver(self) -> FollowUpResolver:
         self._resolver = self._resolver or FollowUpResolver()
-        return self._resolver.carried(Turn(p.question, p.answer_text, None, asked=p.question))
+        return self._resolver
+
+
+_HE, _SHE = re.compile(r"\b(he|him|his)\b", re.IGNORECASE), re.compile(r"\b(she|her|hers)\b", re.IGNORECASE)
+_BARE = re.compile(r"^\s*(why|when|where|who|how (?:many|much|long|old|often|far)|what year|in what year)\b", re.IGNORECASE)
+_AFTER_NAME = re.compile(r"\s*(?:$|[?,.;:]|(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|and|or|in|on|at|to|"
+                         r"for|of|from|by|with|after|before|during|since|first|become|became|\w+ed)\b)")
+_BEFORE_NAME = re.compile(r"\b(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|and|or|"
+                          r"of|in|on|at|to|for|from|by|with|about|that|than|as|who|whom)\s+$", re.IGNORECASE)
+_INSIDE_NAME = re.compile(r"\s+(?:of\s+|de\s+)?[A-Z]|[\w.-]")
+_THE = re.compile(r"\b(?:[Tt]he|[Tt]his)\s+")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A question asked as a follow-up, the way people ask one: `question` as typed, `kind` how it was cut down."""
+
+    question: str
+    kind: str  # "pronoun": a name of the earlier turn → he/she/it/there; "it": a phrase of it → it/that; "bare": "When?"
+
+    @staticmethod
+    def make(q: Question, earlier: Question, rng: random.Random) -> FollowUp | None:
+        """q cut down against the earlier turn (its question and answer), or None: a name both name becomes a pronoun
+        (he or she where the paragraph speaks of one, else it; "in Houston" → "there"); else "the treaty" said
+        in the earlier turn becomes "it" or "that"; else a question all of whose words the earlier turn said
+        keeps its question word alone ("When?"). Each keeps what only q asks, so it stays answerable."""
+        known = names(earlier.question) + names(earlier.answer_text, opening=True)
+        shared = [n for n in names(q.question) if any(n in m or m in n for m in known)]
+        text = q.question
+        for name in sorted(shared, key=len, reverse=True):
+            found = re.search(re.escape(name) + r"(['’]s?)?", text)
+            if not found or _INSIDE_NAME.match(text, found.end()) or re.search(r"[A-Z][\w.'’-]*\s$", text[: found.start()]):
+                continue  # part of a longer name
+            if not (found.group(1) or found.start() == 0 or _AFTER_NAME.match(text, found.end())
+                    or _BEFORE_NAME.search(text[: found.start()])):
+                continue  # a name used as a modifier ("How many Queen bootlegs…")
+            start, before = found.start(), text[: found.start()]
+            if the := re.search(r"\bthe\s+$", before, re.IGNORECASE):
+                start = the.start()
+            word = _pronoun(q.context, possessive=bool(found.group(1)))
+            if word == "it" and (place := re.search(r"\b(in|at)\s+$", before, re.IGNORECASE)):
+                start, word = place.start(), "there"
+            elif not found.group(1) and re.search(r"\b(to|from|with|of|for|by|about|at|in|on)\s+$", before, re.IGNORECASE):
+                word = {"he": "him", "she": "her"}.get(word, word)
+            asked = text[:start] + word + text[found.end() :]
+            return FollowUp(asked[0].upper() + asked[1:], "pronoun")
+        said = _content_words(f"{earlier.question} {earlier.answer_text}")
+        if (bare := _BARE.match(text)) and (asked := _content_words(text)) and asked <= said:
+            return FollowUp(bare.group(1).capitalize() + "?", "bare")
+        spoken = f"{earlier.question} {earlier.answer_text}".lower()
+        phrases = [(the.start(), the.end(), " ".join(words[:n])) for the in _THE.finditer(text, 1)
+                   for words in [re.findall(r"\S+", text[the.end() :])[:3]] for n in range(len(words), 0, -1)]
+        for start, end, words in sorted(phrases, key=lambda p: -len(p[2])):
+            if words.islower() and words.isascii() and words in spoken and _content_words(words) == set(words.split()):
+                return FollowUp(text[:start] + rng.choice(("it", "that")) + text[end + len(words) :], "it")
+        return None
+
+
+def _pronoun(context: str, possessive: bool) -> str:
+    """He or she where the paragraph speaks of a man or a woman (at least twice, and twice as often as of the other), else it."""
+    he, she = len(_HE.findall(context)), len(_SHE.findall(context))
+    word = "he" if he >= 2 and he > 2 * she else "she" if she >= 2 and she > 2 * he else "it"
+    return {"he": "his", "she": "her", "it": "its"}[word] if possessive else word
 
 
 @dataclass
@@ -216,13 +297,14 @@ def _answer_tokens(windows: Windows, w: int, start: int, end: int) -> tuple[int,
 
 def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Random, null_share: float,
                recipes: tuple[str, ...] = RECIPES, max_length: int = TRAIN_MAX_LENGTH, stride: int = TRAIN_STRIDE,
-               follow_share: float = 0.0) -> Group | None:
+               follow_share: float = 0.0, follow_made: float = 0.0) -> Group | None:
     """One training group: an answerable question's answer window + a hard negative; an unanswerable
     question's paragraph + a hard negative; or, for `null_share` of the answerable ones, a no-answer case
     made by one of `recipes` ("removed": its paragraph without the answer's sentence; "swapped": the
     question about another name of the article; "other": two other paragraphs), paired with a hard negative.
     `follow_share` of the groups ask their question (as asked, or swapped) as a follow-up, with an earlier turn's
-    words in brackets (NegativeFinder.carried)."""
+    words in brackets (NegativeFinder.carried); `follow_made` of those (answerable or not, never swapped) are cut down
+    to a follow-up that needs the earlier turn (NegativeFinder.followed), where the question lends itself to one."""
     hard = negatives.paragraph(q, {q.context}, rng)
     question, passages, recipe = q.question, [q.context, hard], None
     if q.answerable and recipes and rng.random() < null_share:
@@ -233,8 +315,11 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
             question = other
         else:
             recipe, passages = "other", [hard, negatives.paragraph(q, {q.context, hard}, rng)]
-    carried = negatives.carried(q, rng) if follow_share and rng.random() < follow_share else None
-    question = with_carried(question, carried) if carried else question
+    followed = None
+    if follow_share and rng.random() < follow_share:
+        made = negatives.followed(q, rng) if recipe != "swapped" and follow_made and rng.random() < follow_made else None
+        followed = made or ((carried := negatives.carried(q, rng)) and with_carried(question, carried))
+    question = followed or question
     windows = encode(tokenizer, question, passages, max_length, stride)
     first, rest = np.flatnonzero(windows.passage == 0), np.flatnonzero(windows.passage == 1)
     golds: list[tuple[int, int]] = []
@@ -248,7 +333,7 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
         w = rng.choice(sorted(holding))
         lacking = [int(x) for x in first if int(x) not in holding] + [int(x) for x in rest]
         chosen, golds = [w, int(rng.choice(lacking))], holding[w]
-    group = Group([], [], [], [], [], recipe, bool(carried))
+    group = Group([], [], [], [], [], recipe, bool(followed))
     for i, w in enumerate(chosen):
         n = int(windows.attention_mask[w].sum())
         group.input_ids.append(windows.input_ids[w, :n].tolist())
@@ -337,7 +422,8 @@ class Trainer:
         a = self.args
         settings = {"seed": a.seed, "questions": a.questions, "null_share": a.null_share, "recipes": list(a.recipes),
                     "batch_size": a.batch_size, "epochs": a.epochs, "lr": a.lr, "max_length": a.max_length, "stride": a.stride}
-        return settings | ({"init": str(a.init)} if a.init else {}) | ({"follow_share": a.follow_share} if a.follow_share else {})
+        return (settings | ({"init": str(a.init)} if a.init else {}) | ({"follow_share": a.follow_share} if a.follow_share else {})
+                | ({"follow_made": a.follow_made} if a.follow_made else {}))
 
     def run(self) -> None:
         import torch
@@ -360,7 +446,7 @@ class Trainer:
         resume = not a.restart and plan_of(shipped.get("settings", {})) == plan_of(settings) and (out / "model.safetensors").is_file()
         if shipped and not resume and not a.restart:
             raise SystemExit(f"{out} holds a reader trained with settings {shipped.get('settings')}, not {settings}: "
-                             "resume with the same settings (--follow-share may differ), or pass --restart to train afresh from the base model")
+                             "resume with the same settings (--follow-share and --follow-made may differ), or pass --restart to train afresh from the base model")
         step = shipped["step"] if resume else 0
         if not resume:  # new weights: the confidence model fit on the old ones no longer holds
             out.mkdir(parents=True, exist_ok=True)
@@ -382,6 +468,9 @@ class Trainer:
         log.info("%d training questions, %d steps of %d, %s on %s; %s at step %d", len(questions), steps, a.batch_size,
                  precision, device, "resuming" if resume else "starting", step)
         history = shipped.get("runs", []) if resume else []
+        init = Path(a.init) / "training.json" if a.init else None
+        parent = shipped.get("init_training") if resume else (
+            {k: v for k, v in json.loads(init.read_text()).items() if k != "init_training"} if init and init.is_file() else None)
         if not any("follow_share" in r for r in history):  # written before runs recorded it: the plan's share was every run's
             history = [r | {"follow_share": shipped["settings"].get("follow_share", 0.0)} for r in history]
         started, groups_read, recipes_seen = time.perf_counter(), 0, dict(shipped.get("recipes_seen", {}) if resume else {})
@@ -394,7 +483,7 @@ class Trainer:
                 rng = random.Random(f"{a.seed}-{step}")
                 groups = [g for i in batch_questions
                           if (g := make_group(tokenizer, questions[i], negatives, rng, a.null_share, tuple(a.recipes), a.max_length, a.stride,
-                                                a.follow_share))]
+                                                a.follow_share, a.follow_made))]
                 for g in groups:
                     recipes_seen[g.recipe or "answer"] = recipes_seen.get(g.recipe or "answer", 0) + 1
                 followed_seen += sum(g.followed for g in groups)
@@ -421,12 +510,13 @@ class Trainer:
                     seconds = time.perf_counter() - started
                     run = {"machine": machine(device), "precision": precision, "threads": a.threads, "from_step": resumed_at,
                            "to_step": step, "seconds": round(seconds, 1), "groups_per_second": round(groups_read / seconds, 2),
-                           "follow_share": a.follow_share}
+                           "follow_share": a.follow_share, **({"follow_made": a.follow_made} if a.follow_made else {})}
                     self.save(model, tokenizer, out, {
                         "settings": settings, "step": step, "steps": steps, "training_questions": len(questions),
                         "groups_seen": sum(recipes_seen.values()), "recipes_seen": recipes_seen,
                         **({"followed_seen": followed_seen} if followed_seen else {}), "loss": round(running, 4),
-                        "train_seconds": round(sum(r["seconds"] for r in history) + seconds, 1), "runs": [*history, run]})
+                        "train_seconds": round(sum(r["seconds"] for r in history) + seconds, 1), "runs": [*history, run],
+                        **({"init_training": parent} if parent else {})})
         write_card(out)
         log.info("reader at step %d of %d in %s", step, steps, out)
 
@@ -448,9 +538,9 @@ class Trainer:
 
 
 def plan_of(settings: dict) -> dict:
-    """The settings a resumed run must share with the weights it continues: all but `follow_share`, which
-    only changes how a group's question is asked (each run in training.json records its own; `settings` the last run's)."""
-    return {k: v for k, v in settings.items() if k != "follow_share"}
+    """The settings a resumed run must share with the weights it continues: all but `follow_share` and `follow_made`,
+    which only change how a group's question is asked (each run in training.json records its own; `settings` the last run's)."""
+    return {k: v for k, v in settings.items() if k not in ("follow_share", "follow_made")}
 
 
 def machine(device: str) -> str:
@@ -585,12 +675,29 @@ def write_card(out: Path) -> None:
 
     training, calibration = figures("training.json"), figures("calibration-report.json")
     settings = training.get("settings", {})
-    runs = "\n".join(f"| {r['from_step']}–{r['to_step']} | {r['machine']} | {r['precision']} | {r['threads']} | "
-                     f"{r['seconds']:.0f} | {r['groups_per_second']} | {r.get('follow_share', 0.0)} |" for r in training.get("runs", []))
+    parent = training.get("init_training") or {}
+    made = any(r.get("follow_made") for part in (parent, training) for r in part.get("runs", []))
+
+    def row(plan: str, r: dict) -> str:
+        made_share = f" {r.get('follow_made', 0.0)} |" if made else ""
+        return (f"| {plan}{' ' * bool(plan)}{r['from_step']}–{r['to_step']} | {r['machine']} | {r['precision']} | {r['threads']} | "
+                f"{r['seconds']:.0f} | {r['groups_per_second']} | {r.get('follow_share', 0.0)} |{made_share}")
+
+    runs = "\n".join(row(plan, r) for plan, part in (("first plan", parent), ("this plan" if parent else "", training))
+                     for r in part.get("runs", []))
+    lineage = (f"Fine-tuned from the reader of a first plan ({_count(parent.get('steps'))} steps × "
+               f"{parent.get('settings', {}).get('batch_size', '?')} groups, lr {parent.get('settings', {}).get('lr', '?')}, "
+               f"{_count(parent.get('groups_seen'))} groups, {parent.get('train_seconds', '?')} s: its runs are the first rows below); "
+               f"this plan's settings: {json.dumps(settings)}.\n\n" if parent else "")
     seen = ", ".join(f"{kind} {n:,}" for kind, n in sorted(training.get("recipes_seen", {}).items()))
+    made_note = (" A made follow-up is the question itself first cut down the way people ask one, against that earlier question "
+                 "(`FollowUp.make`: a name both give becomes he, she, it or there; \"the treaty\" said before becomes it or that; "
+                 "a question the earlier one already says keeps its question word alone), then read as the product resolves it."
+                 if made else "")
     followed = (f"Groups whose question was asked as a follow-up reaches the reader (with another question of the same paragraph and "
-                f"its answer carried in brackets, as rag/conversation.py reads a follow-up): {_count(training.get('followed_seen'))}, at "
-                "each run's follow-up share below.\n" if training.get("followed_seen") else "")
+                f"its answer carried in brackets, as rag/conversation.py reads a follow-up): "
+                f"{_count(training.get('followed_seen', 0) + parent.get('followed_seen', 0))}, at each run's follow-up share below."
+                f"{made_note}\n" if training.get("followed_seen") or parent.get("followed_seen") else "")
     kinds = "\n".join(f"| {kind} | {v['questions']} | {v['refused']} | {v['right_at_top']} |"
                       for kind, v in calibration.get("by_kind", {}).items())
     weights = ", ".join(f"{name} {w:+.2f}" for name, w in calibration.get("weights", {}).items())
@@ -646,10 +753,10 @@ research use as their authors released them.
 | plan | {training.get("steps", "?")} steps × {settings.get("batch_size", "?")} groups, {settings.get("epochs", "?")} epoch(s), seed {settings.get("seed", "?")} |
 | reached | step {training.get("step", "?")} ({_count(training.get("groups_seen"))} groups){"" if done else " — training is not finished: `train` continues from here"} |
 | optimiser | AdamW, lr {settings.get("lr", "?")}, weight decay 0.01, 6 % warm-up then linear decay, gradient norm ≤ 1; a resumed run warms its fresh moments up over 50 steps |
-| time | {training.get("train_seconds", "?")} s in all |
+| time | {training.get("train_seconds", "?")} s{f" (and {parent.get('train_seconds')} s in the first plan)" if parent else ""} in all |
 
-| steps | machine | precision | threads | seconds | groups/s | follow-up share |
-|---|---|---|---|---|---|---|
+{lineage}| steps | machine | precision | threads | seconds | groups/s | follow-up share |{" of them made follow-ups |" if made else ""}
+|---|---|---|---|---|---|---|{"---|" if made else ""}
 {runs}
 
 ## Confidence (held-out qa-train articles through the whole pipeline: hybrid retrieval, k = 5)
@@ -707,6 +814,9 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"no-answer recipes, comma-separated, of {', '.join(RECIPES)} (default: all)")
     parser.add_argument("--follow-share", type=float, default=0.0,
                         help="share of groups whose question is asked as a follow-up, with an earlier turn's words in brackets")
+    parser.add_argument("--follow-made", type=float, default=0.0,
+                        help="share of those whose question is first cut down to a follow-up that needs the earlier turn "
+                             "(a pronoun for a name it shares, 'it' for a phrase, 'When?'), as people ask one")
     parser.add_argument("--batch-size", type=int, default=16, help="groups (two windows each) per step")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=1e-4)

@@ -90,6 +90,32 @@ def test_a_follow_up_group_reads_an_earlier_turns_words_in_brackets_and_keeps_it
     assert swapped.recipe == "swapped" and swapped.followed and "ewan mcgregor" in asked_text and "lighthouse" in asked_text
 
 
+@pytest.mark.parametrize("earlier, asked, made, kind", [
+    (("Who will keep the lighthouse?", "Morag Campbell"), "Where will Morag Campbell live?", "Where will it live?", "pronoun"),
+    (("When will the lighthouse at Port Ellen be lit?", "the first of March"), "What was built at Port Ellen?",
+     "What was built there?", "pronoun"),
+    (("When will the lighthouse be lit?", "the first of March"), "How long did building the lighthouse take?",
+     "How long did building that take?", "it"),  # "it" or "that", as the seeded choice falls
+    (("When will the new lighthouse be lit?", "on the first of March"), "When will the new lighthouse be lit?", "When?", "bare"),
+    (("Who will keep the lighthouse?", "Morag Campbell"), "What did the harbour authority say on Tuesday?", None, None),
+])
+def test_a_question_is_cut_down_to_a_follow_up_of_an_earlier_one_as_people_ask_them(earlier, asked, made, kind):
+    found = train_reader.FollowUp.make(question(asked), question(*earlier), random.Random(0))
+    assert (found and (found.question, found.kind)) == ((made, kind) if made else None)
+
+
+def test_a_made_follow_up_group_reads_the_question_as_the_product_resolves_it_with_its_own_answer(tokenizer):
+    asked = question("Where will Morag Campbell live?", "the old cottage")
+    earlier = question("Who will keep the lighthouse?", "Morag Campbell")
+    finder = train_reader.NegativeFinder([asked, earlier, question("Who?", context=OTHER)], 0)
+    assert finder.followed(asked, random.Random(0)).startswith("Where will it live (")
+    group = train_reader.make_group(tokenizer, asked, finder, random.Random(0), 0.0, (), follow_share=1.0, follow_made=1.0)
+    read = tokenizer.decode(group.input_ids[0][: group.token_type_ids[0].index(1)])
+    start, end = group.gold_start[0].index(True), group.gold_end[0].index(True)
+    assert group.followed and "where will it live" in read and "morag campbell" in read and "keep lighthouse" in read
+    assert tokenizer.decode(group.input_ids[0][start : end + 1]) == "the old cottage"
+
+
 def test_removing_the_answer_sentence_leaves_the_rest_exactly():
     q = question("Where will Morag Campbell live?", "the old cottage")
     assert train_reader.without_answer(q) is None  # one sentence would be left: too little to stand for the paragraph
@@ -172,6 +198,14 @@ def test_a_tiny_run_continues_from_its_shipped_format_weights(tmp_path):
     afresh = json.loads((out / "training.json").read_text())
     assert afresh["step"] == 1 and len(afresh["runs"]) == 1 and not (out / "calibration-report.json").exists()
     assert json.loads((out / "calibration.json").read_text())["weights"] == {}
+
+    tuned = tmp_path / "tuned"  # a second plan from these weights, with made follow-ups: the first plan's runs stay on record
+    train_reader.main(["train", *common[:2], "--out", str(tuned), *common[4:], "--max-steps", "1", "--init", str(out), "--restart",
+                       "--lr", "0.00002", "--follow-share", "1.0", "--follow-made", "1.0"])
+    second_plan = json.loads((tuned / "training.json").read_text())
+    assert second_plan["init_training"]["step"] == 1 and second_plan["runs"][0]["follow_made"] == 1.0
+    assert "| first plan 0–1 | " in (card := (tuned / "README.md").read_text()) and "| this plan 0–1 | " in card
+    assert card.split("| this plan 0–1 | ")[1].split("\n")[0].endswith("| 1.0 | 1.0 |") and "of them made follow-ups" in card
 
 
 def test_the_calibration_corpus_holds_each_kind_of_hard_no_answer_case():
