@@ -177,9 +177,13 @@ class NegativeFinder:
         alike = [n for n in others if len(n.split()) == len(name.split())]  # "President Kennedy" for "Prime Minister Eden"
         return q.question.replace(name, rng.choice(alike or others), 1)
 
+    def others(self, q: Question) -> list[Question]:
+        """The other answerable questions of q's paragraph: the turns that may come before q in a conversation."""
+        return [p for p in self.asked.get(q.context, ()) if p.question != q.question]
+
     def earlier(self, q: Question, rng: random.Random) -> Question | None:
-        """Another answerable question of q's paragraph, as the turn before q in a conversation; None when there is none."""
-        earlier = [p for p in self.asked.get(q.context, ()) if p.question != q.question]
+        """One of q's `others`, as the turn before q; None when there is none."""
+        earlier = self.others(q)
         return rng.choice(earlier) if earlier else None
 
     def carried(self, q: Question, rng: random.Random) -> str | None:
@@ -195,7 +199,7 @@ class NegativeFinder:
         (rag/conversation.py: the pronoun replaced, the earlier turn's words in brackets), after the first question of
         its paragraph that it can follow; None when it can follow none. The reader learns to answer a question that
         needs the earlier turn to be whole."""
-        earlier = [p for p in self.asked.get(q.context, ()) if p.question != q.question]
+        earlier = self.others(q)
         for p in rng.sample(earlier, len(earlier)):  # the first earlier turn q can follow
             if made := FollowUp.make(q, p, rng):
                 context = self.resolver.run(made.question, [Turn(p.question, p.answer_text, None, asked=p.question)])

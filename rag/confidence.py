@@ -65,8 +65,8 @@ def features(candidates: list[Candidate], no_answer: float) -> list[dict[str, fl
 
 
 def _agree(a: str, b: str) -> bool:
-    """The same answer: one normalised answer stands in the other as whole words (contains_answer's test,
-    on answers `features` has normalised once already)."""
+    """The same answer: one normalised answer stands in the other as whole words (contains_answer's test as SQuAD
+    normalises, on answers `features` has normalised once already)."""
     return bool(a and b) and (f" {a} " in f" {b} " or f" {b} " in f" {a} ")
 
 

@@ -25,8 +25,8 @@ _POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
                        r"reply|replied|respond|responded|response|react|reacted|answer|answered|else|other|too|also|again|next|"
                        r"afterwards?|same)\b", re.IGNORECASE)
 _ENDS_POINTING = re.compile(  # "…dislike it?", "…been this deep?": points back at any length; "…this week?" points at now
-    r"\b(?:it|that|them|those|(?:this|these)(?!\s+(?:week|weekend|month|year|morning|afternoon|evening|days)\b))(?:\s+\w+)?"
-    r"\s*[?.!]*\s*$", re.IGNORECASE)
+    r"\b(?:it|them|(?:that|those)(?:\s+\w+)?|(?:this|these)(?:\s+(?!(?:week|weekend|month|year|morning|afternoon|evening|"
+    r"days|time|season|spring|summer|autumn|winter)\b)\w+)?)\s*[?.!]*\s*$", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
@@ -144,7 +144,7 @@ class FollowUpResolver:
         new = [n for n in asked_names if not any(n in seen or seen in n for seen in named)]
         terms = self.analyzer.run([question])[0]
         if (match := _ELLIPSIS.match(question)) and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
-            if any(n != asked_names[0] for n in names(last.resolved)):
+            if any(asked_names[0] not in n and n not in asked_names[0] for n in names(last.resolved)):
                 return Context(_asked_of(last, asked_names[0]), last.question, index, "ellipsis", last.source, last.offset)
             carried = self.carried(last, question)  # an earlier question naming no one cannot be asked of the new name
             return Context(with_carried(question, carried), last.question, index, "ellipsis", last.source, last.offset, carried)
@@ -191,10 +191,10 @@ class FollowUpResolver:
             return [n for n in names(text, opening) if not (person and n.isupper())]
 
         for turn in reversed(history[: index + 1]):
-            if person and (pronoun := _PRONOUN.search(turn.resolved)) and not named(turn.resolved[: pronoun.start()]):
-                continue  # its own "he", named nowhere before it, still stands: the chain's subject is named further back
             if _ASKS_WHO.match(turn.resolved) and turn.answer and len(turn.answer.split()) <= 5 and (found := named(turn.answer, opening=True)):
                 return found[0]
+            if person and (pronoun := _PRONOUN.search(turn.resolved)) and not named(turn.resolved[: pronoun.start()]):
+                continue  # its own "he", named nowhere before it, still stands: the chain's subject is named further back
             if found := named(turn.resolved):
                 return found[0]
             if not turn.carried:
@@ -225,10 +225,11 @@ def _asked_of(turn: Turn, name: str) -> str:
     """Turn's question asked of another name ("And Putin?"): the first name it gives replaced by the new one, the two
     swapped where it names the new one too ("How soon will Trump meet Putin?" → "How soon will Putin meet Trump?").
     The turn names someone other than the new name."""
-    old = next(n for n in names(turn.resolved) if n != name)
-    if name not in turn.question:
-        return turn.question.replace(old, name, 1)
-    return re.sub(f"{re.escape(old)}|{re.escape(name)}", lambda m: name if m.group() == old else old, turn.question)
+    old = next(n for n in names(turn.resolved) if name not in n and n not in name)
+    given = next((n for n in names(turn.question) if name in n or n in name), None)  # "Donald Trump" for "Trump"
+    if not given:
+        return re.sub(rf"\b{re.escape(old)}\b", name, turn.question, count=1)
+    return re.sub(rf"\b(?:{re.escape(old)}|{re.escape(given)})\b", lambda m: name if m.group() == old else old, turn.question)
 
 
 def _substituted(question: str, subject: str) -> str:

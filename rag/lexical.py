@@ -14,7 +14,7 @@ QUESTION_WORDS = (
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation) | set("‘’“”–—…")
-_CLITIC = re.compile(r"(?<=\w)['’]s\b")  # the possessive "’s", a word of its own in contains_answer
+_CLITIC = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)  # "’s", read as a word of its own too by contains_answer
 
 
 def normalize_answer(text: str) -> str:
@@ -24,13 +24,14 @@ def normalize_answer(text: str) -> str:
 
 
 def contains_answer(text: str, answers: list[str]) -> bool:
-    """Whether one of the answers stands in the text as whole words, after normalisation. A possessive "’s" is a
-    word of its own, so "NBC’s Kier Simmons" holds the answer "NBC" (SQuAD's normalisation would read "nbcs")."""
-    def words(s: str) -> str:
-        return normalize_answer(_CLITIC.sub(" s", s))
+    """Whether one of the answers stands in the text as whole words, after normalisation: as SQuAD normalises
+    ("1990's" holds "1990s"), or with "’s" read as a word of its own ("NBC’s Kier Simmons" holds "NBC", which
+    SQuAD's normalisation reads "nbcs")."""
+    def holds(read) -> bool:
+        normalized = f" {read(text)} "
+        return any(f" {read(a)} " in normalized for a in answers if read(a))
 
-    normalized = f" {words(text)} "
-    return any(f" {words(a)} " in normalized for a in answers if words(a))
+    return holds(normalize_answer) or holds(lambda s: normalize_answer(_CLITIC.sub(" s", s)))
 
 
 _NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+|von\s+|van\s+|al-)?[A-Z][\w'’.-]*)*")

@@ -75,6 +75,8 @@ def test_and_a_name_the_earlier_question_gives_swaps_the_two(resolver):
                    "How soon does Trump say he will meet Putin?")
     context = resolver.run("And Putin?", [meeting])
     assert context.how == "ellipsis" and context.question == "How soon does Putin say he will meet Trump?"
+    summit = Turn("When will Donald Trump meet Putin on Trumpism?", "soon", "004.txt", 10, "When will Donald Trump meet Putin on Trumpism?")
+    assert resolver.run("And Trump?", [summit]).question == "When will Putin meet Trump on Trumpism?"  # whole names, whole words
 
 
 def test_and_a_name_after_a_question_naming_no_one_carries_that_question_over(resolver):
@@ -92,6 +94,9 @@ def test_he_is_not_a_name_an_earlier_question_gives_after_its_own_he(resolver):
     interview = Turn("Where did Putin give the interview in which he said he was ready?", "on Russian state television", "002.txt", 40,
                      "Where did Putin give the interview in which he said he was ready?")
     assert resolver.run("What kind of meeting did he suggest?", [interview]).about == "Putin"  # his 'he' follows his name
+    paris = Turn("What did Zelenskyy say in Paris?", "nothing new", "000.txt", 10, "What did Zelenskyy say in Paris?")
+    delegation = Turn("Who did he say would lead the delegation?", "Rustem Umerov", "000.txt", 20, "Who did he say would lead the delegation?")
+    assert resolver.run("When was he appointed?", [paris, delegation]).about == "Rustem Umerov"  # whom it asked for, all the same
 
 
 def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_follow_up(resolver):
@@ -105,6 +110,8 @@ def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_fol
     "What did Putin acknowledge about the battlefield at his annual press conference?",
     "What did Zelenskyy say that Putin wants from the talks?",      # 'that' joins a clause: it points nowhere
     "Who did Zelenskyy meet in Paris this week?",                   # 'this week' is now, not an earlier turn
+    "How much aid did Ukraine say it needs from its allies now?",  # 'it' with a word after it points inside
+    "How much military aid did Ukraine say it needs?",
 ])
 def test_a_question_that_stands_alone_is_not_dragged_back(resolver, question):
     assert resolver.run(question, [OPEC, MANIPULATE]) is None
