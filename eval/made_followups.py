@@ -42,15 +42,12 @@ ASKED = ("with_history", "alone", "as_written", "as_written_with_history")
 def made_cases(n: int, seed: int) -> tuple[list[tuple], list]:
     """Up to n (earlier question, question, follow-up) from held-out paragraphs, in a seeded order; and the held-out questions."""
     held = [q for q in train_reader.load_questions() if q.held_out and q.answerable]
-    by_paragraph: dict[str, list] = {}
-    for q in held:
-        by_paragraph.setdefault(q.context, []).append(q)
+    turns = train_reader.NegativeFinder(held, seed)  # its `earlier`: another question of the paragraph, as in training
     rng = random.Random(seed)
     cases = []
-    for asked in (a for _, a in sorted(by_paragraph.items()) if len(a) > 1):
+    for _, asked in sorted(turns.asked.items()):
         for q in asked:
-            earlier = rng.choice([p for p in asked if p.question != q.question])
-            if made := train_reader.FollowUp.make(q, earlier, rng):
+            if (earlier := turns.earlier(q, rng)) and (made := train_reader.FollowUp.make(q, earlier, rng)):
                 cases.append((earlier, q, made))
     rng.shuffle(cases)
     return cases[:n], held

@@ -192,7 +192,7 @@ class NegativeFinder:
         The reader learns that the answer is what the question itself asks, not what the earlier words point at."""
         if not (p := self.earlier(q, rng)):
             return None
-        return self.resolver.carried(Turn(p.question, p.answer_text, None, asked=p.question))
+        return self.resolver.carried(_turn(p))
 
     def followed(self, q: Question, rng: random.Random) -> str | None:
         """q cut down to a follow-up of another question of its paragraph (FollowUp.make), as the product reads it
@@ -202,7 +202,7 @@ class NegativeFinder:
         earlier = self.others(q)
         for p in rng.sample(earlier, len(earlier)):  # the first earlier turn q can follow
             if made := FollowUp.make(q, p, rng):
-                context = self.resolver.run(made.question, [Turn(p.question, p.answer_text, None, asked=p.question)])
+                context = self.resolver.run(made.question, [_turn(p)])
                 return context.question if context else made.question
         return None
 
@@ -210,6 +210,11 @@ class NegativeFinder:
     def resolver(self) -> FollowUpResolver:
         self._resolver = self._resolver or FollowUpResolver()
         return self._resolver
+
+
+def _turn(p: Question) -> Turn:
+    """p asked and answered as a conversation's earlier turn."""
+    return Turn(p.question, p.answer_text, None, asked=p.question)
 
 
 _HE, _SHE = re.compile(r"\b(he|him|his)\b", re.IGNORECASE), re.compile(r"\b(she|her|hers)\b", re.IGNORECASE)

@@ -144,8 +144,8 @@ class FollowUpResolver:
         new = [n for n in asked_names if not any(n in seen or seen in n for seen in named)]
         terms = self.analyzer.run([question])[0]
         if (match := _ELLIPSIS.match(question)) and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
-            if any(asked_names[0] not in n and n not in asked_names[0] for n in names(last.resolved)):
-                return Context(_asked_of(last, asked_names[0]), last.question, index, "ellipsis", last.source, last.offset)
+            if asked := _asked_of(last, asked_names[0]):
+                return Context(asked, last.question, index, "ellipsis", last.source, last.offset)
             carried = self.carried(last, question)  # an earlier question naming no one cannot be asked of the new name
             return Context(with_carried(question, carried), last.question, index, "ellipsis", last.source, last.offset, carried)
         personal = _PERSONAL.search(question) or (not asked_names and _POSSESSIVE.search(question))
@@ -221,11 +221,12 @@ def _last_answered(history: list[Turn]) -> int:
     return next((i for i in recent if history[i].answer), len(history) - 1)
 
 
-def _asked_of(turn: Turn, name: str) -> str:
+def _asked_of(turn: Turn, name: str) -> str | None:
     """Turn's question asked of another name ("And Putin?"): the first name it gives replaced by the new one, the two
-    swapped where it names the new one too ("How soon will Trump meet Putin?" → "How soon will Putin meet Trump?").
-    The turn names someone other than the new name."""
-    old = next(n for n in names(turn.resolved) if name not in n and n not in name)
+    swapped where it names the new one too ("How soon will Trump meet Putin?" → "How soon will Putin meet Trump?");
+    None where it names no one else."""
+    if not (old := next((n for n in names(turn.resolved) if name not in n and n not in name), None)):
+        return None
     given = next((n for n in names(turn.question) if name in n or n in name), None)  # "Donald Trump" for "Trump"
     if not given:
         return re.sub(rf"\b{re.escape(old)}\b", name, turn.question, count=1)

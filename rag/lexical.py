@@ -29,7 +29,7 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     SQuAD's normalisation reads "nbcs")."""
     def holds(read) -> bool:
         normalized = f" {read(text)} "
-        return any(f" {read(a)} " in normalized for a in answers if read(a))
+        return any(f" {answer} " in normalized for answer in map(read, answers) if answer)
 
     return holds(normalize_answer) or holds(lambda s: normalize_answer(_CLITIC.sub(" s", s)))
 
