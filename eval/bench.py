@@ -13,8 +13,9 @@ What it measures, on one machine, in one run:
 5. `qa.ask()` latency (p50/p95/mean/max) for each retriever: hybrid, dense and bm25, next to
    `qa.retrieve()` alone (the difference is the reader's share).
 6. With `--conversations FILE` (e.g. eval/conversations.jsonl, over the shipped articles): every turn of every
-   conversation asked with its history (the answers the replay gave before it) and alone, alternately, `--repeat`
-   times; the median of each turn, then p50 over all turns and over the follow-ups: what understanding a follow-up adds.
+   conversation asked with its history (the answers the replay gave before it), alone, and as its standalone version,
+   in rotation, `--repeat` times; the median of each turn, then p50 over all turns and over the follow-ups: what
+   understanding a follow-up adds to the same text asked alone, and to the question it means asked whole.
 7. With `--baseline REV`: the benchmark of an earlier commit (e.g. the one before the reader), run
    from a git worktree in the same Python environment before and after this one, and the mean of its two ask()
    figures printed beside these (so that a VM's drifting speed weighs on both alike). It needs that commit's dependencies installed.
@@ -111,33 +112,37 @@ def latency(call, asks: list[str], retriever: str, clear_cache) -> dict:
 
 
 def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
-    """ask() of each turn with its history and alone (median of `repeat` alternate timings each), p50 over the
-    turns: all of them, and the follow-ups (every turn but first and self-contained ones)."""
+    """ask() of each turn with its history, alone, and as its standalone version (the question as it is meant, asked
+    whole) (median of `repeat` rotating timings each), p50 over the turns: all of them, and the follow-ups (every turn
+    but first and self-contained ones). Alone is the same text without understanding; the standalone version is what
+    understanding makes of it, written by hand, so the two ratios bound what understanding itself adds."""
     turns = []
     for line in conversations.read_text(encoding="utf-8").splitlines():
         history = []
         for turn in json.loads(line)["turns"] if line.strip() else []:
-            turns.append((turn["question"], list(history), turn["kind"] not in ("first", "self_contained")))
+            turns.append((turn["question"], turn["standalone"], list(history), turn["kind"] not in ("first", "self_contained")))
             history.append(qa.ask(turn["question"], history=history))
-    medians = {"with_history": [], "alone": []}
-    for question, history, _ in turns:
-        times = {"with_history": [], "alone": []}
+    ways = ("with_history", "alone", "standalone")
+    medians = {way: [] for way in ways}
+    for question, standalone, history, _ in turns:
+        asks = {"with_history": (question, history), "alone": (question, None), "standalone": (standalone, None)}
+        times = {way: [] for way in ways}
         for round_ in range(repeat):
-            for asked in sorted(times, reverse=round_ % 2 == 1):  # alternate which goes first
+            for way in ways[round_ % 3:] + ways[: round_ % 3]:  # rotate which goes first
                 qa.clear_cache()
                 started = time.perf_counter()
-                qa.ask(question, history=history if asked == "with_history" else None)
-                times[asked].append((time.perf_counter() - started) * 1000)
-        for asked, ms in times.items():
-            medians[asked].append(statistics.median(ms))
-    follow = np.array([f for _, _, f in turns])
+                qa.ask(asks[way][0], history=asks[way][1])
+                times[way].append((time.perf_counter() - started) * 1000)
+        for way, ms in times.items():
+            medians[way].append(statistics.median(ms))
+    follow = np.array([f for *_, f in turns])
     figures = {}
     for name, inside in (("all", np.ones(len(turns), bool)), ("follow_ups", follow)):
         if not inside.any():
             continue
-        p50 = {asked: float(np.percentile(np.array(ms)[inside], 50)) for asked, ms in medians.items()}
-        figures[name] = {"turns": int(inside.sum()), **{f"{asked}_p50_ms": v for asked, v in p50.items()},
-                         "ratio": p50["with_history"] / p50["alone"]}
+        p50 = {way: float(np.percentile(np.array(ms)[inside], 50)) for way, ms in medians.items()}
+        figures[name] = {"turns": int(inside.sum()), **{f"{way}_p50_ms": v for way, v in p50.items()},
+                         "ratio": p50["with_history"] / p50["alone"], "ratio_to_standalone": p50["with_history"] / p50["standalone"]}
     return figures
 
 
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--conversations", type=Path, default=None, metavar="FILE",
-                        help="also time each turn of these conversations with its history and alone")
+                        help="also time each turn of these conversations with its history, alone and as its standalone version")
     parser.add_argument("--baseline", default=None, metavar="REV", help="also run this commit's benchmark and compare ask()")
     parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
     args = parser.parse_args(argv)
@@ -218,10 +223,11 @@ def main(argv: list[str] | None = None) -> dict:
         print(line)
 
     if follow_ups:
-        print(f"\nask() with history vs alone, hybrid (median of {max(3, args.repeat)} each, then p50 over the turns)")
+        print(f"\nask() with history vs alone vs the standalone version, hybrid (median of {max(3, args.repeat)} each, "
+              "then p50 over the turns)")
         for name, row in follow_ups.items():
-            print(f"{name + ' (' + str(row['turns']) + ' turns)':<24}{row['with_history_p50_ms']:9.2f} vs {row['alone_p50_ms']:.2f} ms"
-                  f"   x{row['ratio']:.3f}")
+            print(f"{name + ' (' + str(row['turns']) + ' turns)':<24}{row['with_history_p50_ms']:9.2f} vs {row['alone_p50_ms']:.2f} "
+                  f"vs {row['standalone_p50_ms']:.2f} ms   x{row['ratio']:.3f} alone, x{row['ratio_to_standalone']:.3f} standalone")
 
     figures = {"machine": facts, "corpus": str(args.corpus), "model": embedder.model_name, "model_load_s": load_s,
                "window": window, "build": build, "raw_encode": raw, "incremental": incremental,

@@ -27,6 +27,9 @@ _POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
 _ENDS_POINTING = re.compile(  # "…dislike it?", "…been this deep?": points back at any length; "…this week?" points at now
     r"\b(?:it|them|(?:that|those)(?:\s+\w+)?|(?:this|these)(?:\s+(?!(?:week|weekend|month|year|morning|afternoon|evening|"
     r"days|time|season|spring|summer|autumn|winter)\b)\w+)?)\s*[?.!]*\s*$", re.IGNORECASE)
+_IT_ACTS = re.compile(  # "…did it appear…"; not "will it take", "would it cost", "would it be": "it" holds a place there
+    r"\b(?:do|does|did|will|would|can|could|should|has|had|might|may)\s+it\b(?!\s+(?:take|takes|cost|costs|be|seem)\b)",
+    re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
@@ -51,6 +54,11 @@ class Context:
     source: str | None = None
     offset: int = 0
     carried: str = ""
+
+    @property
+    def resolved(self) -> str:
+        """The question as understood, without the earlier turns' words it carries in brackets."""
+        return without_carried(self.question, self.carried)
 
     def describe(self, turns: int) -> str:
         """As a person reads it, in a conversation of `turns` earlier answers: "about: Zelenskyy, from your previous question"."""
@@ -89,8 +97,7 @@ class Turn:
     @property
     def resolved(self) -> str:
         """Its question as understood, without the earlier turns' words it carried in brackets."""
-        tail = with_carried("", self.carried)
-        return self.question[: -len(tail)] + "?" if self.carried and self.question.endswith(tail) else self.question
+        return without_carried(self.question, self.carried)
 
     @classmethod
     def of(cls, answer) -> Turn:
@@ -118,7 +125,8 @@ class FollowUpResolver:
     A question is a follow-up when it points back or is too short to stand alone (fewer than `min_terms`
     content words). A personal pronoun ("he", "they"; "his" in a question naming no one) points back in a
     question of any length; "it", "that", "there", "reply", "else"… only in a short one (at most
-    `min_terms` + 1 content words), since in a longer one they mostly point inside it. A question naming
+    `min_terms` + 1 content words), since in a longer one they mostly point inside it, except where "it" acts ("On
+    what Forbes list did it appear in 2013?") or ends the question ("…dislike it?"). A question naming
     someone the conversation has not named has changed the subject, unless it is short and points back
     ("What did Putin reply?"). A follow-up is read with its personal pronoun replaced by the earlier turn's
     subject and the earlier question's words (and answer) carried in brackets; "And Zelensky?" is the
@@ -150,7 +158,7 @@ class FollowUpResolver:
             return Context(with_carried(question, carried), last.question, index, "ellipsis", last.source, last.offset, carried)
         personal = _PERSONAL.search(question) or (not asked_names and _POSSESSIVE.search(question))
         pointing = personal or _POINTING.search(question)
-        if not _ENDS_POINTING.search(question) and (
+        if not _ENDS_POINTING.search(question) and not _IT_ACTS.search(question) and (
                 (not pointing and (new or len(terms) >= self.min_terms)) or (new and len(terms) > self.min_terms)
                 or (not personal and len(terms) > self.min_terms + 1)):
             return None  # it names its own subject, or says enough on its own ("it", "that" pointing inside it)
@@ -213,6 +221,12 @@ def with_carried(question: str, carried: str) -> str:
     """A follow-up as the reader reads it: the words carried from earlier turns in brackets ("Why (Trump ask OPEC)?");
     models/train_reader.py makes training questions so."""
     return f"{question.rstrip(' ?')} ({carried})?" if carried else question
+
+
+def without_carried(question: str, carried: str) -> str:
+    """A follow-up as `with_carried` made it, less the carried words: "Why (Trump ask OPEC)?" → "Why?"."""
+    tail = with_carried("", carried)
+    return question[: -len(tail)] + "?" if carried and question.endswith(tail) else question
 
 
 def _last_answered(history: list[Turn]) -> int:

@@ -72,8 +72,16 @@ class QA:
         if context and context.source and self.resolver.neighbours:
             passages = self._with_neighbourhood(passages, context, k, query.filters)
         said = self.resolver.said(asked, context, turns) if context else None
-        answer = self.answer_builder.run(query, passages, abstain=abstain, said=said)
+        answer = self.answer_builder.run(self._as_read(query, context), passages, abstain=abstain, said=said)
         return replace(answer, question=asked, context=context) if context else answer
+
+    def _as_read(self, query: Query, context: Context | None) -> Query:
+        """The query the answer builder judges by: a follow-up's own words (resolved, without the words it carries)
+        are the terms a quote's sentence should cover, where it has any ("Why?" has none), since the carried words are
+        context, not what the answer must say (measured: see the README's follow-ups). The reader still reads them."""
+        if not context or not context.carried or not (own := self.analyzer.run([context.resolved])[0]):
+            return query
+        return replace(query, terms=own)
 
     def _with_neighbourhood(self, passages: list[Passage], context: Context, k: int, filters: Filters | None) -> list[Passage]:
         """The passages with the chunk the earlier answer was cited from and the next one in place of the last

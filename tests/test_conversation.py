@@ -27,6 +27,7 @@ def test_a_bare_why_carries_the_earlier_question_and_answer_over(resolver):
 def test_a_personal_pronoun_becomes_the_earlier_answers_name(resolver):
     context = resolver.run("When did he say it?", [MANIPULATE])
     assert context.question.startswith("When did Zelenskyy say it (") and context.about == "Zelenskyy"
+    assert context.resolved == "When did Zelenskyy say it?" and context.carried in context.question
 
 
 def test_he_is_the_earlier_answer_only_when_it_asked_for_someone(resolver):
@@ -46,6 +47,13 @@ def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(r
                  "Where was the preliminary agreement negotiated?")
     context = resolver.run("Why do some politicians in Kyiv dislike it?", [first])
     assert context is not None and "agreement" in context.question
+
+
+def test_a_question_where_it_acts_points_back_however_long(resolver):
+    houston = Turn("What was Houston the first city to do after the recession?", "diversify its economy", "houston.txt", 0,
+                   "What was Houston the first city to do after the recession?")
+    context = resolver.run("On what Forbes list did it appear in 2013?", [houston])
+    assert context is not None and "Houston" in context.carried
 
 
 def test_a_question_ending_on_this_or_that_and_a_word_points_back_too(resolver):
@@ -112,6 +120,7 @@ def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_fol
     "Who did Zelenskyy meet in Paris this week?",                   # 'this week' is now, not an earlier turn
     "How much aid did Ukraine say it needs from its allies now?",  # 'it' with a word after it points inside
     "How much military aid did Ukraine say it needs?",
+    "How long will it take Ukraine to rebuild its power plants?",  # 'it' acting, but only as a placeholder
 ])
 def test_a_question_that_stands_alone_is_not_dragged_back(resolver, question):
     assert resolver.run(question, [OPEC, MANIPULATE]) is None

@@ -134,3 +134,12 @@ def test_a_follow_up_asked_with_history_is_understood_and_says_how(qa):
                                     and follow.span.start < first.span.end and follow.span.end > first.span.start)  # says something new
     assert qa.ask("Who is the Kremlin spokesperson?", history=[first]).context is None  # a new subject stands alone
     assert json.loads(json.dumps(follow.to_dict()))["context"]["question"] == follow.context.question
+
+
+def test_a_follow_ups_quote_is_judged_by_its_own_words_not_the_carried_ones(qa):
+    first = qa.ask("Who said Putin is trying to manipulate Trump?")
+    context = qa.ask("When did he say it?", history=[first]).context
+    query = qa.retrieval(context.question)[0]
+    assert set(qa._as_read(query, context).terms) == set(qa.analyzer.run(["When did Zelenskyy say it?"])[0]) < set(query.terms)
+    why = qa.ask("Why?", history=[first]).context  # no words of its own: judged by what it carries
+    assert qa._as_read(qa.retrieval(why.question)[0], why).terms == qa.retrieval(why.question)[0].terms
