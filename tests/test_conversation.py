@@ -21,6 +21,7 @@ def resolver():
 def test_a_bare_why_carries_the_earlier_question_and_answer_over(resolver):
     context = resolver.run("Why?", [OPEC])
     assert context.how == "short" and context.turn == 0 and (context.source, context.offset) == ("000.txt", 1200)
+    assert context.about == OPEC.question  # not "Trump": a bare "Why?" asks about the whole earlier question
     assert context.question.startswith("Why (") and all(w in context.question for w in ("Trump", "OPEC", "oil prices"))
 
 
@@ -36,10 +37,10 @@ def test_he_is_the_earlier_answer_only_when_it_asked_for_someone(resolver):
     assert resolver.run("What kind of meeting did he suggest?", [interview]).question.startswith("What kind of meeting did Putin suggest (")
 
 
-def test_he_is_no_name_in_capitals_but_it_may_be(resolver):
+def test_he_is_no_name_in_capitals_and_it_carries_the_earlier_question(resolver):
     election = Turn("When was the US election that Trump won?", "November 5", "004.txt", 10, "When was the US election that Trump won?")
     assert resolver.run("What had he promised before it?", [election]).question.startswith("What had Trump promised before it (")
-    assert resolver.run("What was it about?", [election]).about == "US"
+    assert resolver.run("What was it about?", [election]).about == election.question  # "it" stays: the question is carried
 
 
 def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(resolver):
