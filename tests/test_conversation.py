@@ -37,6 +37,14 @@ def test_he_is_the_earlier_answer_only_when_it_asked_for_someone(resolver):
     assert resolver.run("What kind of meeting did he suggest?", [interview]).question.startswith("What kind of meeting did Putin suggest (")
 
 
+@pytest.mark.parametrize("answer", ["The Russian leader", "a BBC reporter"])
+def test_he_after_an_answer_that_only_describes_someone_stays_he_and_carries_the_description(resolver, answer):
+    asked = "Which journalist asked Putin about meeting Trump?"
+    context = resolver.run("Which network does he work for?", [Turn(asked, answer, "003.txt", 400, asked)])
+    assert context.question.startswith("Which network does he work for (") and answer.split()[-2] in context.carried
+    assert context.about == asked  # not "Russian", nor Putin from the question
+
+
 def test_he_is_no_name_in_capitals_and_it_carries_the_earlier_question(resolver):
     election = Turn("When was the US election that Trump won?", "November 5", "004.txt", 10, "When was the US election that Trump won?")
     assert resolver.run("What had he promised before it?", [election]).question.startswith("What had Trump promised before it (")
