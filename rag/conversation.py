@@ -27,9 +27,9 @@ _POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
 _ENDS_POINTING = re.compile(  # "…dislike it?", "…been this deep?": points back at any length; "…this week?" points at now
     r"\b(?:it|them|(?:that|those)(?:\s+\w+)?|(?:this|these)(?:\s+(?!(?:week|weekend|month|year|morning|afternoon|evening|"
     r"days|time|season|spring|summer|autumn|winter)\b)\w+)?)\s*[?.!]*\s*$", re.IGNORECASE)
-_IT_ACTS = re.compile(  # "…did it appear…"; not "will it take", "would it cost", "would it be": "it" holds a place there
-    r"\b(?:do|does|did|will|would|can|could|should|has|had|might|may)\s+it\b(?!\s+(?:take|takes|cost|costs|be|seem)\b)",
-    re.IGNORECASE)
+_IT_ACTS = re.compile(  # "…did it appear…"; not "will it take", "what does it mean", "has it been": "it" holds a place there
+    r"\b(?:do|does|did|will|would|can|could|should|has|had|might|may)\s+it\b(?!\s+(?:take|takes|cost|costs|be|been|ever|"
+    r"seem|mean|matter|become|require|make|happen|rain|snow)\b)", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
@@ -128,7 +128,7 @@ class FollowUpResolver:
     `min_terms` + 1 content words), since in a longer one they mostly point inside it, except where "it" acts ("On
     what Forbes list did it appear in 2013?") or ends the question ("…dislike it?"). A question naming
     someone the conversation has not named has changed the subject, unless it is short and points back
-    ("What did Putin reply?"). A follow-up is read with its personal pronoun replaced by the earlier turn's
+    ("What did Putin reply?") or "it" acts or ends it. A follow-up is read with its personal pronoun replaced by the earlier turn's
     subject and the earlier question's words (and answer) carried in brackets; "And Zelensky?" is the
     earlier question asked of the new name."""
 
@@ -203,8 +203,8 @@ class FollowUpResolver:
             if _ASKS_WHO.match(turn.resolved) and turn.answer and len(turn.answer.split()) <= 5:
                 # The someone it got: its name, unless the answer only describes them ("The Russian leader", "a BBC
                 # reporter": no name, and their words are carried).
-                return next((n for n in named(turn.answer, opening=True)
-                             if not re.search(rf"\b{re.escape(n.split()[-1])}\s+[a-z]", turn.answer)), None)
+                return next((n for n in named(turn.answer, opening=True) if not re.search(
+                    rf"\b{re.escape(n.split()[-1])}\s+(?!(?:of|on|in|at|for|from|and|or|with|to|by|as)\b)[a-z]", turn.answer)), None)
             if (pronoun := _PRONOUN.search(turn.resolved)) and not named(turn.resolved[: pronoun.start()]):
                 continue  # its own "he", named nowhere before it, still stands: the chain's subject is named further back
             if found := named(turn.resolved):

@@ -45,6 +45,12 @@ def test_he_after_an_answer_that_only_describes_someone_stays_he_and_carries_the
     assert context.about == asked  # not "Russian", nor Putin from the question
 
 
+def test_he_after_a_name_with_more_words_is_that_name(resolver):
+    asked = "Which journalist asked Putin about meeting Trump?"
+    context = resolver.run("Which network does he work for?", [Turn(asked, "Steve Rosenberg of the BBC", "003.txt", 400, asked)])
+    assert context.about == "Steve Rosenberg" and context.question.startswith("Which network does Steve Rosenberg work for (")
+
+
 def test_he_is_no_name_in_capitals_and_it_carries_the_earlier_question(resolver):
     election = Turn("When was the US election that Trump won?", "November 5", "004.txt", 10, "When was the US election that Trump won?")
     assert resolver.run("What had he promised before it?", [election]).question.startswith("What had Trump promised before it (")
@@ -130,6 +136,9 @@ def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_fol
     "How much aid did Ukraine say it needs from its allies now?",  # 'it' with a word after it points inside
     "How much military aid did Ukraine say it needs?",
     "How long will it take Ukraine to rebuild its power plants?",  # 'it' acting, but only as a placeholder
+    "How long has it been since Russia launched its full-scale invasion of Ukraine?",
+    "What does it mean for NATO that Trump met Putin in Alaska?",
+    "Has it ever happened before that OPEC cut output twice in one year?",
 ])
 def test_a_question_that_stands_alone_is_not_dragged_back(resolver, question):
     assert resolver.run(question, [OPEC, MANIPULATE]) is None
