@@ -128,9 +128,9 @@ class FollowUpResolver:
     `min_terms` + 1 content words), since in a longer one they mostly point inside it, except where "it" acts ("On
     what Forbes list did it appear in 2013?") or ends the question ("…dislike it?"). A question naming
     someone the conversation has not named has changed the subject, unless it is short and points back
-    ("What did Putin reply?") or "it" acts or ends it. A follow-up is read with its personal pronoun replaced by the earlier turn's
-    subject and the earlier question's words (and answer) carried in brackets; "And Zelensky?" is the
-    earlier question asked of the new name."""
+    ("What did Putin reply?") or "it" acts or ends it. A follow-up is read with its "he" or "she" replaced by
+    whom the earlier turns name and the earlier question's words (and answer) carried in brackets; "And
+    Zelensky?" is the earlier question asked of the new name."""
 
     def __init__(self, min_terms: int = 3, neighbours: int = 2):
         from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -201,10 +201,7 @@ class FollowUpResolver:
 
         for turn in reversed(history[: index + 1]):
             if _ASKS_WHO.match(turn.resolved) and turn.answer and len(turn.answer.split()) <= 5:
-                # The someone it got: its name, unless the answer only describes them ("The Russian leader", "a BBC
-                # reporter": no name, and their words are carried).
-                return next((n for n in named(turn.answer, opening=True) if not re.search(
-                    rf"\b{re.escape(n.split()[-1])}\s+(?!(?:of|on|in|at|for|from|and|or|with|to|by|as)\b)[a-z]", turn.answer)), None)
+                return next((n for n in named(turn.answer, opening=True) if not _describes(n, turn.answer)), None)
             if (pronoun := _PRONOUN.search(turn.resolved)) and not named(turn.resolved[: pronoun.start()]):
                 continue  # its own "he", named nowhere before it, still stands: the chain's subject is named further back
             if found := named(turn.resolved):
@@ -237,6 +234,13 @@ def _last_answered(history: list[Turn]) -> int:
     """The latest turn that was answered, among the last MAX_HISTORY (else the latest)."""
     recent = range(len(history) - 1, max(-1, len(history) - 1 - MAX_HISTORY), -1)
     return next((i for i in recent if history[i].answer), len(history) - 1)
+
+
+def _describes(name: str, answer: str) -> bool:
+    """Whether a name in an answer only describes the someone it gives ("The Russian leader", "a BBC reporter": no name,
+    their words are carried), rather than naming them ("Steve Rosenberg of the BBC", "Macron and Starmer")."""
+    last = re.escape(name.split()[-1])
+    return re.search(rf"\b{last}\s+(?!(?:of|on|in|at|for|from|and|or|with|to|by|as)\b)[a-z]", answer) is not None
 
 
 def _asked_of(turn: Turn, name: str) -> str | None:
