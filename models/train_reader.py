@@ -221,10 +221,21 @@ _HE, _SHE = re.compile(r"\b(he|him|his)\b", re.IGNORECASE), re.compile(r"\b(she|
 _BARE = re.compile(r"^\s*(why|when|where|who|how (?:many|much|long|old|often|far)|what year|in what year)\b", re.IGNORECASE)
 _AFTER_NAME = re.compile(r"\s*(?:$|[?,.;:]|(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|and|or|in|on|at|to|"
                          r"for|of|from|by|with|after|before|during|since|first|become|became|\w+ed)\b)")
-_BEFORE_NAME = re.compile(r"\b(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|and|or|"
-                          r"of|in|on|at|to|for|from|by|with|about|that|than|as|who|whom)\s+$", re.IGNORECASE)
-_INSIDE_NAME = re.compile(r"\s+(?:of\s+|de\s+)?[A-Z]|[\w.-]")
+_BEFORE_NAME = re.compile(r"\b(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must)\s+$",
+                          re.IGNORECASE)  # "did Adolphe Sax invent…": the name is the subject, whatever word follows
+_MENTIONED = re.compile(r"\b(?:term|word|name|title|phrase|called|named|spelled)\s+$", re.IGNORECASE)  # a name talked about
+_INSIDE_NAME = re.compile(r"\s+(?:of\s+|de\s+|y\s+)?[A-Z]|[\w.-]")
 _THE = re.compile(r"\b(?:[Tt]he|[Tt]his)\s+")
+_AFTER_PHRASE = re.compile(  # what may follow a whole noun phrase: not "of" ("the cause of…") nor a noun ("the title page")
+    r"\s*(?:$|[?,.;:]|(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|in|on|at|to|for|from|by|"
+    r"with|after|before|during|since|that|which|who|when|where|\w+ed)\b)")
+_PERSON_NOUN = re.compile(r"\b(?:author|user|writer|reviewer|purchaser|buyer|customer|poster|commenter|narrator|person|owner|"
+                          r"mayor|man|woman|president|king|queen)s?\b")  # a person, who is not "it"
+_PREPOSITION = re.compile(r"\b(?:to|from|with|of|for|by|about|at|in|on)\s+$", re.IGNORECASE)
+_OBJECT = re.compile(r"\b(?!(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|who|what|"
+                     r"when|where|why|how)\s)[a-z]+\s+$")  # a word after which a name is the object
+_WHO = re.compile(r"\s*(?:who|whom)\b", re.IGNORECASE)
+_NOT_NAMES = {"I", "You", "We", "They", "It", "He", "She"}  # capitalised inside a title ("No-One but You")
 
 
 @dataclass(frozen=True)
@@ -237,27 +248,39 @@ class FollowUp:
     @staticmethod
     def make(q: Question, earlier: Question, rng: random.Random) -> FollowUp | None:
         """q cut down against the earlier turn (its question and answer), or None: a name both name becomes a pronoun
-        (he or she where the paragraph speaks of one, else it; "in Houston" → "there"); else "the treaty" said
-        in the earlier turn becomes "it" or "that"; else a question all of whose words the earlier turn said
-        keeps its question word alone ("When?"). Each keeps what only q asks, so it stays answerable."""
+        ("in Houston" → "there"; "the Houston Post" → it; else he or she where the sentences naming it say so, it where
+        the paragraph speaks of no one; someone they leave unsettled is left alone, never "it"); else "the treaty" said
+        in the earlier turn becomes "it" or "that", where it is a whole phrase and no person ("the title page", "the
+        cause of…", "the author" are not); else a question all of whose words the earlier turn said keeps its question
+        word alone ("When?"). Each keeps what only q asks, so it stays answerable."""
         known = names(earlier.question) + names(earlier.answer_text, opening=True)
         shared = [n for n in names(q.question) if any(n in m or m in n for m in known)]
         text = q.question
+        person = bool(_WHO.match(earlier.question))  # a name in the answer to "Who…?" is someone's
         for name in sorted(shared, key=len, reverse=True):
             found = re.search(re.escape(name) + r"(['’]s?)?", text)
-            if not found or _INSIDE_NAME.match(text, found.end()) or re.search(r"[A-Z][\w.'’-]*\s$", text[: found.start()]):
-                continue  # part of a longer name
-            if not (found.group(1) or found.start() == 0 or _AFTER_NAME.match(text, found.end())
-                    or _BEFORE_NAME.search(text[: found.start()])):
-                continue  # a name used as a modifier ("How many Queen bootlegs…")
+            if (not found or name in _NOT_NAMES or _INSIDE_NAME.match(text, found.end())
+                    or re.search(r"[A-Z][\w.'’-]*\s$", text[: found.start()])):
+                continue  # part of a longer name, or of a title
+            if _MENTIONED.search(text[: found.start()]):
+                continue  # talked about, not pointed at ("When was the term Serbo-Croatian first used?")
+            if not (found.group(1) or _AFTER_NAME.match(text, found.end()) or _BEFORE_NAME.search(text[: found.start()])):
+                continue  # a name used as a modifier ("How many Queen bootlegs…", "…that Serbo-Croatian language is…")
             start, before = found.start(), text[: found.start()]
             if the := re.search(r"\bthe\s+$", before, re.IGNORECASE):
                 start = the.start()
-            word = _pronoun(q.context, possessive=bool(found.group(1)))
-            if word == "it" and (place := re.search(r"\b(in|at)\s+$", before, re.IGNORECASE)):
+            possessive = bool(found.group(1))
+            if place := None if possessive else re.search(r"\b(in|at)\s+$", before, re.IGNORECASE):
                 start, word = place.start(), "there"
-            elif not found.group(1) and re.search(r"\b(to|from|with|of|for|by|about|at|in|on)\s+$", before, re.IGNORECASE):
-                word = {"he": "him", "she": "her"}.get(word, word)
+            elif the:  # "the Houston Post", "the Royal Institute": no one
+                word = "its" if possessive else "it"
+            else:
+                someone = person and any(name in n or n in name for n in names(earlier.answer_text, opening=True))
+                if not (word := _pronoun(q.context, name, possessive, someone)):
+                    continue  # someone whose paragraph does not say he or she: not "it"
+            if not possessive and not place and _OBJECT.search(text[:start]) and (
+                    _PREPOSITION.search(text[:start]) or re.match(r"\s*[?.!]*\s*$", text[found.end() :])):
+                word = {"he": "him", "she": "her"}.get(word, word)  # "…with him", "…who summoned him?"
             asked = text[:start] + word + text[found.end() :]
             return FollowUp(asked[0].upper() + asked[1:], "pronoun")
         said = _content_words(f"{earlier.question} {earlier.answer_text}")
@@ -265,17 +288,30 @@ class FollowUp:
             return FollowUp(bare.group(1).capitalize() + "?", "bare")
         spoken = f"{earlier.question} {earlier.answer_text}".lower()
         phrases = [(the.start(), the.end(), " ".join(words[:n])) for the in _THE.finditer(text, 1)
-                   for words in [re.findall(r"\S+", text[the.end() :])[:3]] for n in range(len(words), 0, -1)]
+                   for words in [re.findall(r"[^\s?!.,;:]+", text[the.end() :])[:3]] for n in range(len(words), 0, -1)]
         for start, end, words in sorted(phrases, key=lambda p: -len(p[2])):
-            if words.islower() and words.isascii() and words in spoken and _content_words(words) == set(words.split()):
+            if (words.islower() and words.isascii() and words in spoken and _content_words(words) == set(words.split())
+                    and _AFTER_PHRASE.match(text, end + len(words)) and not _PERSON_NOUN.search(words)):
                 return FollowUp(text[:start] + rng.choice(("it", "that")) + text[end + len(words) :], "it")
         return None
 
 
-def _pronoun(context: str, possessive: bool) -> str:
-    """He or she where the paragraph speaks of a man or a woman (at least twice, and twice as often as of the other), else it."""
-    he, she = len(_HE.findall(context)), len(_SHE.findall(context))
-    word = "he" if he >= 2 and he > 2 * she else "she" if she >= 2 and she > 2 * he else "it"
+def _pronoun(context: str, name: str, possessive: bool, person: bool = False) -> str | None:
+    """He or she where the sentences naming `name` (and each one after) speak of a man or a woman (twice as often as of
+    the other), it where they speak of no one and the paragraph of no one either; None where it may be someone whom
+    they do not settle: a `person`, or a paragraph speaking of people ("How many slaves were executed with it?" for
+    Vesey; Donda West in a paragraph on her son is not "he")."""
+    sentences = re.split(r"(?<=[.!?])\s+", context)
+    near = " ".join(s for i, s in enumerate(sentences) if name in s or (i and name in sentences[i - 1])) or context
+    he, she = len(_HE.findall(near)), len(_SHE.findall(near))
+    if he and he > 2 * she:
+        word = "he"
+    elif she and she > 2 * he:
+        word = "she"
+    elif person or _HE.search(context) or _SHE.search(context):
+        return None
+    else:
+        word = "it"
     return {"he": "his", "she": "her", "it": "its"}[word] if possessive else word
 
 

@@ -17,6 +17,7 @@ from rag.reader import group_log_softmax  # noqa: E402
 
 CONTEXT = ("The harbour authority said on Tuesday that the new lighthouse at Port Ellen will be lit on the first of "
            "March, after two years of building work. Its keeper, Morag Campbell, will live in the old cottage.")
+SHE = CONTEXT + " She has kept the lights of Islay for twenty years."
 OTHER = "The football club signed a new striker from Brazil on Tuesday, the favourite team of Ewan McGregor in Glasgow."
 
 
@@ -91,28 +92,38 @@ def test_a_follow_up_group_reads_an_earlier_turns_words_in_brackets_and_keeps_it
 
 
 @pytest.mark.parametrize("earlier, asked, made, kind", [
-    (("Who will keep the lighthouse?", "Morag Campbell"), "Where will Morag Campbell live?", "Where will it live?", "pronoun"),
+    (("Who will keep the lighthouse?", "Morag Campbell"), "Where will Morag Campbell live?", "Where will she live?", "pronoun"),
+    (("Who will keep the lighthouse?", "Morag Campbell"), "Who chose Morag Campbell?", "Who chose her?", "pronoun"),
     (("When will the lighthouse at Port Ellen be lit?", "the first of March"), "What was built at Port Ellen?",
      "What was built there?", "pronoun"),
-    (("When will the lighthouse be lit?", "the first of March"), "How long did building the lighthouse take?",
-     "How long did building that take?", "it"),  # "it" or "that", as the seeded choice falls
+    (("When will the lighthouse be lit?", "the first of March"), "Who designed the lighthouse?", "Who designed that?", "it"),
     (("When will the new lighthouse be lit?", "on the first of March"), "When will the new lighthouse be lit?", "When?", "bare"),
     (("Who will keep the lighthouse?", "Morag Campbell"), "What did the harbour authority say on Tuesday?", None, None),
+    (("When will the lighthouse be lit?", "the first of March"), "What did the lighthouse keeper earn?", None, None),  # not "it keeper"
+    (("When will the lighthouse be lit?", "the first of March"), "How tall is the lighthouse of Port Ellen?", None, None),
+    (("When will the lighthouse at Port Ellen be lit?", "the first of March"), "When was the name Port Ellen first used?",
+     None, None),  # a name talked about is not pointed at
 ])
 def test_a_question_is_cut_down_to_a_follow_up_of_an_earlier_one_as_people_ask_them(earlier, asked, made, kind):
-    found = train_reader.FollowUp.make(question(asked), question(*earlier), random.Random(0))
+    found = train_reader.FollowUp.make(question(asked, context=SHE), question(*earlier, context=SHE), random.Random(0))
     assert (found and (found.question, found.kind)) == ((made, kind) if made else None)
 
 
+def test_someone_whom_the_paragraph_does_not_call_he_or_she_is_not_made_it():
+    found = train_reader.FollowUp.make(question("Where will Morag Campbell live?"),
+                                       question("Who will keep the lighthouse?", "Morag Campbell"), random.Random(0))
+    assert found is None  # "Where will it live?" was made before
+
+
 def test_a_made_follow_up_group_reads_the_question_as_the_product_resolves_it_with_its_own_answer(tokenizer):
-    asked = question("Where will Morag Campbell live?", "the old cottage")
-    earlier = question("Who will keep the lighthouse?", "Morag Campbell")
+    asked = question("Where will Morag Campbell live?", "the old cottage", context=SHE)
+    earlier = question("Who will keep the lighthouse?", "Morag Campbell", context=SHE)
     finder = train_reader.NegativeFinder([asked, earlier, question("Who?", context=OTHER)], 0)
-    assert finder.followed(asked, random.Random(0)).startswith("Where will it live (")
+    assert finder.followed(asked, random.Random(0)) == "Where will Morag Campbell live (keep lighthouse)?"  # made: "…she live?"
     group = train_reader.make_group(tokenizer, asked, finder, random.Random(0), 0.0, (), follow_share=1.0, follow_made=1.0)
     read = tokenizer.decode(group.input_ids[0][: group.token_type_ids[0].index(1)])
     start, end = group.gold_start[0].index(True), group.gold_end[0].index(True)
-    assert group.followed and "where will it live" in read and "morag campbell" in read and "keep lighthouse" in read
+    assert group.followed and "where will morag campbell live ( keep lighthouse )" in read
     assert tokenizer.decode(group.input_ids[0][start : end + 1]) == "the old cottage"
 
 
