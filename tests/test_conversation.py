@@ -57,6 +57,16 @@ def test_he_is_no_name_in_capitals_and_it_carries_the_earlier_question(resolver)
     assert resolver.run("What was it about?", [election]).about == election.question  # "it" stays: the question is carried
 
 
+def test_he_is_no_place_an_earlier_question_names(resolver):
+    election = Turn("When was the US election that Trump won?", "November 5", "004.txt", 10, "When was the US election that Trump won?")
+    promised = resolver.run("What had he promised before it?", [election])
+    worries = Turn("What worries does that raise in Kyiv (promised)?", "a deal that favors Russia", "004.txt", 30,
+                   "What worries does that raise in Kyiv?", "promised")
+    turns = [election, Turn(promised.question, "to end the war", "004.txt", 20, "What had he promised before it?", promised.carried),
+             worries]
+    assert resolver.run("What did he say next?", turns).about == "Trump"  # not Kyiv: "in Kyiv" is a place
+
+
 def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(resolver):
     first = Turn("Where was the preliminary agreement negotiated?", "Istanbul", "001.txt", 50,
                  "Where was the preliminary agreement negotiated?")
