@@ -228,14 +228,13 @@ _INSIDE_NAME = re.compile(r"\s+(?:of\s+|de\s+|y\s+)?[A-Z]|[\w.-]")
 _THE = re.compile(r"\b(?:[Tt]he|[Tt]his)\s+")
 _AFTER_PHRASE = re.compile(  # what may follow a whole noun phrase: not "of" ("the cause of…") nor a noun ("the title page")
     r"\s*(?:$|[?,.;:]|(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|in|on|at|to|for|from|by|"
-    r"with|after|before|during|since|that|which|who|when|where|\w+ed)\b)")
+    r"with|after|before|during|since|(?!(?:seed|need|speed|hundred|bed|shed|breed|feed|weed|reed|creed|red|bread)\b)\w+ed)\b)")
 _PERSON_NOUN = re.compile(r"\b(?:author|user|writer|reviewer|purchaser|buyer|customer|poster|commenter|narrator|person|owner|"
-                          r"mayor|man|woman|president|king|queen)s?\b")  # a person, who is not "it"
-_PREPOSITION = re.compile(r"\b(?:to|from|with|of|for|by|about|at|in|on)\s+$", re.IGNORECASE)
+                          r"mayor|man|woman|president|king|queen|men|women|people|children)s?\b")  # a person, who is not "it"
 _OBJECT = re.compile(r"\b(?!(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|who|what|"
-                     r"when|where|why|how)\s)[a-z]+\s+$")  # a word after which a name is the object
+                     r"when|where|why|how|and|or|but|that|than|as)\s)[a-z]+\s+$")  # a verb or preposition: "replace him", "with him"
 _WHO = re.compile(r"\s*(?:who|whom)\b", re.IGNORECASE)
-_NOT_NAMES = {"I", "You", "We", "They", "It", "He", "She"}  # capitalised inside a title ("No-One but You")
+_TITLE_PRONOUNS = {"You", "We", "They", "It", "He", "She"}  # capitalised inside a title ("No-One but You")
 
 
 @dataclass(frozen=True)
@@ -248,8 +247,9 @@ class FollowUp:
     @staticmethod
     def make(q: Question, earlier: Question, rng: random.Random) -> FollowUp | None:
         """q cut down against the earlier turn (its question and answer), or None: a name both name becomes a pronoun
-        ("in Houston" → "there"; "the Houston Post" → it; else he or she where the sentences naming it say so, it where
-        the paragraph speaks of no one; someone they leave unsettled is left alone, never "it"); else "the treaty" said
+        (he or she where the sentences naming it say so, him or her after a verb or preposition; else "in Houston" →
+        "there", "the Houston Post" → it, it where the paragraph speaks of no one; someone the sentences leave unsettled
+        is left alone, never "it"); else "the treaty" said
         in the earlier turn becomes "it" or "that", where it is a whole phrase and no person ("the title page", "the
         cause of…", "the author" are not); else a question all of whose words the earlier turn said keeps its question
         word alone ("When?"). Each keeps what only q asks, so it stays answerable."""
@@ -259,7 +259,7 @@ class FollowUp:
         person = bool(_WHO.match(earlier.question))  # a name in the answer to "Who…?" is someone's
         for name in sorted(shared, key=len, reverse=True):
             found = re.search(re.escape(name) + r"(['’]s?)?", text)
-            if (not found or name in _NOT_NAMES or _INSIDE_NAME.match(text, found.end())
+            if (not found or name in _TITLE_PRONOUNS or _INSIDE_NAME.match(text, found.end())
                     or re.search(r"[A-Z][\w.'’-]*\s$", text[: found.start()])):
                 continue  # part of a longer name, or of a title
             if _MENTIONED.search(text[: found.start()]):
@@ -270,17 +270,17 @@ class FollowUp:
             if the := re.search(r"\bthe\s+$", before, re.IGNORECASE):
                 start = the.start()
             possessive = bool(found.group(1))
-            if place := None if possessive else re.search(r"\b(in|at)\s+$", before, re.IGNORECASE):
-                start, word = place.start(), "there"
-            elif the:  # "the Houston Post", "the Royal Institute": no one
-                word = "its" if possessive else "it"
-            else:
-                someone = person and any(name in n or n in name for n in names(earlier.answer_text, opening=True))
-                if not (word := _pronoun(q.context, name, possessive, someone)):
-                    continue  # someone whose paragraph does not say he or she: not "it"
-            if not possessive and not place and _OBJECT.search(text[:start]) and (
-                    _PREPOSITION.search(text[:start]) or re.match(r"\s*[?.!]*\s*$", text[found.end() :])):
-                word = {"he": "him", "she": "her"}.get(word, word)  # "…with him", "…who summoned him?"
+            someone = person and any(name in n or n in name for n in names(earlier.answer_text, opening=True))
+            word = _pronoun(q.context, name, possessive, someone)
+            if word not in ("he", "she", "his", "her") and not someone:
+                if place := None if possessive else re.search(r"\b(in|at)\s+$", before, re.IGNORECASE):
+                    start, word = place.start(), "there"  # "in Houston"
+                elif the:
+                    word = "its" if possessive else "it"  # "the Houston Post": no one
+            if not word:
+                continue  # someone whose paragraph does not say he or she: not "it"
+            if not possessive and word in ("he", "she") and _OBJECT.search(text[:start]):
+                word = {"he": "him", "she": "her"}[word]  # "…with him", "…who summoned him?", "…replace him in 1990?"
             asked = text[:start] + word + text[found.end() :]
             return FollowUp(asked[0].upper() + asked[1:], "pronoun")
         said = _content_words(f"{earlier.question} {earlier.answer_text}")

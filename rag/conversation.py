@@ -36,7 +36,7 @@ MAX_CARRIED_WORDS = 12
 MAX_HISTORY = 20  # earlier turns read, the most recent
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"\s*(who|whom|whose|which)\b", re.IGNORECASE)
-_PLACE = r"\b(?:in|at|from|to|into|near|across)\s+(?:the\s+)?"  # before a name: a place
+_PLACE = r"\b(?i:in|into|near|across)\s+(?:the\s+)?"  # before a name, a place ("in Kyiv"; not "at Trump", "to Putin")
 _ASKS_REPLY = re.compile(r"\b(reply|replied|respond|responded|response|react|reacted|answer|answered)\b", re.IGNORECASE)
 
 
@@ -198,7 +198,7 @@ class FollowUpResolver:
         A name in capitals ("US", "OPEC") is no one, nor is a place ("…raise in Kyiv?"), and an earlier question that says
         "he" before naming anyone is passed over ("What would he need to do for Moscow to accept him?" is not about Moscow)."""
         def named(text: str, opening: bool = False) -> list[str]:
-            return [n for n in names(text, opening) if not n.isupper() and not re.search(_PLACE + re.escape(n) + r"\b", text)]
+            return [n for n in names(text, opening) if not n.isupper() and not re.search(_PLACE + re.escape(n) + r"\b(?!['’])", text)]
 
         for turn in reversed(history[: index + 1]):
             if _ASKS_WHO.match(turn.resolved) and turn.answer and len(turn.answer.split()) <= 5:

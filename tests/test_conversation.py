@@ -65,6 +65,9 @@ def test_he_is_no_place_an_earlier_question_names(resolver):
     turns = [election, Turn(promised.question, "to end the war", "004.txt", 20, "What had he promised before it?", promised.carried),
              worries]
     assert resolver.run("What did he say next?", turns).about == "Trump"  # not Kyiv: "in Kyiv" is a place
+    for asked in ("What was promised in Zelensky's speech?", "What did reporters shout at Zelensky?",
+                  "What did the envoy say to Zelensky?"):
+        assert resolver.run("What did he mean?", [OPEC, Turn(asked, "nothing new", "000.txt", 20, asked)]).about == "Zelensky"
 
 
 def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(resolver):
