@@ -43,8 +43,8 @@ _ASKS_REPLY = re.compile(r"\b(reply|replied|respond|responded|response|react|rea
 
 @dataclass(frozen=True)
 class Context:
-    """How a follow-up was understood: `question` is what was read, `about` what was carried over (the name "he" or
-    "she" became, else the earlier question), `turn` the earlier turn it came from (0 = the oldest), `how` the rule that
+    """How a follow-up was understood: `question` is what was read, `about` what it is about (the name "he" or
+    "she" became, else the earlier question as understood, or what that was about where it said nothing itself), `turn` the earlier turn it came from (0 = the oldest), `how` the rule that
     applied; `source` and `offset`: where the earlier answer was cited, whose passages were added;
     `carried`: the earlier turns' words read with it, which a later follow-up carries on."""
 
@@ -94,6 +94,7 @@ class Turn:
     carried: str = ""  # what it carried from the turn before, when it was a follow-up
     said: Said | None = None  # its answer span
     quoted: Said | None = None  # its whole quote
+    about: str = ""  # what it was about, when it was a follow-up
 
     @property
     def resolved(self) -> str:
@@ -114,7 +115,7 @@ class Turn:
             said = Said(cited["source"], int(span["start"]), int(span["end"])) if cited and span else None
             quoted = Said(cited["source"], int(cited["start"]), int(cited["end"])) if cited else None
             return cls(question, span.get("text") if cited else None, cited.get("source"), int(cited.get("start", 0)), asked,
-                       str(context.get("carried") or ""), said, quoted)
+                       str(context.get("carried") or ""), said, quoted, str(context.get("about") or ""))
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise InvalidQuestionError("history must be the conversation's earlier answers, oldest first, as ask() "
                                        f"returned them (Answer objects or their to_dict()): {exc}") from None
@@ -154,9 +155,10 @@ class FollowUpResolver:
         terms = self.analyzer.run([question])[0]
         if (match := _ELLIPSIS.match(question)) and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
             if asked := _asked_of(last, asked_names[0]):
-                return Context(asked, last.question, index, "ellipsis", last.source, last.offset)
+                return Context(asked, self._about(last), index, "ellipsis", last.source, last.offset)
             carried = self.carried(last, question)  # an earlier question naming no one cannot be asked of the new name
-            return Context(with_carried(question, carried), last.question, index, "ellipsis", last.source, last.offset, carried)
+            return Context(with_carried(question, carried), self._about(last), index, "ellipsis", last.source, last.offset,
+                           carried)
         personal = _PERSONAL.search(question) or (not asked_names and _POSSESSIVE.search(question))
         pointing = personal or _POINTING.search(question)
         if not _ENDS_POINTING.search(question) and not _IT_ACTS.search(question) and (
@@ -166,8 +168,13 @@ class FollowUpResolver:
         subject = self._subject(history, index) if _PRONOUN.search(question) and not asked_names else None
         asked = _substituted(question, subject) if subject else question
         carried = self.carried(last, asked)
-        return Context(with_carried(asked, carried), subject or last.question, index,
+        return Context(with_carried(asked, carried), subject or self._about(last), index,
                        "pronoun" if pointing else "short", last.source, last.offset, carried)
+
+    def _about(self, turn: Turn) -> str:
+        """What a follow-up of `turn` is about, for a page to show: its question as understood, without the words it
+        carried, or where that says nothing of its own ("Why?"), what it was about itself."""
+        return turn.about if turn.about and not self.analyzer.run([turn.resolved])[0] else turn.resolved
 
     def carried(self, turn: Turn, question: str = "") -> str:
         """The words an earlier turn leaves to a follow-up `question`: the content words of the question its user asked

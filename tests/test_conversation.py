@@ -25,6 +25,15 @@ def test_a_bare_why_carries_the_earlier_question_and_answer_over(resolver):
     assert context.question.startswith("Why (") and all(w in context.question for w in ("Trump", "OPEC", "oil prices"))
 
 
+def test_a_follow_up_of_a_bare_why_is_about_what_that_was_about(resolver):
+    why = resolver.run("Why?", [OPEC])
+    turns = [OPEC, Turn(why.question, "to cut the Kremlin's revenue", "000.txt", 1200, "Why?", why.carried, about=why.about)]
+    assert resolver.run("What did Putin reply?", turns).about == OPEC.question  # not "Why (Trump ask OPEC…)?"
+    said = resolver.run("When did he say it?", [MANIPULATE])
+    turns = [MANIPULATE, Turn(said.question, "on Friday", "000.txt", 900, "When did he say it?", said.carried, about=said.about)]
+    assert resolver.run("Why?", turns).about == "When did Zelenskyy say it?"  # its own words, without the carried ones
+
+
 def test_a_personal_pronoun_becomes_the_earlier_answers_name(resolver):
     context = resolver.run("When did he say it?", [MANIPULATE])
     assert context.question.startswith("When did Zelenskyy say it (") and context.about == "Zelenskyy"
