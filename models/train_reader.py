@@ -249,14 +249,15 @@ class FollowUp:
         """q cut down against the earlier turn (its question and answer), or None: a name both name becomes a pronoun
         (he or she where the sentences naming it say so, him or her after a verb or preposition; else "in Houston" →
         "there", "the Houston Post" → it, it where the paragraph speaks of no one; someone the sentences leave unsettled
-        is left alone, never "it"); else "the treaty" said
-        in the earlier turn becomes "it" or "that", where it is a whole phrase and no person ("the title page", "the
-        cause of…", "the author" are not); else a question all of whose words the earlier turn said keeps its question
-        word alone ("When?"). Each keeps what only q asks, so it stays answerable."""
-        known = names(earlier.question) + names(earlier.answer_text, opening=True)
+        is left alone, never "it"); else "the treaty" said in the earlier turn becomes "it" or "that", where it is a whole
+        phrase and no person ("the title page", "the cause of…", "the author" are not); else a question all of whose
+        words the earlier turn said keeps its question word alone ("When?"). Each keeps what only q asks, so it stays
+        answerable."""
+        answered = names(earlier.answer_text, opening=True)
+        known = names(earlier.question) + answered
         shared = [n for n in names(q.question) if any(n in m or m in n for m in known)]
         text = q.question
-        person = bool(_WHO.match(earlier.question))  # a name in the answer to "Who…?" is someone's
+        asks_who = bool(_WHO.match(earlier.question))  # a name in the answer to "Who…?" is someone's
         for name in sorted(shared, key=len, reverse=True):
             found = re.search(re.escape(name) + r"(['’]s?)?", text)
             if (not found or name in _TITLE_PRONOUNS or _INSIDE_NAME.match(text, found.end())
@@ -270,7 +271,7 @@ class FollowUp:
             if the := re.search(r"\bthe\s+$", before, re.IGNORECASE):
                 start = the.start()
             possessive = bool(found.group(1))
-            someone = person and any(name in n or n in name for n in names(earlier.answer_text, opening=True))
+            someone = asks_who and any(name in n or n in name for n in answered)
             word = _pronoun(q.context, name, possessive, someone)
             if word not in ("he", "she", "his", "her") and not someone:
                 if place := None if possessive else re.search(r"\b(in|at)\s+$", before, re.IGNORECASE):

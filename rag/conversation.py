@@ -44,8 +44,9 @@ _ASKS_REPLY = re.compile(r"\b(reply|replied|respond|responded|response|react|rea
 @dataclass(frozen=True)
 class Context:
     """How a follow-up was understood: `question` is what was read, `about` what it is about (the name "he" or
-    "she" became, else the earlier question as understood, or what that was about where it said nothing itself), `turn` the earlier turn it came from (0 = the oldest), `how` the rule that
-    applied; `source` and `offset`: where the earlier answer was cited, whose passages were added;
+    "she" became, else the earlier question as understood, or what that was about where it said nothing itself),
+    `turn` the earlier turn it came from (0 = the oldest), `how` the rule that applied; `source` and `offset`: where
+    the earlier answer was cited, whose passages were added;
     `carried`: the earlier turns' words read with it, which a later follow-up carries on."""
 
     question: str
@@ -205,7 +206,8 @@ class FollowUpResolver:
         A name in capitals ("US", "OPEC") is no one, nor is a place ("…raise in Kyiv?"), and an earlier question that says
         "he" before naming anyone is passed over ("What would he need to do for Moscow to accept him?" is not about Moscow)."""
         def named(text: str, opening: bool = False) -> list[str]:
-            return [n for n in names(text, opening) if not n.isupper() and not re.search(_PLACE + re.escape(n) + r"\b(?!['’])", text)]
+            return [n for n in names(text, opening)
+                    if not n.isupper() and not re.search(_PLACE + re.escape(n) + r"\b(?!['’])", text)]
 
         for turn in reversed(history[: index + 1]):
             if _ASKS_WHO.match(turn.resolved) and turn.answer and len(turn.answer.split()) <= 5:
