@@ -79,6 +79,17 @@ def test_he_is_no_place_an_earlier_question_names(resolver):
         assert resolver.run("What did he mean?", [OPEC, Turn(asked, "nothing new", "000.txt", 20, asked)]).about == "Zelensky"
 
 
+@pytest.mark.parametrize("asked, subject", [
+    ("Why won't Moscow accept Zelensky signing a peace deal?", "Zelensky"),  # a city before the person
+    ("Is that a change of strategy for Russia, or is Putin bluffing?", "Putin"),  # a country
+    ("Did Washington hear from Peskov?", "Peskov"),
+    ("What did Whitney Houston sing?", "Whitney Houston"),  # a whole name is someone, even holding a city's
+])
+def test_he_is_never_a_city_or_country_whatever_words_come_before_it(resolver, asked, subject):
+    context = resolver.run("Why is he still in office?", [Turn(asked, "martial law", "001.txt", 40, asked)])
+    assert context.about == subject and context.resolved == f"Why is {subject} still in office?"
+
+
 def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(resolver):
     first = Turn("Where was the preliminary agreement negotiated?", "Istanbul", "001.txt", 50,
                  "Where was the preliminary agreement negotiated?")
