@@ -310,19 +310,19 @@ def _eval_conversations(args: argparse.Namespace) -> int:
 
     conversations = load_conversations(args.conversations)
     qa = _eval_qa(args)
-    evaluator, rows = ConversationEvaluator(qa, k=args.k), []
+    evaluator, rows = ConversationEvaluator(qa, args.corpus, k=args.k), []
     with progress_bar(total=len(conversations), unit="conversation", desc="evaluating") as bar:
         for conversation in conversations:
             rows += evaluator.run([conversation])
             bar.update()
     summary = conversation_summary(rows)
     print(f"{len(conversations)} conversations, {len(rows)} turns")
-    print(f"{'turns':<34}" + "".join(f"{asked:>14}" for asked in ASKED))
+    print(f"{'turns':<34}" + "".join(f"{asked:>20}" for asked in ASKED))
     for kind, figures in summary.items():
         if kind == "ask_ms_p50":
             continue
         for metric in figures[ASKED[0]]:
-            print(f"{kind + ' ' + metric + ' (' + str(figures['n']) + ')':<34}" + "".join(f"{figures[a][metric]:>14}" for a in ASKED))
+            print(f"{kind + ' ' + metric + ' (' + str(figures['n']) + ')':<34}" + "".join(f"{figures[a][metric]:>20}" for a in ASKED))
     print(f"ask() p50 ms: with history {summary['ask_ms_p50']['with_history']}, alone {summary['ask_ms_p50']['alone']}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

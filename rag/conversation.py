@@ -32,6 +32,10 @@ _IT_ACTS = re.compile(  # "…did it appear…"; not "will it take", "what does 
     r"\b(?:do|does|did|will|would|can|could|should|has|had|might|may)\s+it\b(?!\s+(?:take|takes|cost|costs|be|been|ever|"
     r"seem|mean|matter|become|require|make|happen|rain|snow)\b)", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
+_CLAUSE = re.compile(  # "Zelensky, is he up for talks" after "What about": a question of its own, asked of the name
+    r"([^,]+),\s*((?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|how|what|why|when|where|who)\b.*)",
+    re.IGNORECASE)
+_NAME_POINTER = re.compile(r"\b(?:he|she|they|it)\b", re.IGNORECASE)  # in that question, the name
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
 MAX_HISTORY = 20  # earlier turns read, the most recent
@@ -134,7 +138,8 @@ class FollowUpResolver:
     someone the conversation has not named has changed the subject, unless it is short and points back
     ("What did Putin reply?") or "it" acts or ends it. A follow-up is read with its "he" or "she" replaced by
     whom the earlier turns name and the earlier question's words (and answer) carried in brackets; "And
-    Zelensky?" is the earlier question asked of the new name."""
+    Zelensky?" is the earlier question asked of the new name, "What about Zelensky, is he up for talks?" its own
+    question asked of it."""
 
     def __init__(self, min_terms: int = 3, neighbours: int = 2):
         from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -155,7 +160,13 @@ class FollowUpResolver:
         asked_names = names(question)
         new = [n for n in asked_names if not any(n in seen or seen in n for seen in named)]
         terms = self.analyzer.run([question])[0]
-        if (match := _ELLIPSIS.match(question)) and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
+        match = _ELLIPSIS.match(question)
+        if match and asked_names and (clause := _CLAUSE.match(match.group(1))) and _NAME_POINTER.search(clause.group(2)):
+            asked = _NAME_POINTER.sub(asked_names[0], clause.group(2), count=1)  # "Is Zelensky up for talks"
+            asked = asked[:1].upper() + asked[1:] + "?"
+            carried = self.carried(last, asked)
+            return Context(with_carried(asked, carried), asked_names[0], index, "ellipsis", last.source, last.offset, carried)
+        if match and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
             if asked := _asked_of(last, asked_names[0]):
                 return Context(asked, self._about(last), index, "ellipsis", last.source, last.offset)
             carried = self.carried(last, question)  # an earlier question naming no one cannot be asked of the new name

@@ -217,22 +217,47 @@ def load_conversations(path: str | Path) -> list[tuple[str, list[ConversationTur
     return conversations
 
 
-ASKED = ("with_history", "alone", "standalone")
+ASKED = ("with_history", "after_right_answers", "alone", "standalone")
+
+
+def right_answer(turn: ConversationTurn, corpus: str | Path) -> dict:
+    """A turn understood and answered right, as the /ask endpoint returns an answer: its standalone version for how it
+    was understood, and its first answer that stands in its evidence sentence, quoted from the first source that holds
+    that sentence (an unanswerable turn: refused). A history of these scores a follow-up as CoQA and QuAC do ("gold
+    history"), so that what is left is the follow-up's own understanding, not a wrong earlier answer carried on."""
+    context = {"question": turn.standalone, "carried": "", "about": ""}
+    refused = {"question": turn.question, "abstained": True, "context": context, "span": None, "citations": []}
+    if not turn.answers:
+        return refused
+    from .documents import Document, read_document
+
+    answer = next((a for a in turn.answers if a in turn.evidence), None) if turn.evidence else None
+    for source in turn.sources if answer else ():
+        document = read_document(source, Path(corpus) / source, corpus)
+        start = document.text.find(turn.evidence) if isinstance(document, Document) else -1
+        if start >= 0:
+            at = start + turn.evidence.index(answer)
+            return {"question": turn.question, "abstained": False, "context": context,
+                    "span": {"text": answer, "start": at, "end": at + len(answer)},
+                    "citations": [{"source": source, "start": start, "end": start + len(turn.evidence)}]}
+    raise RagError(f"no source of {turn.question!r} in {corpus} holds its evidence and an answer in it")
 
 
 class ConversationEvaluator:
-    """Asks every conversation's turns in order three ways: with the history of the answers given so far (as
-    the chat asks them), alone (as if each were the first), and as their hand-written standalone versions
-    (the ceiling). Every answer is scored like a gold question's."""
+    """Asks every conversation's turns in order four ways: with the history of the answers given so far (as the chat
+    asks them), after right answers (every earlier turn answered right: see `right_answer`), alone (as if each were the
+    first), and as their hand-written standalone versions (the ceiling). Every answer is scored like a gold question's.
+    `corpus`: the articles folder, where the right answers are quoted from."""
 
-    def __init__(self, qa: QA, k: int = 5):
+    def __init__(self, qa: QA, corpus: str | Path, k: int = 5):
         self.qa = qa
+        self.corpus = corpus
         self.k = k
 
     def run(self, conversations: list[tuple[str, list[ConversationTurn]]]) -> list[dict]:
         rows = []
         for conversation, turns in conversations:
-            history: list = []
+            earlier: dict[str, list] = {"with_history": [], "after_right_answers": []}
             for number, turn in enumerate(turns):
                 row = {"conversation": conversation, "turn": number, "kind": turn.kind, "question": turn.question,
                        "answerable": bool(turn.answers)}
@@ -240,18 +265,19 @@ class ConversationEvaluator:
                     self.qa.clear_cache()
                     started = time.perf_counter()
                     answer = self.qa.ask(turn.standalone if asked == "standalone" else turn.question, k=self.k,
-                                         history=history if asked == "with_history" else None)
+                                         history=earlier.get(asked))
                     row[asked] = self._scored(answer, turn, time.perf_counter() - started)
                     if asked == "with_history":
-                        history.append(answer)
-                        row["understood"] = answer.context.question if answer.context else None
+                        earlier[asked].append(answer)
+                earlier["after_right_answers"].append(right_answer(turn, self.corpus))
                 rows.append(row)
         return rows
 
     @staticmethod
     def _scored(answer, turn: ConversationTurn, seconds: float) -> dict:
         cited = list(dict.fromkeys(c.source for c in answer.citations if c.agrees))
-        return {"answer": answer.text, "abstained": answer.abstained, "confidence": round(answer.confidence, 4),
+        return {"answer": answer.text, "understood": answer.context.question if answer.context else None,
+                "abstained": answer.abstained, "confidence": round(answer.confidence, 4),
                 "hit": bool(turn.answers) and not answer.abstained and contains_answer(answer.text, turn.answers),
                 "in_passages": bool(turn.answers) and any(contains_answer(p.text, turn.answers) for p in answer.passages),
                 "cited": cited, "citation_precision": len(set(cited) & set(turn.sources)) / len(cited) if cited else None,

@@ -142,6 +142,15 @@ def test_and_a_name_after_a_question_naming_no_one_carries_that_question_over(re
     assert context.how == "ellipsis" and context.question.startswith("What about the Kremlin (") and "killed war" in context.carried
 
 
+def test_and_a_name_then_a_question_of_its_own_asks_that_question_of_the_name(resolver):
+    meet = Turn("Does Putin actually want to sit down with Trump in person?", "ready to meet with Trump whenever necessary",
+                "003.txt", 10, "Does Putin actually want to sit down with Trump in person?")
+    context = resolver.run("What about Zelensky, is he up for talks?", [meet])
+    assert context.how == "ellipsis" and context.resolved == "Is Zelensky up for talks?" and context.about == "Zelensky"
+    assert resolver.run("And China, have they said anything?", [meet]).resolved == "Have China said anything?"
+    assert resolver.run("And Zelensky, really?", [meet]).question == "Does Zelensky actually want to sit down with Trump in person?"
+
+
 def test_he_is_not_a_name_an_earlier_question_gives_after_its_own_he(resolver):
     spokesperson = Turn("Who is the Kremlin spokesperson?", "Dmitry Peskov", "000.txt", 10, "Who is the Kremlin spokesperson?")
     ultimatums = resolver.run("What did he say about Trump's ultimatums?", [spokesperson])

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -102,6 +103,31 @@ def test_evaluator_asks_every_question_with_every_retriever(qa):
         assert len(peskov.retrieved) == (7 if name == "bm25" else 10)  # bm25 returns only chunks sharing a term
         assert cake.abstained and cake.correct
         assert len(cake.retrieved) == (0 if name == "bm25" else 10)  # no query term occurs in the articles
+
+
+def test_right_answers_are_quoted_from_the_evidence_and_a_follow_up_after_them_is_read_with_them(qa):
+    from rag.documents import read_document
+    from rag.evaluation import ASKED, ConversationEvaluator, ConversationTurn, right_answer
+
+    source = "000_9cebef51757e5eed.txt"
+    who = ConversationTurn("Who said that about Putin?", "Who said Putin is trying to manipulate Trump?", ["Zelenskyy"], [source],
+                           "first", "In a late-night video address on Friday, President Zelenskyy stated that Putin is attempting to “manipulate” Trump.")
+    when = ConversationTurn("When did he say it?", "When did Zelenskyy say Putin is trying to manipulate Trump?", ["Friday"],
+                            [source], "follow_up", who.evidence)
+    right = right_answer(who, ARTICLES)
+    text = read_document(source, ARTICLES / source).text
+    span, cited = right["span"], right["citations"][0]
+    assert text[span["start"] : span["end"]] == "Zelenskyy" and text[cited["start"] : cited["end"]] == who.evidence
+    assert right["context"]["question"] == who.standalone and not right["abstained"]
+    assert right_answer(replace(when, answers=[], kind="unanswerable_follow_up"), ARTICLES)["abstained"]
+    with pytest.raises(RagError, match="holds its evidence"):
+        right_answer(replace(who, evidence="Zelenskyy never said this sentence"), ARTICLES)
+
+    first, follow_up = ConversationEvaluator(qa, ARTICLES).run([("z", [who, when])])
+    assert all(asked in first and asked in follow_up for asked in ASKED)
+    assert first["after_right_answers"]["understood"] is None  # a first turn has nothing to be read with
+    assert follow_up["after_right_answers"]["understood"].startswith("When did Zelenskyy say it (")
+    assert follow_up["alone"]["understood"] is None and follow_up["standalone"]["hit"]
 
 
 def test_rag_eval_command_prints_table_and_writes_json_and_report(tmp_path):
