@@ -32,10 +32,10 @@ _IT_ACTS = re.compile(  # "…did it appear…"; not "will it take", "what does 
     r"\b(?:do|does|did|will|would|can|could|should|has|had|might|may)\s+it\b(?!\s+(?:take|takes|cost|costs|be|been|ever|"
     r"seem|mean|matter|become|require|make|happen|rain|snow)\b)", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
-_CLAUSE = re.compile(  # "Zelensky, is he up for talks" after "What about": a question of its own, asked of the name
+_CLAUSE = re.compile(  # "Zelensky, is he up for talks" after "What about": a name, then a question of its own about it
     r"([^,]+),\s*((?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|how|what|why|when|where|who)\b.*)",
     re.IGNORECASE)
-_NAME_POINTER = re.compile(r"\b(?:he|she|they|it)\b", re.IGNORECASE)  # in that question, the name
+_NAME_POINTER = re.compile(r"\b(?:he|she|they|him|them)\b", re.IGNORECASE)  # in that question, the name
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
 MAX_HISTORY = 20  # earlier turns read, the most recent
@@ -161,11 +161,12 @@ class FollowUpResolver:
         new = [n for n in asked_names if not any(n in seen or seen in n for seen in named)]
         terms = self.analyzer.run([question])[0]
         match = _ELLIPSIS.match(question)
-        if match and asked_names and (clause := _CLAUSE.match(match.group(1))) and _NAME_POINTER.search(clause.group(2)):
-            asked = _NAME_POINTER.sub(asked_names[0], clause.group(2), count=1)  # "Is Zelensky up for talks"
+        if (match and (clause := _CLAUSE.match(match.group(1))) and names(head := clause.group(1).strip(), opening=True) == [head]
+                and _NAME_POINTER.search(clause.group(2))):
+            asked = _NAME_POINTER.sub(head, clause.group(2), count=1)  # "Is Zelensky up for talks"
             asked = asked[:1].upper() + asked[1:] + "?"
             carried = self.carried(last, asked)
-            return Context(with_carried(asked, carried), asked_names[0], index, "ellipsis", last.source, last.offset, carried)
+            return Context(with_carried(asked, carried), head, index, "ellipsis", last.source, last.offset, carried)
         if match and asked_names and len(self.analyzer.run([match.group(1)])[0]) <= 2:
             if asked := _asked_of(last, asked_names[0]):
                 return Context(asked, self._about(last), index, "ellipsis", last.source, last.offset)

@@ -221,31 +221,31 @@ ASKED = ("with_history", "after_right_answers", "alone", "standalone")
 
 
 def right_answer(turn: ConversationTurn, corpus: str | Path) -> dict:
-    """A turn understood and answered right, as the /ask endpoint returns an answer: its standalone version for how it
-    was understood, and its first answer that stands in its evidence sentence, quoted from the first source that holds
-    that sentence (an unanswerable turn: refused). A history of these scores a follow-up as CoQA and QuAC do ("gold
-    history"), so that what is left is the follow-up's own understanding, not a wrong earlier answer carried on."""
-    context = {"question": turn.standalone, "carried": "", "about": ""}
-    refused = {"question": turn.question, "abstained": True, "context": context, "span": None, "citations": []}
+    """A turn as if asked as its standalone version and answered right, as the /ask endpoint returns an answer: its
+    first answer that stands in its evidence sentence, quoted from the first source that holds that sentence (an
+    unanswerable turn: refused). A history of these scores a follow-up as CoQA and QuAC do ("gold history"), so that
+    what is left is the follow-up's own understanding, not a wrong earlier answer carried on."""
     if not turn.answers:
-        return refused
+        return {"question": turn.standalone, "abstained": True, "span": None, "citations": []}
+    answer = next((a for a in turn.answers if a in turn.evidence), None)
+    if not turn.evidence or not answer:
+        raise RagError(f"{turn.question!r}: a right answer is quoted from the turn's evidence, the sentence that states "
+                       "one of its answers" + (", which it does not give" if not turn.evidence else f"; {turn.evidence!r} states none"))
     from .documents import Document, read_document
 
-    answer = next((a for a in turn.answers if a in turn.evidence), None) if turn.evidence else None
-    for source in turn.sources if answer else ():
+    for source in turn.sources:
         document = read_document(source, Path(corpus) / source, corpus)
         start = document.text.find(turn.evidence) if isinstance(document, Document) else -1
         if start >= 0:
             at = start + turn.evidence.index(answer)
-            return {"question": turn.question, "abstained": False, "context": context,
-                    "span": {"text": answer, "start": at, "end": at + len(answer)},
+            return {"question": turn.standalone, "abstained": False, "span": {"text": answer, "start": at, "end": at + len(answer)},
                     "citations": [{"source": source, "start": start, "end": start + len(turn.evidence)}]}
-    raise RagError(f"no source of {turn.question!r} in {corpus} holds its evidence and an answer in it")
+    raise RagError(f"{turn.question!r}: none of its sources {', '.join(turn.sources)} in {corpus} holds its evidence")
 
 
 class ConversationEvaluator:
     """Asks every conversation's turns in order four ways: with the history of the answers given so far (as the chat
-    asks them), after right answers (every earlier turn answered right: see `right_answer`), alone (as if each were the
+    asks them), after right answers (every earlier turn asked whole and answered right: see `right_answer`), alone (as if each were the
     first), and as their hand-written standalone versions (the ceiling). Every answer is scored like a gold question's.
     `corpus`: the articles folder, where the right answers are quoted from."""
 
@@ -269,7 +269,8 @@ class ConversationEvaluator:
                     row[asked] = self._scored(answer, turn, time.perf_counter() - started)
                     if asked == "with_history":
                         earlier[asked].append(answer)
-                earlier["after_right_answers"].append(right_answer(turn, self.corpus))
+                if number < len(turns) - 1:  # what the next turns are asked after
+                    earlier["after_right_answers"].append(right_answer(turn, self.corpus))
                 rows.append(row)
         return rows
 

@@ -147,7 +147,10 @@ def test_and_a_name_then_a_question_of_its_own_asks_that_question_of_the_name(re
                 "003.txt", 10, "Does Putin actually want to sit down with Trump in person?")
     context = resolver.run("What about Zelensky, is he up for talks?", [meet])
     assert context.how == "ellipsis" and context.resolved == "Is Zelensky up for talks?" and context.about == "Zelensky"
-    assert resolver.run("And China, have they said anything?", [meet]).resolved == "Have China said anything?"
+    assert resolver.run("And Zelensky, what did he say?", [meet]).resolved == "What did Zelensky say?"
+    assert resolver.run("What about Zelensky, is it true he resigned?", [meet]).resolved == "Is it true Zelensky resigned?"
+    for other in ("But seriously, is he going to meet Trump?", "What about the talks with Putin, did they end?"):
+        assert resolver.run(other, [meet]).how != "ellipsis"  # what comes before the comma is no name: not asked of one
     assert resolver.run("And Zelensky, really?", [meet]).question == "Does Zelensky actually want to sit down with Trump in person?"
 
 

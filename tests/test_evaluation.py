@@ -118,15 +118,18 @@ def test_right_answers_are_quoted_from_the_evidence_and_a_follow_up_after_them_i
     text = read_document(source, ARTICLES / source).text
     span, cited = right["span"], right["citations"][0]
     assert text[span["start"] : span["end"]] == "Zelenskyy" and text[cited["start"] : cited["end"]] == who.evidence
-    assert right["context"]["question"] == who.standalone and not right["abstained"]
+    assert right["question"] == who.standalone and not right["abstained"]  # as if asked whole
     assert right_answer(replace(when, answers=[], kind="unanswerable_follow_up"), ARTICLES)["abstained"]
     with pytest.raises(RagError, match="holds its evidence"):
         right_answer(replace(who, evidence="Zelenskyy never said this sentence"), ARTICLES)
+    with pytest.raises(RagError, match="which it does not give"):
+        right_answer(replace(who, evidence=""), ARTICLES)
 
     first, follow_up = ConversationEvaluator(qa, ARTICLES).run([("z", [who, when])])
     assert all(asked in first and asked in follow_up for asked in ASKED)
     assert first["after_right_answers"]["understood"] is None  # a first turn has nothing to be read with
     assert follow_up["after_right_answers"]["understood"].startswith("When did Zelenskyy say it (")
+    assert "manipulate" in follow_up["after_right_answers"]["understood"]  # the earlier turn's words, as asked whole
     assert follow_up["alone"]["understood"] is None and follow_up["standalone"]["hit"]
 
 
