@@ -310,7 +310,7 @@ def _eval_conversations(args: argparse.Namespace) -> int:
 
     conversations = load_conversations(args.conversations)
     qa = _eval_qa(args)
-    evaluator, rows = ConversationEvaluator(qa, args.corpus, k=args.k), []
+    evaluator, rows = ConversationEvaluator(qa, k=args.k), []
     with progress_bar(total=len(conversations), unit="conversation", desc="evaluating") as bar:
         for conversation in conversations:
             rows += evaluator.run([conversation])

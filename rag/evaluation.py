@@ -21,6 +21,7 @@ from .errors import RagError
 from .lexical import contains_answer, normalize_answer
 from .pipeline import QA
 from .reader import Reader
+from .store import IndexStore
 
 RECALL_KS = (1, 5, 10)
 _GOLD_KEYS = {"id", "question", "answers", "sources"}
@@ -220,38 +221,36 @@ def load_conversations(path: str | Path) -> list[tuple[str, list[ConversationTur
 ASKED = ("with_history", "after_right_answers", "alone", "standalone")
 
 
-def right_answer(turn: ConversationTurn, corpus: str | Path) -> dict:
+def right_answer(turn: ConversationTurn, store: IndexStore) -> dict:
     """A turn as if asked as its standalone version and answered right, as the /ask endpoint returns an answer: its
-    first answer that stands in its evidence sentence, quoted from the first source that holds that sentence (an
-    unanswerable turn: refused). A history of these scores a follow-up as CoQA and QuAC do ("gold history"), so that
-    what is left is the follow-up's own understanding, not a wrong earlier answer carried on."""
+    first answer that stands in its evidence sentence, quoted from the first of its sources whose text in the index
+    holds that sentence (an unanswerable turn: refused). A history of these scores a follow-up as CoQA and QuAC do
+    ("gold history"), so that what is left is the follow-up's own understanding, not a wrong earlier answer carried on."""
     if not turn.answers:
         return {"question": turn.standalone, "abstained": True, "span": None, "citations": []}
     answer = next((a for a in turn.answers if a in turn.evidence), None)
     if not turn.evidence or not answer:
         raise RagError(f"{turn.question!r}: a right answer is quoted from the turn's evidence, the sentence that states "
                        "one of its answers" + (", which it does not give" if not turn.evidence else f"; {turn.evidence!r} states none"))
-    from .documents import Document, read_document
-
     for source in turn.sources:
-        document = read_document(source, Path(corpus) / source, corpus)
-        start = document.text.find(turn.evidence) if isinstance(document, Document) else -1
+        try:
+            start = store.document(source).text.find(turn.evidence)
+        except KeyError:  # not in this index
+            continue
         if start >= 0:
             at = start + turn.evidence.index(answer)
             return {"question": turn.standalone, "abstained": False, "span": {"text": answer, "start": at, "end": at + len(answer)},
                     "citations": [{"source": source, "start": start, "end": start + len(turn.evidence)}]}
-    raise RagError(f"{turn.question!r}: none of its sources {', '.join(turn.sources)} in {corpus} holds its evidence")
+    raise RagError(f"{turn.question!r}: none of its sources {', '.join(turn.sources)} in the index holds its evidence")
 
 
 class ConversationEvaluator:
     """Asks every conversation's turns in order four ways: with the history of the answers given so far (as the chat
     asks them), after right answers (every earlier turn asked whole and answered right: see `right_answer`), alone (as if each were the
-    first), and as their hand-written standalone versions (the ceiling). Every answer is scored like a gold question's.
-    `corpus`: the articles folder, where the right answers are quoted from."""
+    first), and as their hand-written standalone versions (the ceiling). Every answer is scored like a gold question's."""
 
-    def __init__(self, qa: QA, corpus: str | Path, k: int = 5):
+    def __init__(self, qa: QA, k: int = 5):
         self.qa = qa
-        self.corpus = corpus
         self.k = k
 
     def run(self, conversations: list[tuple[str, list[ConversationTurn]]]) -> list[dict]:
@@ -270,7 +269,7 @@ class ConversationEvaluator:
                     if asked == "with_history":
                         earlier[asked].append(answer)
                 if number < len(turns) - 1:  # what the next turns are asked after
-                    earlier["after_right_answers"].append(right_answer(turn, self.corpus))
+                    earlier["after_right_answers"].append(right_answer(turn, self.qa.store))
                 rows.append(row)
         return rows
 

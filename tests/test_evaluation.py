@@ -106,7 +106,6 @@ def test_evaluator_asks_every_question_with_every_retriever(qa):
 
 
 def test_right_answers_are_quoted_from_the_evidence_and_a_follow_up_after_them_is_read_with_them(qa):
-    from rag.documents import read_document
     from rag.evaluation import ASKED, ConversationEvaluator, ConversationTurn, right_answer
 
     source = "000_9cebef51757e5eed.txt"
@@ -114,18 +113,19 @@ def test_right_answers_are_quoted_from_the_evidence_and_a_follow_up_after_them_i
                            "first", "In a late-night video address on Friday, President Zelenskyy stated that Putin is attempting to “manipulate” Trump.")
     when = ConversationTurn("When did he say it?", "When did Zelenskyy say Putin is trying to manipulate Trump?", ["Friday"],
                             [source], "follow_up", who.evidence)
-    right = right_answer(who, ARTICLES)
-    text = read_document(source, ARTICLES / source).text
+    right = right_answer(who, qa.store)
+    text = (ARTICLES / source).read_text(encoding="utf-8")
     span, cited = right["span"], right["citations"][0]
     assert text[span["start"] : span["end"]] == "Zelenskyy" and text[cited["start"] : cited["end"]] == who.evidence
     assert right["question"] == who.standalone and not right["abstained"]  # as if asked whole
-    assert right_answer(replace(when, answers=[], kind="unanswerable_follow_up"), ARTICLES)["abstained"]
+    assert right_answer(replace(who, sources=["not-indexed.txt", source]), qa.store) == right  # the first source holding it
+    assert right_answer(replace(when, answers=[], kind="unanswerable_follow_up"), qa.store)["abstained"]
     with pytest.raises(RagError, match="holds its evidence"):
-        right_answer(replace(who, evidence="Zelenskyy never said this sentence"), ARTICLES)
+        right_answer(replace(who, evidence="Zelenskyy never said this sentence"), qa.store)
     with pytest.raises(RagError, match="which it does not give"):
-        right_answer(replace(who, evidence=""), ARTICLES)
+        right_answer(replace(who, evidence=""), qa.store)
 
-    first, follow_up = ConversationEvaluator(qa, ARTICLES).run([("z", [who, when])])
+    first, follow_up = ConversationEvaluator(qa).run([("z", [who, when])])
     assert all(asked in first and asked in follow_up for asked in ASKED)
     assert first["after_right_answers"]["understood"] is None  # a first turn has nothing to be read with
     assert follow_up["after_right_answers"]["understood"].startswith("When did Zelenskyy say it (")
