@@ -8,6 +8,7 @@ kept, never dropped.
 from __future__ import annotations
 
 import json
+import re
 import random
 import time
 from collections import Counter, defaultdict
@@ -228,8 +229,8 @@ def right_answer(turn: ConversationTurn, store: IndexStore) -> dict:
     ("gold history"), so that what is left is the follow-up's own understanding, not a wrong earlier answer carried on."""
     if not turn.answers:
         return {"question": turn.standalone, "abstained": True, "span": None, "citations": []}
-    answer = next((a for a in turn.answers if a in turn.evidence), None)
-    if not turn.evidence or not answer:
+    found = next((m for a in turn.answers if (m := re.search(rf"(?<!\w){re.escape(a)}(?!\w)", turn.evidence))), None)
+    if not turn.evidence or not found:
         raise RagError(f"{turn.question!r}: a right answer is quoted from the turn's evidence, the sentence that states "
                        "one of its answers" + (", which it does not give" if not turn.evidence else f"; {turn.evidence!r} states none"))
     for source in turn.sources:
@@ -238,8 +239,8 @@ def right_answer(turn: ConversationTurn, store: IndexStore) -> dict:
         except KeyError:  # not in this index
             continue
         if start >= 0:
-            at = start + turn.evidence.index(answer)
-            return {"question": turn.standalone, "abstained": False, "span": {"text": answer, "start": at, "end": at + len(answer)},
+            at = start + found.start()  # whole words: "US" is not the start of "USA"
+            return {"question": turn.standalone, "abstained": False, "span": {"text": found.group(), "start": at, "end": start + found.end()},
                     "citations": [{"source": source, "start": start, "end": start + len(turn.evidence)}]}
     raise RagError(f"{turn.question!r}: none of its sources {', '.join(turn.sources)} in the index holds its evidence")
 

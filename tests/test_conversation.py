@@ -167,6 +167,18 @@ def test_he_is_not_a_name_an_earlier_question_gives_after_its_own_he(resolver):
     assert resolver.run("When was he appointed?", [paris, delegation]).about == "Rustem Umerov"  # whom it asked for, all the same
 
 
+def test_he_after_who_is_a_name_is_that_name_not_what_the_answer_names(resolver):
+    peskov = Turn("Who is Dmitry Peskov?", "Russian President Vladimir Putin", "002.txt", 114, "Who is Dmitry Peskov?")
+    assert resolver.run("Did he sound worried?", [peskov]).about == "Dmitry Peskov"
+    spokesperson = Turn("Who is the Kremlin spokesperson?", "Dmitry Peskov", "000.txt", 10, "Who is the Kremlin spokesperson?")
+    assert resolver.run("How old is he?", [spokesperson]).about == "Dmitry Peskov"  # there the answer names him
+
+
+def test_and_a_clause_with_a_question_of_its_own_is_not_the_earlier_question_asked_again(resolver):
+    context = resolver.run("And if Trump loses, what will he do?", [OPEC])
+    assert context.how != "ellipsis" and context.resolved == "And if Trump loses, what will he do?"
+
+
 def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_follow_up(resolver):
     context = resolver.run("What did Putin reply?", [OPEC])
     assert context is not None and "OPEC" in context.question and "Putin" in context.question

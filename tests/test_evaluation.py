@@ -124,6 +124,9 @@ def test_right_answers_are_quoted_from_the_evidence_and_a_follow_up_after_them_i
         right_answer(replace(who, evidence="Zelenskyy never said this sentence"), qa.store)
     with pytest.raises(RagError, match="which it does not give"):
         right_answer(replace(who, evidence=""), qa.store)
+    with pytest.raises(RagError, match="states none"):  # whole words only: "Zelensky" is not in "Zelenskyy"
+        right_answer(replace(who, answers=["Zelensky"]), qa.store)
+    assert right_answer(replace(who, answers=["Zelensky", "Zelenskyy"]), qa.store) == right
 
     first, follow_up = ConversationEvaluator(qa).run([("z", [who, when])])
     assert all(asked in first and asked in follow_up for asked in ASKED)
