@@ -35,7 +35,7 @@ _ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and 
 _CLAUSE = re.compile(  # "Zelensky, is he up for talks" after "What about": a name, then a question of its own about it
     r"([^,]+),\s*((?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|how|what|why|when|where|who)\b.*)",
     re.IGNORECASE)
-_NAME_POINTER = re.compile(r"\b(?:he|she|they|him|them)\b", re.IGNORECASE)  # in that question, the name
+_NAME_POINTER = re.compile(r"\b(he|she|they|him|them)\b", re.IGNORECASE)  # in that question, the name
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
 MAX_HISTORY = 20  # earlier turns read, the most recent
@@ -162,13 +162,13 @@ class FollowUpResolver:
         new = [n for n in asked_names if not any(n in seen or seen in n for seen in named)]
         terms = self.analyzer.run([question])[0]
         match = _ELLIPSIS.match(question)
-        if (match and (clause := _CLAUSE.match(match.group(1))) and names(head := clause.group(1).strip(), opening=True) == [head]
-                and _NAME_POINTER.search(clause.group(2))):
-            asked = _NAME_POINTER.sub(head, clause.group(2), count=1)  # "Is Zelensky up for talks"
+        clause = _CLAUSE.match(match.group(1)) if match else None
+        if clause and _is_name(head := clause.group(1).strip()) and _NAME_POINTER.search(clause.group(2)):
+            asked = _substituted(clause.group(2), head, _NAME_POINTER)  # "Is Zelensky up for talks"
             asked = asked[:1].upper() + asked[1:] + "?"
             carried = self.carried(last, asked)
             return Context(with_carried(asked, carried), head, index, "ellipsis", last.source, last.offset, carried)
-        if match and asked_names and not _CLAUSE.match(match.group(1)) and len(self.analyzer.run([match.group(1)])[0]) <= 2:
+        if match and asked_names and not clause and len(self.analyzer.run([match.group(1)])[0]) <= 2:
             if asked := _asked_of(last, asked_names[0]):
                 return Context(asked, self._about(last), index, "ellipsis", last.source, last.offset)
             carried = self.carried(last, question)  # an earlier question naming no one cannot be asked of the new name
@@ -226,7 +226,7 @@ class FollowUpResolver:
                     and not re.search(_PLACE + re.escape(n) + r"\b(?!['’])", text)]
 
         for turn in reversed(history[: index + 1]):
-            if (who := _WHO_IS.match(turn.resolved)) and names(who.group(1), opening=True) == [who.group(1)]:
+            if (who := _WHO_IS.match(turn.resolved)) and _is_name(who.group(1)):
                 return who.group(1)
             if _ASKS_WHO.match(turn.resolved) and turn.answer and len(turn.answer.split()) <= 5:
                 return next((n for n in named(turn.answer, opening=True) if not _describes(n, turn.answer)), None)
@@ -294,10 +294,15 @@ def _asked_of(turn: Turn, name: str) -> str | None:
     return re.sub(rf"\b(?:{re.escape(old)}|{re.escape(given)})\b", lambda m: name if m.group() == old else old, turn.question)
 
 
-def _substituted(question: str, subject: str) -> str:
-    """The first personal pronoun replaced by the subject ("When did he say it?" → "When did Zelenskyy say it?",
+def _is_name(text: str) -> bool:
+    """Whether the text is one name and nothing else ("Dmitry Peskov", not "the talks with Putin")."""
+    return names(text, opening=True) == [text]
+
+
+def _substituted(question: str, subject: str, pronouns: re.Pattern = _PRONOUN) -> str:
+    """The first of `pronouns` replaced by the subject ("When did he say it?" → "When did Zelenskyy say it?",
     "What was his reason?" → "What was Zelenskyy's reason?")."""
-    match = _PRONOUN.search(question)
+    match = pronouns.search(question)
     if not match:
         return question
     word, rest = match.group(1).lower(), question[match.end() :]
