@@ -8,8 +8,8 @@ kept, never dropped.
 from __future__ import annotations
 
 import json
-import re
 import random
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
