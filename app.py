@@ -23,6 +23,7 @@ import rag
 from rag.access import Access
 from rag.answers import human_date, named
 from rag.library import MAX_UPLOAD_BYTES, Library, UploadResult
+from rag.states import STATE_WORDS
 
 log = logging.getLogger("verbatim.app")
 
@@ -48,6 +49,18 @@ CSS = """
 .vb-differ ul { margin: .3em 0 0 1.1em; padding: 0; } .vb-differ li { margin: .15em 0; }
 .vb-abstain { border-left: 4px solid #d97706; background: #fffbeb; color: #111827; padding: .4em .8em; border-radius: 4px; }
 .vb-abstain ul { margin: .3em 0 0 1em; padding: 0; }
+.vb-tentative { border: 2px dashed #b45309; border-radius: 6px; padding: .4em .6em; }
+.vb-tentative blockquote { border-left: 4px dashed #6b7280; background: #f3f4f6; }
+.vb-state { font-weight: 600; color: #92400e; margin-bottom: .3em; }
+.dark .vb-answer blockquote { background: #172554; color: #f3f4f6; border-left-color: #60a5fa; }
+.dark .vb-tentative { border-color: #f59e0b; }
+.dark .vb-tentative blockquote { background: #374151; color: #f3f4f6; border-left-color: #9ca3af; }
+.dark .vb-state { color: #fcd34d; }
+.dark .vb-abstain { background: #451a03; color: #fef3c7; border-left-color: #f59e0b; }
+.dark .vb-meta { color: #d1d5db; }
+.dark .vb-context { color: #9ca3af; }
+.dark .vb-chip { background: #1f2937; color: #93c5fd !important; border-color: #60a5fa; }
+.dark .vb-chip:hover { background: #1e3a8a; }
 .vb-passage { border: 1px solid #e5e7eb; border-radius: 6px; padding: .5em .7em; margin-bottom: .5em; cursor: pointer;
   color: inherit; overflow-wrap: anywhere; }
 .vb-passage:hover { border-color: #2563eb; }
@@ -94,7 +107,8 @@ def _chip(source: str, start: int, end: int, label: str, title: str = "") -> str
 
 def render_answer(answer: rag.Answer, turns: int = 0) -> str:
     """The chat reply: how a follow-up was understood, then the quote with its short answer marked, confidence
-    and citation chips; or the plain statement that the articles do not answer, with the closest passages.
+    and citation chips, in a box and words that say its state (a tentative quote is headed as one that may not
+    answer); or the plain statement that the articles do not answer, with the closest passages.
     `turns`: how many answers came before it in the conversation."""
     return _understood(answer, turns) + _reply(answer)
 
@@ -111,8 +125,8 @@ def _reply(answer: rag.Answer) -> str:
         items = "".join(
             f"<li>{_chip(p.source, p.start, p.end, named(p.source, p.outlet, p.published), p.title)} {html.escape(_shorten(p.text, 160))}</li>" for p in answer.passages[:3]
         )
-        return (f'<div class="vb-abstain"><strong>{html.escape(rag.NOT_ANSWERED)}</strong>'
-                f'<div class="vb-meta">best guess {answer.confidence:.0%} likely · closest passages:</div><ul>{items}</ul></div>')
+        return (f'<div class="vb-abstain"><strong>{html.escape(STATE_WORDS[answer.state])}</strong>'
+                f'<div class="vb-meta">best guess {_likely(answer.confidence)} · closest passages:</div><ul>{items}</ul></div>')
     first = answer.citations[0]
     quote = html.escape(answer.text)
     if answer.span:
@@ -121,9 +135,15 @@ def _reply(answer: rag.Answer) -> str:
         quote = f"{before}<mark>{html.escape(answer.span.text)}</mark>{after}"
     chips = "".join(_chip(c.source, c.start, c.end, c.label, c.title) for c in answer.citations if c.agrees)
     quote = quote.replace("\n", "<br>")  # a blank line would end the HTML block and let Markdown in
-    return (f'<div class="vb-answer"><blockquote>“{quote}”</blockquote>'
-            f'<div class="vb-meta">{answer.confidence:.0%} likely to hold the answer</div><div class="vb-chips">{chips}</div>'
+    heading = f'<div class="vb-state">{html.escape(STATE_WORDS[answer.state])}</div>' if STATE_WORDS[answer.state] else ""
+    return (f'<div class="vb-answer vb-{answer.state}">{heading}<blockquote>“{quote}”</blockquote>'
+            f'<div class="vb-meta">{_likely(answer.confidence)}</div><div class="vb-chips">{chips}</div>'
             f"{_differing(answer)}</div>")
+
+
+def _likely(probability: float) -> str:
+    """A calibrated probability as the chat and the Sources panel both say it: "62% likely to hold the answer"."""
+    return f"{probability:.0%} likely to hold the answer"
 
 
 def _differing(answer: rag.Answer) -> str:
@@ -150,12 +170,12 @@ def render_passages(passages: list[rag.Passage]) -> str:
 
 
 def _reading(passage: rag.Passage) -> str:
-    """What the reader found in a passage, as a person reads it: its answer there and how likely it is to be the
-    answer, the same probability the chat shows for the answer it quotes."""
+    """What the reader found in a passage, as a person reads it: its answer there and how likely its quote is to hold
+    the answer, the same probability, in the same words, as the chat shows for the answer it quotes."""
     if passage.answer is None:
         return '<span class="vb-reading">not read</span>'
     return (f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 40))}</q> · '
-            f"{passage.probability:.0%} likely</span>")
+            f"{_likely(passage.probability)}</span>")
 
 
 def render_article(document, start: int, end: int) -> str:
@@ -469,7 +489,8 @@ def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
 
         def api_ask(question: str, k: int = 5, retriever: str = rag.pipeline.DEFAULT_RETRIEVER, history: list | None = None,
                     filters: dict | None = None) -> dict:
-            """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`); `history`:
+            """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`; its "state" is
+            "answered", "tentative": the quote may not answer, or "abstained": the articles do not answer); `history`:
             the conversation's earlier answers as this endpoint returned them, oldest first, for a follow-up;
             `filters`: {"after": "YYYY-MM-DD", "before": "YYYY-MM-DD", "outlet": [names]}, any of them."""
             return answer_json(service, question, k, retriever, history, filters)

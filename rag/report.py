@@ -10,7 +10,8 @@ _ROWS = [
     ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
     ("retrieval", "answer_in_top5"), ("answer", "hit"), ("answer", "em"), ("answer", "f1"),
     ("citation", "precision"), ("citation", "recall"), ("abstain", "precision"), ("abstain", "recall"),
-    ("abstain", "false_abstain_rate"), ("selective", "aurc"), ("latency_ms", "p50"), ("latency_ms", "p95"),
+    ("abstain", "false_abstain_rate"), ("abstain", "recall_at_false_abstain_0.05"), ("abstain", "recall_at_false_abstain_0.10"),
+    ("selective", "aurc"), ("latency_ms", "p50"), ("latency_ms", "p95"),
 ]
 
 
@@ -151,6 +152,10 @@ def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, di
     names = list(metrics)
     lines += [f"| {group} {key} | " + " | ".join(f"{metrics[n].get(group, {}).get(key, '-')}" for n in names) + " |"
               for group, key in _ROWS]
+    lines += ["", f"## Answer states ({main})", "", "| state | share | right |", "|---|---|---|"]
+    lines += [f"| {state} | {v['share']} | {v['right']} |" for state, v in metrics[main].get("states", {}).items()]
+    lines += ["", f"Sure (*answered*) from {meta.get('answered_from', '-')}, *abstained* below {meta['abstain_below']}, "
+              "*tentative* between. An abstention is right on an unanswerable question."]
     lines += ["", f"![recall@k]({recall_png.name})", "", f"## Per question type ({main})", ""]
     lines += ["| type | n | hit | em | f1 |", "|---|---|---|---|---|"]
     lines += [f"| {t} | {m['n']} | {m['hit']} | {m['em']} | {m['f1']} |" for t, m in metrics[main]["by_type"].items()]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shutil
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import rag
+from rag.confidence import Confidence
 from rag.embedding import Embedder
+from rag.reader import Reader, default_reader
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "data" / "articles"
@@ -19,6 +22,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def reader_with(threshold: float, answered: float) -> Reader:
+    """The shipped reader with its thresholds moved: below `threshold` it abstains, from `answered` up an answer is sure."""
+    shipped = Confidence.load(Path(default_reader()) / "calibration.json")
+    return Reader(confidence=replace(shipped, threshold=threshold, answered=answered))
+
+
+def reader_for(state: str, probability: float) -> Reader:
+    """The shipped reader with thresholds that put an answer this probable in `state`."""
+    return reader_with(*{"answered": (0.0, probability / 2), "tentative": (probability / 2, (1 + probability) / 2),
+                         "abstained": ((1 + probability) / 2, 1.0)}[state])
 
 
 @pytest.fixture(scope="session")

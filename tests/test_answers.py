@@ -117,3 +117,28 @@ def test_articles_that_disagree_are_each_cited_with_their_own_answer_outlet_and_
     assert differing and all(c.outlet and c.published for c in answer.citations)
     corroborating = [c for c in answer.citations[1:] if c.agrees]
     assert [c.published for c in corroborating] == sorted((c.published for c in corroborating), reverse=True)  # newest first
+
+
+def test_an_answer_is_answered_tentative_or_abstained_by_the_two_calibrated_thresholds(qa):
+    question = "Who is the Kremlin spokesperson?"
+    p = qa.ask(question).confidence
+
+    def asked(threshold: float, answered: float) -> rag.Answer:
+        return ask_with(qa, Reader(confidence=replace(Reader().confidence, threshold=threshold, answered=answered)), question)
+
+    sure, unsure, refused = asked(p / 2, p), asked(p / 2, (1 + p) / 2), asked((1 + p) / 2, 1.0)
+    assert (sure.state, unsure.state, refused.state) == ("answered", "tentative", "abstained")
+    assert sure.text == unsure.text and "Peskov" in sure.text and refused.text == "" and refused.citations == []
+    assert [a.abstained for a in (sure, unsure, refused)] == [False, False, True]
+    assert [a.to_dict()["state"] for a in (sure, unsure, refused)] == ["answered", "tentative", "abstained"]
+    assert [a.to_dict()["abstained"] for a in (sure, unsure, refused)] == [False, False, True]
+
+
+def test_an_answer_refuses_a_state_it_does_not_know():
+    with pytest.raises(ValueError, match="answered, tentative, abstained"):
+        rag.Answer("q", "", "maybe", 0.5)
+
+
+def test_a_guess_quoted_below_the_threshold_is_tentative_never_answered(qa):
+    guessed = qa.ask("What is the recipe for a chocolate cake?", abstain=False)
+    assert guessed.state == "tentative" and guessed.citations

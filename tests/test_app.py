@@ -12,7 +12,7 @@ from gradio_client import Client
 import rag
 from app import ChatService, answer_json, chat_reply, create_app, launch
 from rag.library import MAX_UPLOAD_BYTES, Library
-from tests.conftest import ARTICLES, free_port
+from tests.conftest import ARTICLES, free_port, reader_for
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,19 @@ def test_ask_endpoint_returns_the_answer_as_json(client):
     assert len(answer["passages"]) == 3
 
 
+def test_ask_endpoint_says_each_state_and_abstained_only_with_the_abstained_state(client, qa, monkeypatch):
+    question = "Who is the Kremlin spokesperson?"
+    probability = qa.ask(question).confidence
+    for state in ("answered", "tentative", "abstained"):
+        monkeypatch.setattr(qa.answer_builder, "reader", reader_for(state, probability))  # the served QA's
+        answer = client.predict(question, api_name="/ask")
+        assert (answer["state"], answer["abstained"]) == (state, state == "abstained")
+        assert bool(answer["citations"]) == (state != "abstained") and answer["confidence"] == pytest.approx(probability)
+
+
 def test_ask_endpoint_abstains_and_reports_bad_questions(client):
-    assert client.predict("What is the recipe for a chocolate cake?", api_name="/ask")["abstained"]
+    cake = client.predict("What is the recipe for a chocolate cake?", api_name="/ask")
+    assert cake["abstained"] and cake["state"] == "abstained"
     with pytest.raises(Exception, match="the question is empty"):
         client.predict("   ", api_name="/ask")
 

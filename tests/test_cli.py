@@ -5,9 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ARTICLES
+import rag
+from rag.cli import shown
+from tests.conftest import ARTICLES, reader_for
 
 RAG = [sys.executable, "-m", "rag.cli"]
+KREMLIN = "Who is the Kremlin spokesperson?"
+CAKE = "What is the recipe for a chocolate cake?"
 
 
 def run(*args, cwd=None):
@@ -34,6 +38,30 @@ def test_index_then_ask_prints_quote_file_and_line(tmp_path):
 
     abstained = run("ask", "What is the recipe for a chocolate cake?", "--index-dir", index_dir)
     assert abstained.returncode == 0 and "do not answer" in abstained.stdout and "Closest passages" in abstained.stdout
+
+
+def test_ask_prints_each_answer_in_the_words_of_its_state_and_json_holds_the_state(qa, articles_index):
+    for question in (KREMLIN, CAKE):  # whichever state the shipped thresholds give each
+        expected = qa.ask(question)
+        plain = run("ask", question, "--index-dir", str(articles_index))
+        assert plain.returncode == 0 and plain.stdout == shown(expected) + "\n", plain.stderr
+        as_json = json.loads(run("ask", question, "--index-dir", str(articles_index), "--json").stdout)
+        assert as_json["state"] == expected.state and as_json["abstained"] == (expected.state == "abstained")
+    assert expected.state == "abstained" and plain.stdout.startswith(rag.NOT_ANSWERED + "\n\nClosest passages:\n")
+
+
+def test_a_sure_answer_is_quoted_a_tentative_one_headed_as_such_and_an_abstention_says_so(qa, monkeypatch):
+    probability, said = qa.ask(KREMLIN).confidence, {}
+    for state in ("answered", "tentative", "abstained"):
+        monkeypatch.setattr(qa.answer_builder, "reader", reader_for(state, probability))
+        answer = qa.ask(KREMLIN)
+        assert answer.state == state
+        said[state] = shown(answer).splitlines()
+    assert said["answered"][0].startswith("“") and "Dmitry Peskov" in said["answered"][0]
+    assert said["answered"][-1] == f"confidence {probability:.2f}"
+    assert said["tentative"] == ["The articles may not answer this. Closest quote:", *said["answered"]]
+    assert said["abstained"][:3] == [rag.NOT_ANSWERED, "", "Closest passages:"] and len(said["abstained"]) == 3 + 5
+    assert not any("may not answer" in line for line in said["answered"] + said["abstained"])
 
 
 def test_optimize_merges_an_updated_index_into_one_segment(tmp_path):

@@ -33,11 +33,13 @@ def result(**fields) -> QuestionResult:
 
 def test_metrics_count_every_question_and_define_abstention():
     results = [
-        result(id="1", answer="x", abstained=False, hit=True, em=1.0, f1=1.0, cited=["a.txt"], retrieved=["a.txt", "b.txt"]),
-        result(id="2", answer="y", abstained=False, cited=["b.txt"], retrieved=["b.txt", "a.txt"]),
-        result(id="3", abstained=True, retrieved=["b.txt"]),  # false abstention
-        result(id="4", type="unanswerable", expected=[], sources=[], abstained=True),
-        result(id="5", type="unanswerable", expected=[], sources=[], abstained=False, answer="z", cited=["c.txt"]),
+        result(id="1", answer="x", abstained=False, state="answered", confidence=0.9, hit=True, em=1.0, f1=1.0, cited=["a.txt"],
+               retrieved=["a.txt", "b.txt"]),
+        result(id="2", answer="y", abstained=False, state="tentative", confidence=0.6, cited=["b.txt"], retrieved=["b.txt", "a.txt"]),
+        result(id="3", abstained=True, confidence=0.2, retrieved=["b.txt"]),  # false abstention
+        result(id="4", type="unanswerable", expected=[], sources=[], abstained=True, confidence=0.1),
+        result(id="5", type="unanswerable", expected=[], sources=[], abstained=False, state="answered", confidence=0.7, answer="z",
+               cited=["c.txt"]),
         result(id="6", error="boom"),  # an error is a miss, not dropped
     ]
     m = summarize(results)
@@ -47,7 +49,11 @@ def test_metrics_count_every_question_and_define_abstention():
     assert m["answer"]["hit"] == 0.25 and m["answer"]["em"] == 0.25
     assert m["citation"]["precision"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["citation"]["recall"] == 0.25
-    assert m["abstain"] == {"precision": pytest.approx(1 / 3, abs=1e-4), "recall": 0.5, "false_abstain_rate": 0.5}
+    assert m["abstain"] == {"precision": pytest.approx(1 / 3, abs=1e-4), "recall": 0.5, "false_abstain_rate": 0.5,
+                            "recall_at_false_abstain_0.05": 0.5, "recall_at_false_abstain_0.10": 0.5}  # 0.1 is below 0.24, 0.7 not
+    assert m["states"] == {"answered": {"share": pytest.approx(1 / 3, abs=1e-4), "right": 0.5},
+                           "tentative": {"share": pytest.approx(1 / 6, abs=1e-4), "right": 0.0},
+                           "abstained": {"share": 0.5, "right": pytest.approx(1 / 3, abs=1e-4)}}
     assert m["by_type"]["unanswerable"] == {"n": 2, "hit": 0.5, "em": 0.5, "f1": 0.5}
 
 
@@ -156,8 +162,11 @@ def test_rag_eval_command_prints_table_and_writes_json_and_report(tmp_path):
     data = json.loads(out.read_text())
     assert data["n"] == 2 and set(data) >= {"retrieval", "answer", "citation", "abstain", "latency_ms", "by_type", "retrievers"}
     assert set(data["retrieval"]) >= {"recall@1", "recall@5", "recall@10", "mrr"}
-    assert set(data["abstain"]) == {"precision", "recall", "false_abstain_rate"}
-    assert data["answer"]["hit"] == 1.0 and data["abstain"]["recall"] == 1.0
+    assert set(data["abstain"]) == {"precision", "recall", "false_abstain_rate", "recall_at_false_abstain_0.05",
+                                    "recall_at_false_abstain_0.10"}
+    assert data["answer"]["hit"] == 1.0 and data["abstain"]["recall"] == 1.0 and data["abstain"]["recall_at_false_abstain_0.05"] == 1.0
+    assert set(data["states"]) == {"answered", "tentative", "abstained"} and data["states"]["abstained"]["share"] == 0.5
+    assert "states abstained share" in done.stdout
     assert data["selective"]["aurc"] == 0.25 and data["selective"]["risk_coverage"][-1] == [1.0, 0.5]  # right first, then the cake
     assert set(data["retrievers"]) == {"hybrid", "dense", "bm25"}
     text = report.read_text()

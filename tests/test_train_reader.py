@@ -5,6 +5,7 @@ import gzip
 import json
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +261,104 @@ def test_the_calibration_corpus_holds_each_kind_of_hard_no_answer_case():
                     assert "old cottage" not in p["context"] and "lighthouse" in p["context"]
                 elif kind == "swapped":
                     assert "Morag Campbell" not in qa["question"] and "old cottage" in p["context"]
+
+
+def test_a_conversations_turn_is_read_as_the_product_reads_a_follow_up(tokenizer):
+    history = (("Who keeps the lighthouse at Port Ellen?", "Morag Campbell"),)
+    turn = replace(question("Where will she live?", "the old cottage"), history=history)
+    finder = train_reader.NegativeFinder([turn, question("Who?", context=OTHER)], 0)
+    read = finder.read(turn)
+    assert read.startswith("Where will Morag Campbell live") and "lighthouse" in read  # her name, the earlier words carried
+    group = train_reader.make_group(tokenizer, turn, finder, random.Random(0), 0.0)
+    asked = tokenizer.encode(read, add_special_tokens=False)
+    assert group.input_ids[0][1 : 1 + len(asked)] == asked
+    start, end = group.gold_start[0].index(True), group.gold_end[0].index(True)
+    assert tokenizer.decode(group.input_ids[0][start : end + 1]) == "the old cottage"
+    assert finder.read(question("Where will Morag Campbell live?", "the old cottage")) == "Where will Morag Campbell live?"
+
+
+def test_squad2_unanswerable_questions_are_respaced_and_cased_as_their_paragraph_writes_them():
+    context = 'The phrase "51st state" is used of Puerto Rico by the United States press.'
+    assert (train_reader.respaced('what press uses the " 52nd state " of puerto rico ?', context)
+            == 'What press uses the "52nd state" of Puerto Rico?')
+    assert train_reader.respaced("is the united states ' press the state 's ?", context).startswith("Is the United States")
+
+
+def new_data(folder: Path) -> Path:
+    """A SQuAD 1.1 article, SQuAD 2.0 unanswerable questions on its paragraph, a CoQA story and a CANARD file."""
+    folder.mkdir()
+    paragraph = "The lighthouse at Port Ellen was lit in March. Morag Campbell keeps it."
+    files = {
+        "squad1-train-rest.json.gz": {"data": [{"title": f"T{n}", "paragraphs": [{"context": f"{paragraph} ({n})", "qas": [
+            {"id": f"a{n}", "question": "When was the lighthouse lit?", "answers": [{"text": "March", "answer_start": 40}]}]}]}
+            for n in range(200)]},
+        "squad2-unanswerable.json.gz": {"data": [{"title": f"T{n}", "paragraphs": [{"context": f"{paragraph} ({n})", "qas": [
+            {"id": f"u{n}", "question": "when was the lighthouse closed ?", "is_impossible": True, "answers": [],
+             "paired_with": "when was the lighthouse lit?"}]}]} for n in range(200)]},
+        "coqa-train.json.gz": {"data": [{"title": f"cnn/story{n}", "source": "cnn", "paragraphs": [{"context": f"{paragraph} [{n}]", "qas": [
+            {"id": f"c{n}1", "question": "Who keeps it?", "turn": 1, "history": [], "kind": "span",
+             "answers": [{"text": "Morag Campbell", "answer_start": 47}]},
+            {"id": f"c{n}2", "question": "Is it lit?", "turn": 2, "history": [{"question": "Who keeps it?", "answer": "Morag Campbell"}],
+             "kind": "yes", "answers": []}]}]} for n in range(40)]},
+        "canard.json.gz": {"train": [{"question": "what team", "rewrite": "what team did he play for"}], "dev": []},
+    }
+    for name, data in files.items():
+        with gzip.open(folder / name, "wt") as f:
+            json.dump(data, f)
+    return folder
+
+
+def test_new_files_are_read_into_their_groups_and_unanswerable_questions_are_held_out_with_their_paragraph(tmp_path):
+    questions = train_reader.load_questions(new_data(tmp_path / "data"))
+    assert {q.group for q in questions} == {"replay", "squad2-unanswerable", "coqa-cnn"}  # CANARD has no passages
+    assert all(q.question != "Is it lit?" for q in questions)  # a yes / no answer is no span
+    split = {q.context: (q.held_out, q.evaluated) for q in questions if q.group == "replay"}
+    unanswerable = [q for q in questions if q.group == "squad2-unanswerable"]
+    assert all((q.held_out, q.evaluated) == split[q.context] and not q.answerable for q in unanswerable)
+    assert any(q.held_out for q in questions) and any(q.evaluated for q in questions)
+    assert unanswerable[0].question == "When was the lighthouse closed?"
+    assert [q.group for q in train_reader.mixed(questions, {"coqa-cnn": 3, "replay": 1})].count("coqa-cnn") == 3
+
+
+def test_answers_are_sure_from_the_lowest_confidence_where_the_answers_above_are_precise_enough():
+    confidence = np.linspace(1.0, 0.0, 100)
+    right = np.array([True] * 60 + [False, True] * 20)  # right down to 0.4, then one in two
+    sure = train_reader.sure_from(confidence, right, 0.95)
+    above = confidence >= sure
+    assert right[above].mean() >= 0.95 and 0.3 < sure < 0.45
+    assert train_reader.sure_from(confidence, np.zeros(100, bool), 0.95) == 1.0  # never sure
+
+
+def test_a_new_plan_continues_from_the_shipped_reader_on_a_mix_and_resumes(tmp_path):
+    """Reader v3's way: a plan started from models/reader on a mix of the new files, stopped, then run again."""
+    from safetensors.numpy import load_file
+
+    data, out = new_data(tmp_path / "data"), tmp_path / "v3"
+    plan = ["--data", str(data), "--out", str(out), "--init", str(train_reader.DEFAULT_READER), "--batch-size", "2",
+            "--save-every", "1", "--threads", "1", "--max-length", "64", "--mix", "replay=4,squad2-unanswerable=4,coqa-cnn=4"]
+    train_reader.main(["train", *plan, "--max-steps", "2"])  # the first step's rate is 0: the warm-up starts there
+    first = json.loads((out / "training.json").read_text())
+    assert first["step"] == 2 and first["steps"] == 6 and first["training_questions"] == 12
+    assert first["settings"]["mix"] == {"replay": 4, "squad2-unanswerable": 4, "coqa-cnn": 4}
+    assert first["init_training"]["step"] == json.loads((train_reader.DEFAULT_READER / "training.json").read_text())["step"]
+    shipped, started = load_file(train_reader.DEFAULT_READER / "model.safetensors"), load_file(out / "model.safetensors")
+    assert any(not np.array_equal(shipped[name], started[name]) for name in shipped)  # trained from the shipped weights…
+    assert all(np.abs(shipped[name].astype(float) - started[name].astype(float)).max() < 0.05 for name in shipped)  # …two steps on
+    train_reader.main(["train", *plan, "--max-steps", "1"])
+    second = json.loads((out / "training.json").read_text())
+    assert second["step"] == 3 and [r["from_step"] for r in second["runs"]] == [0, 2]
+    card = (out / "README.md").read_text()
+    assert '"coqa-cnn": 4' in card and "--mix replay=4,squad2-unanswerable=4,coqa-cnn=4" in card and "CoQA" in card
+
+
+def test_squad2_unanswerable_questions_join_their_paragraphs_article_in_the_calibration_corpus():
+    other = CONTEXT.replace("Port Ellen", "Bowmore")
+    asked = question("Where will Morag Campbell live?", "the old cottage")
+    lonely = [replace(question("When was the lighthouse closed?", context=c), source="squad2-unanswerable.json.gz")
+              for c in (CONTEXT, other)]  # one beside its paragraph's answerable question, one alone
+    squad, kinds = train_reader.held_out_squad([*lonely, asked, question("Who?", context=OTHER)], 0,
+                                               {"dropped": 0.0, "removed": 0.0, "swapped": 0.0})
+    ids = [qa["id"] for a in squad["data"] for p in a["paragraphs"] for qa in p["qas"]]
+    assert len(ids) == len(set(ids)) == 4 and sorted(kinds.values()).count("unanswerable:squad2-unanswerable") == 2
+    together = next(p for a in squad["data"] for p in a["paragraphs"] if p["context"] == CONTEXT)
+    assert {qa["question"] for qa in together["qas"]} == {"Where will Morag Campbell live?", "When was the lighthouse closed?"}

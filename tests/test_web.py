@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from rag.library import MAX_UPLOAD_BYTES
-from tests.conftest import ARTICLES, ROOT, free_port
+from tests.conftest import ARTICLES, ROOT, free_port, reader_with
 
 pytestmark = pytest.mark.browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,6 +30,22 @@ def locked_server(tmp_path_factory, articles_index):
 
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory, articles_index, qa):
+    """The app served from this process over the session's QA, whose reader a test may swap to move its thresholds."""
+    from app import ChatService, create_app, launch
+    from rag.library import Library
+
+    root = tmp_path_factory.mktemp("in-process")
+    shutil.copytree(ARTICLES, root / "corpus")
+    shutil.copytree(articles_index, root / "index")
+    demo = create_app(ChatService(Library(root / "corpus", root / "index"), qa))
+    port = free_port()
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
 
 
 def serve(root, articles_index, *options: str, env: dict | None = None):
@@ -74,8 +90,8 @@ def browser():
         browser.close()
 
 
-def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def open_page(browser, url: str, color_scheme: str = "light"):
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, color_scheme=color_scheme)
     page.set_default_timeout(30_000)
     page.goto(url)
     page.wait_for_selector("#vb-question textarea")
@@ -116,7 +132,7 @@ def test_question_shows_quote_span_and_citation_and_keeps_history(page):
     assert "000_9cebef51757e5eed.txt · line 20" in answer.locator(".vb-chip").first.inner_text()
     assert page.locator("#vb-passages .vb-passage").count() == 5
     reading = page.locator("#vb-passages .vb-passage").first.locator(".vb-reading")
-    assert reading.locator("q").inner_text() == "Dmitry Peskov" and reading.inner_text().endswith("% likely")
+    assert reading.locator("q").inner_text() == "Dmitry Peskov" and reading.inner_text().endswith("% likely to hold the answer")
     ask(page, "In which city did Trump address the World Economic Forum?")
     assert page.locator(".vb-answer").last.locator("mark").inner_text() == "Davos"
     assert page.locator("#vb-chat .vb-answer").count() == 2  # the follow-up kept the first answer
@@ -139,6 +155,59 @@ def test_a_follow_up_is_read_with_the_conversation_and_a_new_conversation_forget
     first = client.predict("Who said Putin is trying to manipulate Trump?", 5, "hybrid", None, api_name="/ask")
     follow = client.predict("When did he say it?", 5, "hybrid", [first], api_name="/ask")
     assert "Zelenskyy" in follow["context"]["question"] and follow["question"] == "When did he say it?"
+
+
+STATE_QUESTIONS = ["In which city did Trump address the World Economic Forum?", "What did Putin say about meeting Trump?",
+                   "How many nuclear warheads does Russia possess?"]
+# WCAG's contrast ratio of an element's text against the first background behind it that is not transparent
+CONTRAST = """(element) => {
+  const rgb = (color) => color.match(/[\\d.]+/g).map(Number);
+  const luminance = (color) => rgb(color).slice(0, 3).map((v) => v / 255)
+    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let behind = element;
+  while (behind && rgb(getComputedStyle(behind).backgroundColor)[3] === 0) behind = behind.parentElement;
+  const [light, dark] = [getComputedStyle(element).color, getComputedStyle(behind || document.body).backgroundColor]
+    .map(luminance).sort((a, b) => b - a);
+  return (light + 0.05) / (dark + 0.05);
+}"""
+
+
+def ask_anew(page, question: str):
+    """Ask in a new conversation (nothing earlier to read it against); the reply."""
+    page.click("#vb-new")
+    page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer, #vb-chat .vb-abstain').length === 0")
+    ask(page, question)
+    return page.locator("#vb-chat .vb-answer, #vb-chat .vb-abstain").last
+
+
+def test_sure_tentative_and_unanswered_replies_each_have_their_own_box_and_words_readable_light_and_dark(
+        browser, in_process, qa, monkeypatch):
+    probability = {q: qa.ask(q).confidence for q in STATE_QUESTIONS}
+    sure, unsure, unanswered = sorted(STATE_QUESTIONS, key=probability.get, reverse=True)
+    assert probability[sure] > probability[unsure] > probability[unanswered]
+    monkeypatch.setattr(qa.answer_builder, "reader", reader_with((probability[unsure] + probability[unanswered]) / 2,
+                                                                 (probability[sure] + probability[unsure]) / 2))
+    for scheme in ("light", "dark"):
+        page = open_page(browser, in_process, scheme)
+        try:
+            assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
+            answered = ask_anew(page, sure)  # a locator finds the last reply: each is checked before the next question
+            assert "vb-answered" in answered.get_attribute("class") and answered.locator(".vb-state").count() == 0
+            assert "may not answer" not in answered.inner_text() and answered.locator("blockquote mark").count() == 1
+            assert answered.evaluate("e => getComputedStyle(e).borderTopStyle") != "dashed"
+            assert answered.locator("blockquote").evaluate(CONTRAST) >= 4.5, scheme
+            tentative = ask_anew(page, unsure)
+            assert "vb-tentative" in tentative.get_attribute("class") and "vb-answered" not in tentative.get_attribute("class")
+            assert tentative.locator(".vb-state").inner_text() == "The articles may not answer this. Closest quote:"
+            assert tentative.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
+            assert min(tentative.locator(words).evaluate(CONTRAST) for words in (".vb-state", "blockquote")) >= 4.5, scheme
+            abstained = ask_anew(page, unanswered)
+            assert "The articles do not answer this question." in abstained.inner_text()
+            assert "vb-abstain" in abstained.get_attribute("class") and abstained.locator("blockquote").count() == 0
+            assert abstained.evaluate(CONTRAST) >= 4.5, scheme
+        finally:
+            page.close()
 
 
 def test_clicking_a_citation_opens_the_article_with_the_span_highlighted_in_view(page):
