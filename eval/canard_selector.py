@@ -118,6 +118,7 @@ class CanardResolver(FollowUpResolver):
 
 
 def fitted() -> Selector:
+    """A selector fit on all of CANARD train."""
     return Selector().fit(canard()[0])
 
 

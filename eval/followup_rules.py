@@ -1,5 +1,5 @@
 """Do the follow-up rules of rag/conversation.py still earn their place once the reader has learned from real
-conversations? Every conversation asked turn by turn with the product's own answers as history, three ways in one
+conversations? Every conversation asked turn by turn with the product's own answers as history, four ways in one
 run: the rules as shipped; carrying the last answered turn's words into every later question (no pronoun or ellipsis
 rules, no deciding whether a question stands alone); the words a model fit on CANARD says a follow-up needs
 (eval/canard_selector.py); and no history at all (each turn's "alone" figure).

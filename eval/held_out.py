@@ -21,6 +21,7 @@ import gzip
 import json
 import random
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -64,13 +65,14 @@ def conversations(path: Path, out: Path, source: str, title_prefix: str, n: int,
     """The held-out conversations of a CoQA or DoQA file whose title starts with `title_prefix`, `n` of them, as a
     corpus (a story or dialog an article) and a conversations JSONL file for `rag eval --conversations`."""
     data = json.load(gzip.open(path, "rt"))["data"]
-    by_title = len(data) >= train_reader.HELD_OUT
+    by_title = len(data) >= train_reader.HELD_OUT  # as load_questions splits
     held = [a for a in data if a["title"].startswith(title_prefix)
             and all(train_reader.split_of(a["title"] if by_title else p["context"]) == "evaluation" for p in a["paragraphs"])
             and all(len(qa["question"]) <= MAX_QUESTION_CHARS for p in a["paragraphs"] for qa in p["qas"])]  # the product asks them
     held = random.Random(seed).sample(held, min(n, len(held)))
     splitter = SentenceSplitter(max_tokens=10_000)
-    (out / "articles").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "articles", ignore_errors=True)  # a rerun with other counts leaves no story behind
+    (out / "articles").mkdir(parents=True)
     written = 0
     with (out / "conversations.jsonl").open("w", encoding="utf-8") as lines:
         for number, article in enumerate(held):

@@ -46,6 +46,7 @@ def opened(corpus: Path, readers: dict[str, Reader], embedder: Embedder) -> dict
 
 
 def gold_figures(summary: dict) -> dict:
+    """The figures of a gold run that the trust tables show."""
     abstain, states = summary["abstain"], summary["states"]
     return {"hit": summary["answer"]["hit"], "f1": summary["answer"]["f1"], "abstain recall": abstain["recall"],
             "false abstain": abstain["false_abstain_rate"], "recall @FA 0.05": abstain["recall_at_false_abstain_0.05"],
@@ -54,6 +55,7 @@ def gold_figures(summary: dict) -> dict:
 
 
 def conversation_figures(summary: dict) -> dict:
+    """The figures of a conversations run that the trust tables show: hit with history and alone, refusals."""
     figures = {}
     for kind, label in (("first", "first turns hit"), ("follow_up", "follow-ups hit"), ("self_contained", "self-contained hit")):
         if kind in summary:

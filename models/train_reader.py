@@ -103,7 +103,7 @@ def load_questions(shared: Path = SHARED) -> list[Question]:
         if not isinstance(data, list):
             log.info("%s holds no passages: not read", name)
             continue
-        by_title = len(data) >= 20
+        by_title = len(data) >= HELD_OUT  # fewer articles than that: held out by paragraph
         for article in data:
             for paragraph in article["paragraphs"]:
                 context = paragraph["context"]
@@ -570,7 +570,7 @@ class Trainer:
         torch.set_num_threads(a.threads)
         device = "cuda" if torch.cuda.is_available() else "cpu"
         precision = a.precision if a.precision != "auto" else ("bf16" if device == "cuda" or bf16_is_fast() else "fp32")
-        training = [q for q in load_questions(Path(a.data)) if not q.held_out]
+        training = [q for q in load_questions(Path(a.data)) if not q.held_out and (a.mix or q.group == "replay")]  # no mix: the first plan's files
         random.Random(a.seed).shuffle(training)
         questions = mixed(training, a.mix) if a.mix else training[: a.questions] if a.questions else training
         negatives = NegativeFinder(questions, a.seed, earlier=training)
@@ -784,7 +784,8 @@ def calibrate(args) -> None:
     right = np.array([bool(y[i]) if i is not None else False for i in top])
     answerable = np.array([a for _, a, _ in questions])
     threshold = float(np.quantile(confidence[answerable], args.false_abstain))
-    model = replace(model, threshold=round(threshold, 4), answered=round(sure_from(confidence, right, args.sure_precision), 4))
+    sure = max(threshold, sure_from(confidence, right, args.sure_precision))  # never under the abstention threshold
+    model = replace(model, threshold=round(threshold, 4), answered=round(sure, 4))
     model.save(out / "calibration.json")
     refused = confidence < threshold
     by_kind = {}
@@ -799,7 +800,7 @@ def calibrate(args) -> None:
         "false_abstain_rate": round(float(refused[answerable].mean()), 4),
         "abstain_recall": round(float(refused[~answerable].mean()), 4) if (~answerable).any() else None,
         "precision_when_answering": round(float(right[~refused].mean()), 4),
-        "answered_from": model.answered, "answered_precision": round(float(right[confidence >= model.answered].mean()), 4),
+        "answered_from": model.answered, "answered_precision": round(float(right[confidence >= model.answered].mean()), 4) if (confidence >= model.answered).any() else None,
         "states": {state: round(float(np.mean([model.state(c) == state for c in confidence])), 4) for state in STATES},
         "brier": round(float(np.mean((confidence - right) ** 2)), 4),
         "aurc": aurc(confidence, right), "risk_coverage": risk_coverage(confidence, right),

@@ -51,7 +51,7 @@ def asked(question: str) -> str | None:
 
 
 def is_kind(span: str, kind: str) -> bool:
-    """Whether `span` can be an answer of `kind`: a percentage has a per cent, a price a currency, a date a day, month,
+    """Whether `span` can be an answer of `kind`: a percentage has a per cent, a price a currency or a figure, a date a day, month,
     year or span of time, a number a figure or number word, a person a name that is no place, a place or
     organisation a name."""
     if kind in ("percent", "money", "date", "number"):

@@ -183,7 +183,7 @@ class AnswerBuilder:
 
     def abstains(self, probability: float) -> bool:
         """Whether an answer this probable is refused: below the confidence model's threshold."""
-        return probability < self.reader.confidence.threshold
+        return self.reader.confidence.state(probability) == "abstained"
 
     def judge(self, query: Query, passages: list[Passage], said: list[Said] | None = None) -> list[Judged]:
         """Every passage's best span with its signals and probability, most probable first; none is one of

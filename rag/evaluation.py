@@ -163,7 +163,7 @@ class Evaluator:
             result.latency_ms = (time.perf_counter() - started) * 1000
             passages = self.qa.retrieve(gold.question, k=max(RECALL_KS), retriever=retriever)
         except RagError as exc:
-            result.error, result.abstained = str(exc), False  # an error is a miss, never a right abstention
+            result.error, result.abstained, result.state = str(exc), False, "error"  # a miss, never a right abstention
             return result
         result.retrieved = [p.source for p in passages]
         result.answer_rank = next((i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None)

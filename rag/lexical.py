@@ -63,6 +63,8 @@ def mentions(text: str, name: str) -> bool:
     """Whether lower-cased `text` mentions `name` or a word made from it: its last word's stem opens a word there
     ("China" in "Chinese", "Russian" in "Russia", "Vladimir Putin" in "Putin")."""
     word = name.split()[-1].lower()
+    if len(word) <= 3:  # "US", "UN": only as themselves, not as the start of "use" or "under"
+        return re.search(rf"\b{re.escape(word)}\b", text) is not None
     stem = word[: max(4, len(word) - 3)]
     return re.search(rf"\b{re.escape(stem)}", text) is not None
 

@@ -48,6 +48,7 @@ def test_an_article_mentions_a_name_or_a_word_made_from_it():
     text = "the chinese delegation and the russian president vladimir putin met in ukraine."
     assert mentions(text, "China") and mentions(text, "Russia") and mentions(text, "Ukrainian") and mentions(text, "Putin")
     assert not mentions(text, "Zelensky") and not mentions(text, "Japan")
+    assert not mentions("we use it under the rules", "US") and mentions("the us and the un met", "US")  # short: whole
 
 
 def test_the_builder_gives_each_candidate_its_kind_echo_and_unmentioned_signals(qa):
