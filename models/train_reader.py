@@ -784,10 +784,10 @@ def calibrate(args) -> None:
     right = np.array([bool(y[i]) if i is not None else False for i in top])
     answerable = np.array([a for _, a, _ in questions])
     threshold = float(np.quantile(confidence[answerable], args.false_abstain))
-    sure = max(threshold, sure_from(confidence, right, args.sure_precision))  # never under the abstention threshold
-    model = replace(model, threshold=round(threshold, 4), answered=round(sure, 4))
+    answered_from = max(threshold, sure_from(confidence, right, args.sure_precision))  # never under the abstention threshold
+    model = replace(model, threshold=round(threshold, 4), answered=round(answered_from, 4))
     model.save(out / "calibration.json")
-    refused = confidence < threshold
+    refused, sure = confidence < threshold, confidence >= model.answered
     by_kind = {}
     for kind in sorted({k for _, _, k in questions}):
         inside = np.array([k == kind for _, _, k in questions])
@@ -800,7 +800,7 @@ def calibrate(args) -> None:
         "false_abstain_rate": round(float(refused[answerable].mean()), 4),
         "abstain_recall": round(float(refused[~answerable].mean()), 4) if (~answerable).any() else None,
         "precision_when_answering": round(float(right[~refused].mean()), 4),
-        "answered_from": model.answered, "answered_precision": round(float(right[confidence >= model.answered].mean()), 4) if (confidence >= model.answered).any() else None,
+        "answered_from": model.answered, "answered_precision": round(float(right[sure].mean()), 4) if sure.any() else None,
         "states": {state: round(float(np.mean([model.state(c) == state for c in confidence])), 4) for state in STATES},
         "brier": round(float(np.mean((confidence - right) ** 2)), 4),
         "aurc": aurc(confidence, right), "risk_coverage": risk_coverage(confidence, right),

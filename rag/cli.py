@@ -338,12 +338,11 @@ def _print_table(metrics: dict[str, dict]) -> None:
     print(f"{first['n']} questions ({first['n_answerable']} answerable, {first['errors']} errors)")
     print(f"{'metric':<36}" + "".join(f"{name:>10}" for name in names))
     for group in ("retrieval", "answer", "citation", "abstain", "states", "selective", "latency_ms"):
-        for key, value in first[group].items():
-            for part in value if isinstance(value, dict) else [None]:
-                if not isinstance(value, list):
-                    label = f"{group} {key}" + (f" {part}" if part else "")
-                    cells = [metrics[n][group][key][part] if part else metrics[n][group][key] for n in names]
-                    print(f"{label:<36}" + "".join(f"{str(c):>10}" for c in cells))
+        for key, value in ((k, v) for k, v in first[group].items() if not isinstance(v, list)):
+            for part in value if isinstance(value, dict) else [None]:  # a state's share and how often it is right
+                label = f"{group} {key}" + (f" {part}" if part else "")
+                cells = [metrics[n][group][key][part] if part else metrics[n][group][key] for n in names]
+                print(f"{label:<36}" + "".join(f"{str(c):>10}" for c in cells))
 
 
 def _import_squad(args: argparse.Namespace) -> int:
