@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import settings
 from .errors import RagError
 
 MODES = ("open", "login", "read-only")
@@ -68,7 +68,7 @@ class Access:
                 raise RagError(f"cannot read the login file {auth_file}: {exc}") from exc
             where = str(auth_file)
         else:
-            lines, where = os.environ.get(AUTH_ENV, "").split(","), f"${AUTH_ENV}"
+            lines, where = (settings.get("AUTH") or "").split(","), f"${AUTH_ENV}"
         users = {}
         for number, line in enumerate((line.strip() for line in lines), 1):
             if not line or line.startswith("#"):

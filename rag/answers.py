@@ -15,9 +15,9 @@ import datetime
 import re
 from dataclasses import asdict, dataclass, field, replace
 
+from . import answer_kinds
 from .confidence import STATES, Candidate, features
 from .conversation import Context, Said
-from . import answer_kinds
 from .lexical import Analyzer, contains_answer, mentions, names
 from .reader import PassageReading, Reader
 from .retrieval import Passage, Query

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 
+from . import settings
 from .errors import RagError
 from .retrieval import RETRIEVERS
 
-DEFAULT_INDEX_DIR = os.environ.get("VERBATIM_INDEX_DIR", "index")
-READER_HELP = "reader model folder (default: $VERBATIM_READER or the shipped models/reader)"
+DEFAULT_INDEX_DIR = settings.get("INDEX_DIR")
+READER_HELP = "reader model folder (default: $VERBATIM_READER or the shipped reader)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -305,7 +305,12 @@ def _eval_conversations(args: argparse.Namespace) -> int:
     if ignored:
         raise RagError(f"{', '.join(ignored)} go with --gold, not --conversations")
 
-    from .evaluation import ASKED, ConversationEvaluator, conversation_summary, load_conversations
+    from .evaluation import (
+        ASKED,
+        ConversationEvaluator,
+        conversation_summary,
+        load_conversations,
+    )
     from .indexing import progress_bar
 
     conversations = load_conversations(args.conversations)

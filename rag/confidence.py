@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .files import write_atomically
 from .lexical import normalize_answer
 
 FEATURES = ("span_logp", "no_answer_logp", "evidence", "margin", "agreement", "articles", "reader_rank",
@@ -117,7 +117,4 @@ class Confidence:
 
     def save(self, path: str | Path) -> None:
         """Written aside and renamed into place: a reader loading it meanwhile sees the old file or the new one."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(asdict(self), indent=2) + "\n")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import io
 import hashlib
+import io
 import logging
 import os
 import re

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import settings
 from .errors import ModelNotFoundError
 from .exports import exported, optimise
 
@@ -27,7 +28,7 @@ _PACKAGED_MODELS = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def default_model() -> str:
-    return os.environ.get("VERBATIM_MODEL", DEFAULT_MODEL)
+    return settings.get("MODEL") or DEFAULT_MODEL
 
 
 def resolve_model_path(model: str) -> str:
@@ -55,7 +56,7 @@ class Embedder:
         self.model_name = model or default_model()
         self.batch_size = batch_size
         self.device = device
-        self.backend = backend or os.environ.get("VERBATIM_EMBEDDING_BACKEND") or ("torch" if device not in (None, "cpu") else "onnx")
+        self.backend = backend or settings.get("EMBEDDING_BACKEND") or ("torch" if device not in (None, "cpu") else "onnx")
         if self.backend not in ("onnx", "torch"):
             raise ValueError(f"unknown embedding backend {self.backend!r}; use 'onnx' or 'torch'")
         self._model = None

@@ -18,12 +18,9 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
+from .files import cache_dir
+
 log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """Where derived files (models exported to ONNX) are kept: $VERBATIM_CACHE or ~/.cache/verbatim."""
-    return Path(os.environ.get("VERBATIM_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "verbatim")
 
 
 def exported(kind: str, model_path: str | Path, exporter_version: int, export: Callable[[Path], None], ready: str,

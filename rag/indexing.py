@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
 import time
@@ -16,7 +15,16 @@ from .chunking import SentenceChunker
 from .documents import Document, DocumentLoader, SkippedFile, read_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
-from .store import FORMAT_VERSION, Commit, IndexWriter, index_lock, is_old_format, merge_segments, read_commit
+from .files import sha256_of
+from .store import (
+    FORMAT_VERSION,
+    Commit,
+    IndexWriter,
+    index_lock,
+    is_old_format,
+    merge_segments,
+    read_commit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +133,7 @@ class Indexer:
             report, to_read = IndexReport(), []
             for doc_id, path in files:
                 known = indexed.get(doc_id)
-                if known is not None and known == _sha256(path):
+                if known is not None and known == sha256_of(path):
                     report.unchanged += 1
                     continue
                 (report.added if known is None else report.updated).append(doc_id)
@@ -157,11 +165,6 @@ class Indexer:
                 bar.update(done - first)
                 if on_progress:  # counted here: a disabled bar counts nothing
                     on_progress(done, len(files), files[done - 1][0])
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _parse(doc_id: str, path: Path, report: IndexReport) -> Document | None:

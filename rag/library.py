@@ -13,7 +13,6 @@ import hashlib
 import os
 import pickle
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from .documents import inside_corpus, parse_document
 from .embedding import Embedder
 from .errors import IndexNotFoundError, RagError, UnreadableFileError
+from .files import write_atomically
 from .indexing import Indexer, IndexReport
 from .pipeline import QA, build, reopen
 from .reader import Reader
@@ -81,7 +81,7 @@ class Library:
                 except UnreadableFileError as exc:
                     result.rejected.append((name, str(exc)))
                     continue
-                _write_atomically(target, raw)
+                write_atomically(target, raw)
                 known[hashlib.sha256(raw).hexdigest()] = target.name
                 result.added.append(target.relative_to(self.corpus_dir).as_posix())
             if not result.added:  # nothing to index: no indexing process
@@ -144,19 +144,6 @@ def _unused(path: Path) -> Path:
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
         n += 1
     return candidate
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write aside under a hidden name, then rename, so that no half-written article is ever indexed. The file is
-    created with mode 0o666 less the umask (0644 as a rule), like any new file; a NamedTemporaryFile would be 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".upload-{secrets.token_hex(8)}")
-    try:
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
-            file.write(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 INDEXING_BATCH = 8  # files embedded together by the indexing process: progress is reported after each batch

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import numbers
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,15 @@ from .filters import Filters
 from .indexing import Indexer, IndexReport
 from .lexical import Analyzer
 from .reader import Reader
-from .retrieval import DEFAULT_RETRIEVER, RETRIEVERS, BM25Retriever, DenseRetriever, HybridRetriever, Passage, Query
+from .retrieval import (
+    DEFAULT_RETRIEVER,
+    RETRIEVERS,
+    BM25Retriever,
+    DenseRetriever,
+    HybridRetriever,
+    Passage,
+    Query,
+)
 from .store import IndexStore
 
 MAX_QUESTION_CHARS = 1000

@@ -1,4 +1,4 @@
-"""Question + passages → answer spans, read by a MiniLM reader trained here (models/reader, onnxruntime).
+"""Question + passages → answer spans, read by a MiniLM reader trained here (rag/models/reader, onnxruntime).
 
 The reader gives every token of a passage a start and an end score. Scores are normalised over all
 windows of all passages of one question at once (shared normalisation, Clark & Gardner 2018), so a
@@ -20,11 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import settings
 from .confidence import Confidence
 from .errors import ModelNotFoundError
 from .exports import exported, optimise
+from .files import write_atomically
 
-DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader"
+DEFAULT_READER = Path(__file__).resolve().parent / "models" / "reader"
 MAX_LENGTH = 192  # question + passage window, in word pieces; a chunk of 128 cl100k tokens fits whole
 STRIDE = 64  # word pieces shared by consecutive windows of a longer passage
 MAX_QUESTION_TOKENS = 48
@@ -32,7 +34,7 @@ MAX_ANSWER_TOKENS = 30
 
 
 def default_reader() -> str:
-    return os.environ.get("VERBATIM_READER", str(DEFAULT_READER))
+    return settings.get("READER") or str(DEFAULT_READER)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ class Reader:
         self.max_length = max_length
         self.stride = stride
         self.threads = threads
-        self.precision = precision or os.environ.get("VERBATIM_READER_PRECISION") or None
+        self.precision = precision or settings.get("READER_PRECISION")
         if self.precision not in (None, *PRECISIONS):
             raise ModelNotFoundError(f"unknown reader precision {self.precision!r} (VERBATIM_READER_PRECISION?): use "
                                      f"{' or '.join(PRECISIONS)}, or leave it unset to run the faster one here")
@@ -289,10 +291,8 @@ def _faster_precision(folder: Path) -> str:
             times.append(time.perf_counter() - started)
         ms[precision] = round(1000 * float(np.median(times)), 2)
     chosen = "int8" if ms["fp32"] >= INT8_MIN_SPEED_UP * ms["int8"] else "fp32"
-    tmp = record.with_name(f".{record.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        tmp.write_text(json.dumps({"precision": chosen, "ms": ms, "vnni": "vnni" in cpu_flags()}))
-        os.replace(tmp, record)
+        write_atomically(record, json.dumps({"precision": chosen, "ms": ms, "vnni": "vnni" in cpu_flags()}))
     except OSError:  # a cache shared read-only: time it again next time
         pass
     return chosen

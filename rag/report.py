@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .evaluation import RECALL_KS, QuestionResult, aurc, recall_at, reliability, risk_coverage
+from .evaluation import (
+    RECALL_KS,
+    QuestionResult,
+    aurc,
+    recall_at,
+    reliability,
+    risk_coverage,
+)
 
 _ROWS = [
     ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
@@ -162,7 +169,7 @@ def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, di
     lines += ["", "On `unanswerable` questions a right abstention counts as a hit (and em = f1 = 1).", ""]
     lines += [f"## Confidence and abstention ({main})", "", f"![confidence]({confidence_png.name})", ""]
     lines += ["Confidence is the reader's calibrated probability that the quote holds the answer; the answer builder",
-              f"abstains below {threshold:.3g} (chosen on held-out training questions, see models/reader/README.md).",
+              f"abstains below {threshold:.3g} (chosen on held-out training questions, see the reader's model card, rag/models/reader/README.md).",
               "Rows below the chosen threshold count only abstentions that already happened; each row shows what",
               "abstaining below that value would give.", ""]
     lines += threshold_table(results[main], threshold)

@@ -41,6 +41,7 @@ import numpy as np
 
 from .chunking import ChunkedText
 from .documents import Document, page_of
+from .files import sha256_of
 from .filters import Filters
 from .lexical import Analyzer
 
@@ -486,7 +487,7 @@ def text_sha256(text: str) -> str:
 
 def file_checksums(directory: Path) -> dict[str, list]:
     """[size, sha256] of every file of a segment folder but segment.json, by path relative to it."""
-    return {path.relative_to(directory).as_posix(): [path.stat().st_size, _file_sha256(path)]
+    return {path.relative_to(directory).as_posix(): [path.stat().st_size, sha256_of(path)]
             for path in sorted(directory.rglob("*")) if path.is_file() and path.name != "segment.json"}
 
 
@@ -502,14 +503,9 @@ def verify_files(directory: Path, files: dict[str, list], full: bool) -> list[st
             problems.append(f"{name} is missing")
         elif path.stat().st_size != size:
             problems.append(f"{name} is {path.stat().st_size:,} bytes, {size:,} were written")
-        elif (full or size <= CHEAP_CHECK_BYTES) and _file_sha256(path) != sha:
+        elif (full or size <= CHEAP_CHECK_BYTES) and sha256_of(path) != sha:
             problems.append(f"{name} does not match its recorded sha256")
     return problems
-
-
-def _file_sha256(path: Path) -> str:
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _read_only_uri(path: Path) -> str:

