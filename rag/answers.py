@@ -19,6 +19,7 @@ from . import answer_kinds
 from .confidence import STATES, Candidate, features
 from .conversation import Context, Said
 from .lexical import Analyzer, contains_answer, mentions, names
+from .metadata import Metadata
 from .reader import PassageReading, Reader
 from .retrieval import Passage, Query
 from .store import IndexStore, StoredChunk, StoredSentence
@@ -46,19 +47,14 @@ class Span:
 class Citation:
     """Where a quote stands: `source` is the file relative to the corpus root; `start`/`end` index the
     document's text (for .html the extracted main text, for .pdf the text layer; line endings normalised to \\n);
-    `line` is 1-based, `page` too (PDFs only);
-    `title`, `outlet`, `published` (YYYY-MM-DD), `author`, `url`: the document's, None where it does not say."""
+    `line` is 1-based, `page` too (PDFs only); `meta` is the document's."""
 
     source: str
     start: int
     end: int
     line: int
     quote: str
-    title: str = ""
-    outlet: str | None = None
-    published: str | None = None
-    author: str | None = None
-    url: str | None = None
+    meta: Metadata = Metadata()
     page: int | None = None  # 1-based, in a PDF
     span: Span | None = None  # the answer this article gives, inside the quote
     agrees: bool = True  # False: another article's different answer, nearly as probable as the first citation's
@@ -66,12 +62,12 @@ class Citation:
     @property
     def label(self) -> str:
         """How a reader names it: "The Independent · 19 Dec 2024 · line 20" ("· page 3" in a PDF)."""
-        return f"{named(self.source, self.outlet, self.published)} · " + (f"page {self.page}" if self.page else f"line {self.line}")
+        return f"{named(self.source, self.meta.outlet, self.meta.published)} · " + (f"page {self.page}" if self.page else f"line {self.line}")
 
     @property
     def date(self) -> str | None:
         """`published` as people write it: "19 Dec 2024"."""
-        return human_date(self.published)
+        return human_date(self.meta.published)
 
 
 def named(source: str, outlet: str | None, published: str | None) -> str:
@@ -113,7 +109,11 @@ class Answer:
         return self.state == "abstained"
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"abstained": self.abstained}
+        """As JSON: each citation's and passage's `meta` flattened into it (title, outlet, published, author, url)."""
+        data = asdict(self)
+        for item in data["citations"] + data["passages"]:
+            item.update(item.pop("meta"))
+        return data | {"abstained": self.abstained}
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ class AnswerBuilder:
             else:
                 continue
             cited.add(passage.source)
-        corroborating.sort(key=lambda c: c.published or "", reverse=True)  # newest first; undated last
+        corroborating.sort(key=lambda c: c.meta.published or "", reverse=True)  # newest first; undated last
         citations = [self._cite(passages[best.passage], best), *corroborating, *differing]
         state = "tentative" if state == "abstained" else state  # quoted all the same (abstain=False): a guess
         return Answer(query.text, citations[0].quote, state, best.probability, citations, ranked, best.span)
@@ -245,8 +245,8 @@ class AnswerBuilder:
         previous = next((s for s in sentences if s.position == holding[0].position - 1), holding[0])
         first, last = self._with_predecessor(previous, holding[0], holding[-1], text), holding[-1]
         start, end = self._bounded(first, last, span, text)
-        return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end], passage.title, passage.outlet,
-                        passage.published, passage.author, passage.url, document.page_of(start), span, agrees)
+        return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end], passage.meta,
+                        document.page_of(start), span, agrees)
 
     def _with_predecessor(self, previous: StoredSentence, first: StoredSentence, last: StoredSentence, text: str) -> StoredSentence:
         """`previous` (the sentence before `first`) when `first` opens with a word that points back and both fit the word limit."""

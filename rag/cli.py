@@ -210,19 +210,19 @@ def shown(answer) -> str:
     lines = [STATE_WORDS[answer.state]] if STATE_WORDS[answer.state] else []
     if answer.abstained:
         return "\n".join([*lines, "", "Closest passages:", *(
-            f"  [{named(p.source, p.outlet, p.published)}, chars {p.start}-{p.end}] {p.text[:160]}…" for p in answer.passages)])
+            f"  [{named(p.source, p.meta.outlet, p.meta.published)}, chars {p.start}-{p.end}] {p.text[:160]}…" for p in answer.passages)])
     lines += [f"“{answer.text}”", *(f"  — {_cited(c)}" for c in answer.citations if c.agrees)]
     differing = [c for c in answer.citations if not c.agrees]
     if differing:
         lines += ["The articles differ:", *(
-            f"  {named(c.source, c.outlet, c.published)}: “{c.span.text if c.span else c.quote}” — {c.source}, line {c.line}"
+            f"  {named(c.source, c.meta.outlet, c.meta.published)}: “{c.span.text if c.span else c.quote}” — {c.source}, line {c.line}"
             for c in answer.citations[:1] + differing)]
     return "\n".join([*lines, f"confidence {answer.confidence:.2f}"])
 
 
 def _cited(citation) -> str:
     """“Title” · outlet · date · author — file, line, chars."""
-    said = " · ".join(p for p in (f"“{citation.title}”" if citation.title else None, citation.outlet, citation.date, citation.author) if p)
+    said = " · ".join(p for p in (f"“{citation.meta.title}”" if citation.meta.title else None, citation.meta.outlet, citation.date, citation.meta.author) if p)
     where = f"page {citation.page}" if citation.page else f"line {citation.line}"
     return f"{said + ' — ' if said else ''}{citation.source}, {where}, chars {citation.start}-{citation.end}"
 

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .boilerplate import BoilerplateFinder
@@ -43,13 +43,9 @@ _UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-
 @dataclass(frozen=True)
 class Document:
     id: str
-    title: str  # the headline, else the opening words: never empty
     text: str
     sha256: str
-    outlet: str | None = None
-    published: str | None = None  # YYYY-MM-DD
-    author: str | None = None
-    url: str | None = None
+    meta: Metadata  # its title is the headline, else the opening words: never empty
     blocks: tuple[tuple[int, int], ...] | None = None  # the article's ranges of `text`; None: every line
     pages: tuple[int, ...] | None = None  # a PDF's: where each page's text starts in `text`
 
@@ -219,8 +215,8 @@ def parse_document(doc_id: str, raw: bytes) -> Document:
     blocks = _blocks(text, skipped, headline, wrapped=suffix in PDF_SUFFIXES or _hard_wrapped(text))
     if not blocks:
         raise UnreadableFileError("no article text (only front matter or page furniture such as sign-up and comment lines)")
-    return Document(doc_id, _shortened(meta.title or text[blocks[0][0] : blocks[0][1]]) or Path(doc_id).stem, text, hashlib.sha256(raw).hexdigest(),
-                    meta.outlet, meta.published, meta.author, meta.url, blocks, pages)
+    title = _shortened(meta.title or text[blocks[0][0] : blocks[0][1]]) or Path(doc_id).stem
+    return Document(doc_id, text, hashlib.sha256(raw).hexdigest(), replace(meta, title=title), blocks, pages)
 
 
 class DocumentLoader:

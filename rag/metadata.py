@@ -40,6 +40,9 @@ HEADLINE_WORDS = 25
 
 @dataclass(frozen=True)
 class Metadata:
+    """What a reader cites an article by; documents, chunks, passages and citations carry it as `meta`.
+    None where the article does not say and nobody set it."""
+
     title: str | None = None
     outlet: str | None = None
     published: str | None = None  # ISO date, YYYY-MM-DD

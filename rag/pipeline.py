@@ -97,7 +97,7 @@ class QA:
         takes the retrieval score of the passage it replaces, so the reader's confidence signals stay in range."""
         found = {p.chunk_id for p in passages}
         extra = [c for c in self.store.chunks_from(context.source, context.offset, self.resolver.neighbours)
-                 if c.id not in found and (not filters or filters.admits(c.published, c.outlet))]
+                 if c.id not in found and (not filters or filters.admits(c.meta.published, c.meta.outlet))]
         kept = passages[: max(0, min(len(passages), k) - len(extra))]
         replaced = [p.score for p in passages[len(kept) :]]
         scores = replaced + [min(replaced, default=0.0)] * (len(extra) - len(replaced))

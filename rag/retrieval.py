@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .filters import Filters
+from .metadata import Metadata
 from .store import Hit, IndexStore, StoredChunk
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -36,16 +37,11 @@ class Passage:
     chunk_id: int
     answer: str | None = None
     probability: float | None = None
-    title: str = ""  # of its document, as in rag.documents.Document
-    outlet: str | None = None
-    published: str | None = None
-    author: str | None = None
-    url: str | None = None
+    meta: Metadata = Metadata()  # its document's
 
     @classmethod
     def of(cls, chunk: StoredChunk, score: float) -> Passage:
-        return cls(chunk.doc_id, chunk.start, chunk.end, chunk.text, float(score), chunk.id, title=chunk.title, outlet=chunk.outlet,
-                   published=chunk.published, author=chunk.author, url=chunk.url)
+        return cls(chunk.doc_id, chunk.start, chunk.end, chunk.text, float(score), chunk.id, meta=chunk.meta)
 
 
 class DenseRetriever:

@@ -44,6 +44,7 @@ from .documents import Document, page_of
 from .files import sha256_of
 from .filters import Filters
 from .lexical import Analyzer
+from .metadata import Metadata
 
 ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors takes under ~3 ms
 IVF_PROBES = 32  # lists searched per question; eval/ann_choice.py measured IVF against HNSW for these settings
@@ -84,14 +85,10 @@ class Hit:
 @dataclass(frozen=True)
 class StoredDocument:
     id: str
-    title: str
     text: str
     sha256: str
     n_chunks: int
-    outlet: str | None = None
-    published: str | None = None  # YYYY-MM-DD
-    author: str | None = None
-    url: str | None = None
+    meta: Metadata
     pages: tuple[int, ...] | None = None  # a PDF's page starts in `text`
 
     def page_of(self, offset: int) -> int | None:
@@ -102,11 +99,9 @@ class StoredDocument:
 @dataclass(frozen=True)
 class DocumentInfo:
     id: str
-    title: str
     sha256: str
     n_chunks: int
-    outlet: str | None = None
-    published: str | None = None
+    meta: Metadata
 
 
 @dataclass(frozen=True)
@@ -118,11 +113,7 @@ class StoredChunk:
     text: str
     first_sentence: int
     last_sentence: int
-    title: str = ""  # its document's, for citations
-    outlet: str | None = None
-    published: str | None = None
-    author: str | None = None
-    url: str | None = None
+    meta: Metadata  # its document's, for citations
 
 
 @dataclass(frozen=True)
@@ -157,8 +148,8 @@ class SegmentWriter:
     def add(self, document: Document, chunked: ChunkedText, vectors: np.ndarray) -> None:
         newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
         self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (document.id, document.title, document.text, document.sha256, len(chunked.chunks), text_sha256(document.text),
-                         document.outlet, document.published, document.author, document.url,
+                        (document.id, document.meta.title, document.text, document.sha256, len(chunked.chunks), text_sha256(document.text),
+                         *document.meta.astuple()[1:],
                          json.dumps(document.pages) if document.pages else None))
         self.db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", [
             (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
@@ -397,7 +388,7 @@ class Segment:
         found = {}
         for first in range(0, len(rows), 500):
             batch = rows[first : first + 500]
-            found.update((row[0], StoredChunk(*row[:-1])) for row in self._checked(self._query(
+            found.update((row[0], StoredChunk(*row[:7], Metadata(*row[7:12]))) for row in self._checked(self._query(
                 "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
                 "c.last_sentence, d.title, d.outlet, d.published, d.author, d.url, text_ok(d.text, d.text_sha256) "
                 "FROM chunks c JOIN documents d ON d.id = c.doc_id "
@@ -421,8 +412,9 @@ class Segment:
             "FROM documents WHERE id = ?", (doc_id,)), doc=0)
         if not rows:
             return None
-        *fields, pages, _ = rows[0]
-        return StoredDocument(*fields, tuple(json.loads(pages)) if pages else None)
+        doc_id, title, text, sha256, n_chunks, outlet, published, author, url, pages, _ = rows[0]
+        return StoredDocument(doc_id, text, sha256, n_chunks, Metadata(title, outlet, published, author, url),
+                              tuple(json.loads(pages)) if pages else None)
 
     def hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]:
         """Live document id → sha256 of its file, for every document or those of `doc_ids` held here."""
@@ -435,8 +427,9 @@ class Segment:
         return {doc_id: sha for doc_id, sha in rows if doc_id not in self.deleted}
 
     def documents(self) -> list[DocumentInfo]:
-        return [DocumentInfo(*row) for row in self._query("SELECT id, title, sha256, n_chunks, outlet, published FROM documents ORDER BY id")
-                if row[0] not in self.deleted]
+        return [DocumentInfo(doc_id, sha256, n_chunks, Metadata(*meta)) for doc_id, sha256, n_chunks, *meta in self._query(
+                    "SELECT id, sha256, n_chunks, title, outlet, published, author, url FROM documents ORDER BY id")
+                if doc_id not in self.deleted]
 
     def rows_from(self, doc_id: str, offset: int, n: int) -> list[int]:
         """The rows of the first `n` chunks of a document that end after a character offset, in document order."""

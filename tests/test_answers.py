@@ -114,9 +114,9 @@ def test_articles_that_disagree_are_each_cited_with_their_own_answer_outlet_and_
     assert {"ledger.md", "wire.md"} <= set(spans)  # Monday against Friday, whichever is the answer
     assert {text for text, agrees in spans.values() if agrees} == {answer.span.text} and len({t for t, _ in spans.values()}) == 2
     differing = [c for c in answer.citations if not c.agrees]
-    assert differing and all(c.outlet and c.published for c in answer.citations)
+    assert differing and all(c.meta.outlet and c.meta.published for c in answer.citations)
     corroborating = [c for c in answer.citations[1:] if c.agrees]
-    assert [c.published for c in corroborating] == sorted((c.published for c in corroborating), reverse=True)  # newest first
+    assert [c.meta.published for c in corroborating] == sorted((c.meta.published for c in corroborating), reverse=True)  # newest first
 
 
 def test_an_answer_is_answered_tentative_or_abstained_by_the_two_calibrated_thresholds(qa):

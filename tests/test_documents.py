@@ -27,10 +27,10 @@ def test_loads_txt_md_html_recursively_with_relative_ids(tmp_path):
 
     by_id = {d.id: d for d in corpus.documents}
     assert sorted(by_id) == ["a.txt", "world/b.md", "world/europe/c.html"]
-    assert by_id["a.txt"].title == "First line title"
-    assert by_id["world/b.md"].title == "Markdown title"
+    assert by_id["a.txt"].meta.title == "First line title"
+    assert by_id["world/b.md"].meta.title == "Markdown title"
     html_doc = by_id["world/europe/c.html"]
-    assert html_doc.title == "Kremlin says talks possible"
+    assert html_doc.meta.title == "Kremlin says talks possible"
     assert "Dmitry Peskov said on Thursday" in html_doc.text
     assert "Copyright" not in html_doc.text and "<p>" not in html_doc.text
     assert corpus.skipped == []
@@ -242,7 +242,7 @@ def _pdf(pages: list[str] | None, title: str = "Harbour report") -> bytes:
 def test_a_pdf_is_read_page_by_page_with_offsets_into_its_text_and_a_page_for_each_offset():
     document = parse_document("report.pdf", _pdf(["Harbour Report 2025\nThe harbour handled 4.2 million containers in 2024.",
                                                  "The new crane terminal opens in June 2026, the authority said."]))
-    assert document.title == "Harbour report" and len(document.pages) == 2
+    assert document.meta.title == "Harbour report" and len(document.pages) == 2
     assert document.page_of(document.text.index("4.2 million")) == 1 and document.page_of(document.text.index("crane")) == 2
 
 

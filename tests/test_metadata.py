@@ -19,7 +19,7 @@ def test_html_metadata_comes_from_the_page_and_the_headline_from_its_one_h1():
     <link rel="canonical" href="https://metrowire.example/trams"></head><body><article><h1>Night Trams Return to the City</h1>
     <p>Night trams will run again from March, the city council said on Thursday after a vote.</p></article></body></html>"""
     document = parse_document("trams.html", html)
-    assert (document.title, document.outlet, document.published, document.author, document.url) == (
+    assert document.meta.astuple() == (
         "Night Trams Return to the City", "Metro Wire", "2025-01-23", "Jane Doe", "https://metrowire.example/trams")
 
 
@@ -27,7 +27,7 @@ def test_front_matter_gives_the_metadata_and_is_never_chunked():
     text = "---\ntitle: Rail strike dates\noutlet: Transport Today\npublished: 2025-02-03\nauthor: [Ann Lee, Bo Kim]\n---\n" \
            "# Rail Workers Announce Strikes\nDrivers will strike on three days in February, the union said.\n"
     document = parse_document("strike.md", text.encode())
-    assert (document.title, document.outlet, document.published, document.author, document.url) == (
+    assert document.meta.astuple() == (
         "Rail strike dates", "Transport Today", "2025-02-03", "Ann Lee, Bo Kim", None)
     assert all(start >= text.index("# Rail") for start, _ in document.blocks)
     assert front_matter("---\n: not yaml [\n---\nText.")[1] == 0  # a broken block is left as text
@@ -49,7 +49,7 @@ def test_plain_text_gives_its_headline_dateline_and_byline_and_leaves_the_rest_u
 def test_a_headline_glued_to_the_first_sentence_ends_a_sentence_of_its_own():
     line = "Putin Says He’s Ready to Talk With Trump ‘Anytime’ About Ukraine Peace Deal Russian President Vladimir Putin stated on Thursday that he is ready."
     document = parse_document("glued.txt", line.encode())
-    assert document.title == "Putin Says He’s Ready to Talk With Trump ‘Anytime’ About Ukraine Peace Deal"
+    assert document.meta.title == "Putin Says He’s Ready to Talk With Trump ‘Anytime’ About Ukraine Peace Deal"
     assert [line[a:b] for a, b in document.blocks][1].startswith("Russian President Vladimir Putin stated")
 
 
@@ -64,7 +64,7 @@ def test_the_made_pages_metadata_is_read_right_in_every_format():
     for name, labels in LABELS.items():
         document = parse_document(name, (PAGES / name).read_bytes())
         for field in FIELDS:
-            right[field].append((getattr(document, field) or None) == labels[field])
+            right[field].append((getattr(document.meta, field) or None) == labels[field])
     assert all(sum(v) >= len(v) - 1 for v in right.values()), {f: f"{sum(v)}/{len(v)}" for f, v in right.items()}
     assert {Path(n).suffix for n in LABELS} == {".html", ".txt", ".md"}
 
@@ -77,4 +77,4 @@ def test_a_sentence_is_no_byline_and_a_copyright_sentence_no_outlet():
 
 def test_a_front_matter_date_that_is_no_day_is_unknown_and_the_rest_is_kept():
     document = parse_document("bad-date.md", b"---\ntitle: Bridge works\npublished: 2024-02-30\n---\nThe bridge reopened on Friday.\n")
-    assert document.title == "Bridge works" and document.published is None
+    assert document.meta.title == "Bridge works" and document.meta.published is None
