@@ -109,9 +109,15 @@ class Turn:
 
     @classmethod
     def of(cls, answer) -> Turn:
-        """From an Answer or its `to_dict()` (what the /ask endpoint returns); anything else is refused."""
+        """From an Answer, its `to_dict()` (what the /ask endpoint returns) or a Turn; anything else is refused."""
+        if isinstance(answer, Turn):
+            return answer
+        return cls.from_dict(_essentials(answer) if is_dataclass(answer) else answer)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Turn:
+        """From an answer's `to_dict()`: its question, context, span and first citation are read."""
         try:
-            data = _essentials(answer) if is_dataclass(answer) else answer
             context, span, citations = data.get("context") or {}, data.get("span") or {}, data.get("citations") or []
             asked = data["question"]
             question = context.get("question") or asked
@@ -125,6 +131,20 @@ class Turn:
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise InvalidQuestionError("history must be the conversation's earlier answers, oldest first, as ask() "
                                        f"returned them (Answer objects or their to_dict()): {exc}") from None
+
+
+class History(tuple):
+    """The conversation so far, oldest first: one Turn per earlier answer."""
+
+    @classmethod
+    def of(cls, answers) -> History:
+        """From ask()'s earlier answers (Answer objects, their `to_dict()`, or Turns); None or [] is no history."""
+        return answers if isinstance(answers, History) else cls(Turn.of(answer) for answer in answers or ())
+
+    @classmethod
+    def from_dict(cls, data: list[dict]) -> History:
+        """From a list of answers' `to_dict()`, as a JSON request carries the history."""
+        return cls(Turn.from_dict(answer) for answer in data)
 
 
 class FollowUpResolver:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .confidence import STATES
+from .conversation import Said, Turn
 from .errors import RagError
 from .lexical import contains_answer, normalize_answer
 from .pipeline import QA
@@ -225,13 +226,13 @@ def load_conversations(path: str | Path) -> list[tuple[str, list[ConversationTur
 ASKED = ("with_history", "after_right_answers", "alone", "standalone")
 
 
-def right_answer(turn: ConversationTurn, store: IndexStore) -> dict:
-    """A turn as if asked as its standalone version and answered right, as the /ask endpoint returns an answer: its
+def right_answer(turn: ConversationTurn, store: IndexStore) -> Turn:
+    """A turn as if asked as its standalone version and answered right: its
     first answer that stands in its evidence sentence, quoted from the first of its sources whose text in the index
     holds that sentence (an unanswerable turn: refused). A history of these scores a follow-up as CoQA and QuAC do
     ("gold history"), so that what is left is the follow-up's own understanding, not a wrong earlier answer carried on."""
     if not turn.answers:
-        return {"question": turn.standalone, "abstained": True, "span": None, "citations": []}
+        return Turn(turn.standalone, None, None, asked=turn.standalone)
     found = next((m for a in turn.answers if (m := re.search(rf"(?<!\w){re.escape(a)}(?!\w)", turn.evidence))), None)
     if not turn.evidence or not found:
         raise RagError(f"{turn.question!r}: a right answer is quoted from the turn's evidence, the sentence that states "
@@ -243,8 +244,8 @@ def right_answer(turn: ConversationTurn, store: IndexStore) -> dict:
             continue
         if start >= 0:
             at = start + found.start()  # whole words: "US" is not the start of "USA"
-            return {"question": turn.standalone, "abstained": False, "span": {"text": found.group(), "start": at, "end": start + found.end()},
-                    "citations": [{"source": source, "start": start, "end": start + len(turn.evidence)}]}
+            return Turn(turn.standalone, found.group(), source, start, asked=turn.standalone,
+                        said=Said(source, at, start + found.end()), quoted=Said(source, start, start + len(turn.evidence)))
     raise RagError(f"{turn.question!r}: none of its sources {', '.join(turn.sources)} in the index holds its evidence")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .answers import Answer, AnswerBuilder
-from .conversation import Context, FollowUpResolver, Turn
+from .conversation import Context, FollowUpResolver, History
 from .embedding import Embedder
 from .errors import InvalidQuestionError
 from .filters import Filters
@@ -67,14 +67,14 @@ class QA:
         self._embed = functools.lru_cache(maxsize=4096)(lambda q: _read_only(embedder.run([q])[0]))
 
     def ask(self, question: str, k: int = 5, retriever: str | None = None, abstain: bool = True,
-            history: list[Answer | dict] | None = None, filters: dict | Filters | None = None) -> Answer:
+            history: History | list[Answer | dict] | None = None, filters: dict | Filters | None = None) -> Answer:
         """Answer with a verbatim, cited quote, or abstain and return the closest passages
         (`abstain=False`: quote the most probable answer however unlikely, with its confidence).
         `history`: the conversation's earlier answers, oldest first (Answer objects or their `to_dict()`);
         a follow-up is then read as resolved against them, and `answer.context` says how.
         `filters`: {"after": "2025-01-01", "before": "2025-02-01", "outlet": ["Reuters"]}, any of them (rag/filters.py)."""
         asked = check_question(question)
-        turns = [Turn.of(a) for a in history] if history else []
+        turns = History.of(history)
         context = self.resolver.run(asked, turns)
         query, passages = self.retrieval(context.question[:MAX_QUESTION_CHARS] if context else question, k, retriever, filters)
         if context and context.source and self.resolver.neighbours:

@@ -272,3 +272,16 @@ def test_turns_come_from_answers_or_their_dicts_and_anything_else_is_refused():
     for bad in ({"text": "no question"}, "a string", {"question": 3}):
         with pytest.raises(InvalidQuestionError, match="history must be"):
             Turn.of(bad)
+
+
+def test_a_history_is_read_the_same_from_answers_their_dicts_and_turns(qa):
+    from rag.conversation import History
+
+    first = qa.ask("Who is the Kremlin spokesperson?")
+    from_answers, from_dicts = History.of([first]), History.from_dict([first.to_dict()])
+    assert from_answers == from_dicts == History.of([first.to_dict()]) == History.of(from_answers)
+    turn = from_answers[0]
+    assert (turn.question, turn.answer, turn.source) == ("Who is the Kremlin spokesperson?", first.span.text, first.citations[0].source)
+    assert History.of(None) == History.of([]) == ()
+    with pytest.raises(InvalidQuestionError, match="history must be the conversation's earlier answers"):
+        History.of(["not an answer"])

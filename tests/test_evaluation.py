@@ -7,7 +7,15 @@ import pytest
 
 from rag.errors import RagError
 from rag.evaluation import (
-    Evaluator, GoldQuestion, QuestionResult, contains_answer, exact_match, f1_score, load_gold, normalize_answer, select,
+    Evaluator,
+    GoldQuestion,
+    QuestionResult,
+    contains_answer,
+    exact_match,
+    f1_score,
+    load_gold,
+    normalize_answer,
+    select,
     summarize,
 )
 from rag.squad import import_squad
@@ -121,11 +129,12 @@ def test_right_answers_are_quoted_from_the_evidence_and_a_follow_up_after_them_i
                             [source], "follow_up", who.evidence)
     right = right_answer(who, qa.store)
     text = (ARTICLES / source).read_text(encoding="utf-8")
-    span, cited = right["span"], right["citations"][0]
-    assert text[span["start"] : span["end"]] == "Zelenskyy" and text[cited["start"] : cited["end"]] == who.evidence
-    assert right["question"] == who.standalone and not right["abstained"]  # as if asked whole
+    assert text[right.said.start : right.said.end] == "Zelenskyy" == right.answer and right.source == source
+    assert text[right.quoted.start : right.quoted.end] == who.evidence and right.offset == right.quoted.start
+    assert right.question == right.asked == who.standalone and not right.carried  # as if asked whole
     assert right_answer(replace(who, sources=["not-indexed.txt", source]), qa.store) == right  # the first source holding it
-    assert right_answer(replace(when, answers=[], kind="unanswerable_follow_up"), qa.store)["abstained"]
+    refused = right_answer(replace(when, answers=[], kind="unanswerable_follow_up"), qa.store)
+    assert (refused.question, refused.answer, refused.source, refused.said) == (when.standalone, None, None, None)
     with pytest.raises(RagError, match="holds its evidence"):
         right_answer(replace(who, evidence="Zelenskyy never said this sentence"), qa.store)
     with pytest.raises(RagError, match="which it does not give"):
