@@ -77,9 +77,8 @@ class Context:
 @dataclass(frozen=True)
 class Said:
     """An answer span the conversation already gave, as offsets into its document: a follow-up asks for
-    something new, so it is not given again (measured on eval/conversations.jsonl: unanswerable follow-ups
-    refused 0.41 instead of 0.18, in the archive 0.35 instead of 0.29; follow-up hit unchanged). Its sentence
-    may be quoted again: a follow-up's answer often stands beside the earlier one (excluding the sentence: hit 0.73 → 0.37)."""
+    something new, so it is not given again. Its sentence may be quoted again: a follow-up's answer often stands
+    beside the earlier one (docs/decisions/2026-12-02-follow-up-carrying.md)."""
 
     source: str
     start: int
@@ -223,8 +222,7 @@ class FollowUpResolver:
     def said(question: str, context: Context, history: list[Turn]) -> list[Said]:
         """What a follow-up's answer must not give again: every earlier answer span, and where it asks for a reply
         ("What did Putin reply?", "How did Russia respond?"), the whole quote of the turn it follows and what goes on
-        from it ("He noted, …"), since a reply is another statement (measured on eval/conversations.jsonl: see the
-        README's "Reader v2")."""
+        from it ("He noted, …"), since a reply is another statement."""
         said = [t.said for t in history if t.said]
         quoted = history[context.turn].quoted
         return said + [replace(quoted, goes_on=True)] if quoted and _ASKS_REPLY.search(question) else said
@@ -234,8 +232,7 @@ class FollowUpResolver:
         """Whom a follow-up's "he" or "she" means, from turn `index` back: the name it asked about ("Who is Dmitry Peskov?"
         is about Peskov, whatever the answer names); its answer when it asked for someone ("Who…",
         "Which journalist…") and got a short one (None where that only describes someone), else the first name its
-        question gives ("Where did Putin…" is about Putin, not the place; measured: follow-up hit 0.700 → 0.733 on the
-        shipped articles, 0.667 → 0.700 in the archive).
+        question gives ("Where did Putin…" is about Putin, not the place).
         A follow-up that names no one ("Why?") is about what its own earlier turn was about, so a chain keeps its subject.
         A name in capitals ("US", "OPEC") is no one, nor is a place (a city, country, US state or continent: "Why won't
         Moscow accept Zelensky…?" is about Zelensky; or a name after "in": "…raise in Kyiv?"), and an earlier question that says
@@ -267,7 +264,7 @@ def _essentials(answer) -> dict:
 
 def with_carried(question: str, carried: str) -> str:
     """A follow-up as the reader reads it: the words carried from earlier turns in brackets ("Why (Trump ask OPEC)?");
-    models/train_reader.py makes training questions so."""
+    training questions are made so."""
     return f"{question.rstrip(' ?')} ({carried})?" if carried else question
 
 

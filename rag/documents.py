@@ -33,7 +33,7 @@ PDF_SUFFIXES = frozenset({".pdf"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _TITLE_CHARS = 90
-_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")
+_ENDS_SENTENCE_OR_CLAUSE = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")  # not a heading, not a line wrapped mid-sentence
 _GUESSED_ENCODINGS = ("cp1252", "latin-1")
 # UTF-32-LE's byte-order mark begins with UTF-16-LE's, so the UTF-32 marks are tried first.
 _UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -179,14 +179,14 @@ def _blocks(text: str, skipped: list[tuple[int, int]], headline: tuple[int, int]
             blocks[-1] = (blocks[-1][0], end)
         else:
             blocks.append((start, end))
-        runs_on = wrapped and end - start >= 40 and (start, end) != headline and not _ENDS_SENTENCE.search(text[start:end])  # a heading does not
+        runs_on = wrapped and end - start >= 40 and (start, end) != headline and not _ENDS_SENTENCE_OR_CLAUSE.search(text[start:end])  # a heading does not
     return tuple(blocks)
 
 
 def _hard_wrapped(text: str) -> bool:
     """Whether the text's paragraphs are broken into lines of similar length, most not ending a sentence."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    wrapped = [line for line in lines if 30 <= len(line) <= 100 and not _ENDS_SENTENCE.search(line)]
+    wrapped = [line for line in lines if 30 <= len(line) <= 100 and not _ENDS_SENTENCE_OR_CLAUSE.search(line)]
     return len(lines) >= 5 and len(wrapped) >= 0.5 * len(lines)
 
 

@@ -27,7 +27,7 @@ BYLINE = re.compile(r"^\s*[Bb][Yy]\s+(?!(?:mon|tues|wednes|thurs|fri|satur|sun)d
                     r"([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|al|and|&)){1,3})\s*(?:[,|·•–—-]\s*[^.!?]{0,60})?$",
                     re.IGNORECASE)
 LINE = re.compile(r"[^\n]+")  # a line of text, without its line end
-_ENDS_SENTENCE = re.compile(r"[.!:;,…][\"'”’)\]]*\s*$")
+_ENDS_PUNCTUATED = re.compile(r"[.!:;,…][\"'”’)\]]*\s*$")  # a headline does not (a question mark may)
 _SMALL = frozenset("a an the and or but nor of to in on at for with by from about as into over after before amid vs vs. via per is are".split())
 _OPENERS = frozenset("the a an president prime former u.s. us uk eu city police officials mayor minister chancellor "
                      "governor senator judge sir dr mr mrs ms secretary scientists researchers".split())
@@ -110,8 +110,7 @@ def iso_date(value) -> str | None:
 class TextMetadata:
     """Reads title, date and author from the first lines of an article's text; `skipped`: ranges that are
     not article (front matter, furniture). Returns the metadata and the headline's range (if any). The dateline
-    and byline stay article text, lines of their own that a question about the date or the author can quote
-    (measured: the gold question on a blog post's date was answered only so)."""
+    and byline stay article text, lines of their own that a question about the date or the author can quote."""
 
     def __init__(self, lines: int = 6):
         self.lines = lines  # how far down the text a dateline, byline or headline is looked for
@@ -145,7 +144,7 @@ def _headline_end(line: str) -> int | None:
     words, no closing full stop), or the end of a Title-Case run glued to the first sentence, cut before the
     sentence's subject ("…Peace Deal | Russian President Vladimir Putin stated"); None when it opens with a sentence."""
     words = list(re.finditer(r"\S+", line))
-    if len(words) <= HEADLINE_WORDS and not _ENDS_SENTENCE.search(line):
+    if len(words) <= HEADLINE_WORDS and not _ENDS_PUNCTUATED.search(line):
         return len(line)
     run = 0
     for word in words:

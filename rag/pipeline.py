@@ -39,7 +39,7 @@ MAX_K = 50
 
 def _one_blas_thread() -> None:
     """numpy's BLAS threads spin between calls and slow torch's next question embedding several-fold
-    on a small machine (measured: 46 vs 9 ms); the matrix-vector products here gain nothing from them."""
+    on a small machine; the matrix-vector products here gain nothing from them."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
@@ -86,7 +86,7 @@ class QA:
     def _as_read(self, query: Query, context: Context | None) -> Query:
         """The query the answer builder judges by: a follow-up's own words (resolved, without the words it carries)
         are the terms a quote's sentence should cover, where it has any ("Why?" has none), since the carried words are
-        context, not what the answer must say (measured: see the README's follow-ups). The reader still reads them."""
+        context, not what the answer must say. The reader still reads them."""
         if not context or not context.carried or not (own := self.analyzer.run([context.resolved])[0]):
             return query
         return replace(query, terms=own)
