@@ -77,7 +77,7 @@ class Context:
 @dataclass(frozen=True)
 class Said:
     """An answer span the conversation already gave, as offsets into its document: a follow-up asks for
-    something new, so it is not given again (measured on eval/conversations.jsonl: unanswerable follow-ups
+    something new, so it is not given again (measured on eval/data/conversations.jsonl: unanswerable follow-ups
     refused 0.41 instead of 0.18, in the archive 0.35 instead of 0.29; follow-up hit unchanged). Its sentence
     may be quoted again: a follow-up's answer often stands beside the earlier one (excluding the sentence: hit 0.73 → 0.37)."""
 
@@ -203,7 +203,7 @@ class FollowUpResolver:
     def said(question: str, context: Context, history: list[Turn]) -> list[Said]:
         """What a follow-up's answer must not give again: every earlier answer span, and where it asks for a reply
         ("What did Putin reply?", "How did Russia respond?"), the whole quote of the turn it follows and what goes on
-        from it ("He noted, …"), since a reply is another statement (measured on eval/conversations.jsonl: see the
+        from it ("He noted, …"), since a reply is another statement (measured on eval/data/conversations.jsonl: see the
         README's "Reader v2")."""
         said = [t.said for t in history if t.said]
         quoted = history[context.turn].quoted

@@ -49,7 +49,7 @@ class Embedder:
     """Encodes texts in batches; safe to share between threads (onnx: concurrent calls; torch: one batch at a time).
 
     `backend`: "onnx" (the default without a GPU) runs the model exported to ONNX by onnxruntime,
-    the same vectors ~3× faster than torch on CPU (eval/bench.py); the export is made once per
+    the same vectors ~3× faster than torch on CPU (eval/bench/bench.py); the export is made once per
     model and machine, in `rag.exports.cache_dir()`. "torch" runs sentence-transformers itself (used on GPUs)."""
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str | None = None, backend: str | None = None):

@@ -85,7 +85,7 @@ class Analyzer:
     """Lower-cases, splits on word characters, drops English stopwords and stems (Snowball).
 
     Both steps are on by default: they gave BM25 its best recall@1 on both gold sets
-    (`eval/bm25_variants.py`, figures in eval/README.md)."""
+    (`eval/studies/bm25_variants.py`, figures in eval/README.md)."""
 
     def __init__(self, stem: bool = True, stopwords: bool = True, extra_stopwords: tuple[str, ...] = QUESTION_WORDS):
         from bm25s.stopwords import STOPWORDS_EN

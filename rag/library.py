@@ -155,7 +155,7 @@ def _update_in_child(model_name: str, index_dir: Path, on_progress: Callable[[in
 
     In a thread of this process, sentence splitting (pure Python) holds the GIL and embedding competes for
     the cores: in a trial, ask() took 1.4-2.4× its idle time meanwhile, against 1.3× with this child
-    (eval/upload_stall.py measures it through the web chat). The child embeds with one onnxruntime thread
+    (eval/bench/upload_stall.py measures it through the web chat). The child embeds with one onnxruntime thread
     at a lower CPU priority, so a question always has a core; a new child for each change (~1 s to start)
     gives its memory back when done."""
     package_root = str(Path(__file__).resolve().parent.parent)

@@ -46,7 +46,7 @@ from .filters import Filters
 from .lexical import Analyzer
 
 ANN_MIN_CHUNKS = 50_000  # below this, exact search over the memory-mapped vectors takes under ~3 ms
-IVF_PROBES = 32  # lists searched per question; eval/ann_choice.py measured IVF against HNSW for these settings
+IVF_PROBES = 32  # lists searched per question; eval/studies/ann_choice.py measured IVF against HNSW for these settings
 EXACT_FILTERED_ROWS = 20_000  # a filter passing at most this many chunks of a segment is searched exactly over them
 ADMITTED_CACHE = 8  # filters whose chunk masks a segment keeps
 TEMPORARY_PREFIX = ".tmp-"
@@ -366,7 +366,7 @@ class Segment:
         if self.ann is not None:
             import faiss
 
-            faiss.omp_set_num_threads(1)  # per calling thread; one thread searched faster than two (eval/bench_scale.py)
+            faiss.omp_set_num_threads(1)  # per calling thread; one thread searched faster than two (eval/bench/bench_scale.py)
             parameters, bits = self._ann_parameters, None
             if admitted is not None:  # more lists probed as fewer chunks pass, so k of them are still found
                 bits = np.packbits(admitted, bitorder="little")  # referenced until the search returns

@@ -20,7 +20,7 @@ has the corpus) drops a damaged segment from the commit, so that its documents a
 
 Opening an index maps its vectors and indexes into memory and reads no text: texts come from
 SQLite only for the passages a question retrieves, so opening, memory and question time do not
-grow with the corpus (figures in eval/bench_scale.py and the README).
+grow with the corpus (figures in eval/bench/bench_scale.py and the README).
 """
 
 from __future__ import annotations
