@@ -9,7 +9,7 @@ from rag.boilerplate import BoilerplateFinder
 from rag.chunking import SentenceChunker
 from rag.documents import parse_document
 
-PAGES = Path(__file__).resolve().parent.parent / "eval" / "pages"
+PAGES = Path(__file__).resolve().parent.parent / "eval" / "data" / "pages"
 ARTICLES = Path(__file__).resolve().parent.parent / "data" / "articles"
 
 

@@ -1,7 +1,7 @@
 """Faults and hostile input: damaged indexes are reported, never quoted, and repaired by `rag index`; any state of the
 index folder can be rebuilt; bad questions are refused; kills aimed at commit stages leave the last commit whole.
 
-A sample of eval/faults.py, whose full runs (every damage many times, dozens of kills) are reported in closing notes."""
+A sample of eval/bench/faults.py (`python -m eval.bench.faults`), whose full runs (every damage many times, dozens of kills) are reported in closing notes."""
 
 import fcntl
 import json
@@ -14,7 +14,7 @@ import sys
 import pytest
 
 import rag
-from eval.faults import DAMAGES, answers, kill_writer, try_damage, writer_script
+from eval.bench.faults import DAMAGES, answers, kill_writer, try_damage, writer_script
 from rag.check import IndexChecker
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, InvalidQuestionError, ModelNotFoundError, RagError

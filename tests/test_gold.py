@@ -5,7 +5,7 @@ from collections import Counter
 from rag.evaluation import load_gold
 from tests.conftest import ARTICLES, ROOT
 
-GOLD = load_gold(ROOT / "eval" / "gold.jsonl")
+GOLD = load_gold(ROOT / "eval" / "data" / "gold.jsonl")
 
 
 def test_every_answer_and_evidence_is_verbatim_in_its_sources():
@@ -35,7 +35,7 @@ def test_gold_set_has_the_promised_coverage():
 def test_every_conversation_answer_and_evidence_is_verbatim_in_its_sources_and_the_set_has_its_coverage():
     from rag.evaluation import load_conversations
 
-    conversations = load_conversations(ROOT / "eval" / "conversations.jsonl")
+    conversations = load_conversations(ROOT / "eval" / "data" / "conversations.jsonl")
     turns = [t for _, ts in conversations for t in ts]
     kinds = Counter(t.kind for t in turns)
     assert len(conversations) >= 20 and len(turns) >= 70

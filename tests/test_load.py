@@ -1,9 +1,9 @@
-"""eval/load.py in small: concurrent users of `python app.py` get exactly the answers each question gets alone.
+"""eval/bench/load.py in small: concurrent users of `python app.py` get exactly the answers each question gets alone.
 
 Ten users, two more than the queue's eight workers, so that answers are both computed side by side and
 held in the queue; figures are printed, never asserted (speed is measured by the script, not tested)."""
 
-from eval.load import main
+from eval.bench.load import main
 from rag.store import COMMIT_FILE
 from tests.conftest import ARTICLES
 

@@ -8,7 +8,7 @@ import pytest
 from rag.documents import parse_document
 from rag.metadata import TextMetadata, front_matter, iso_date
 
-PAGES = Path(__file__).resolve().parent.parent / "eval" / "pages"
+PAGES = Path(__file__).resolve().parent.parent / "eval" / "data" / "pages"
 LABELS = json.loads((PAGES / "labels.json").read_text(encoding="utf-8"))
 FIELDS = ("title", "outlet", "published", "author", "url")
 

@@ -2,8 +2,8 @@
 question, and (with --compare-precision) the same for its other precision (int8 or fp32) and how often
 the two pick the same span; or (with --compare DIR) the same for another reader folder.
 
-    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json
-    python eval/reader_eval.py ../shared/squad/squad-v1.1-dev-a.json --compare-precision --json out.json
+    python -m eval.studies.reader_eval ../shared/squad/squad-v1.1-dev-a.json
+    python -m eval.studies.reader_eval ../shared/squad/squad-v1.1-dev-a.json --compare-precision --json out.json
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from rag.evaluation import read_paragraphs, span_agreement  # noqa: E402
-from rag.reader import Reader, cpu_flags  # noqa: E402
+from rag.evaluation import read_paragraphs, span_agreement
+from rag.reader import Reader, cpu_flags
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("squad", help="a SQuAD v1.1/v2.0 JSON file (its answerable questions are read)")
-    parser.add_argument("--reader", default=None, help="reader folder (default: $VERBATIM_READER or models/reader)")
+    parser.add_argument("--reader", default=None, help="reader folder (default: $VERBATIM_READER or rag/models/reader)")
     parser.add_argument("--precision", choices=["fp32", "int8"], default=None, help="run the reader so (default: the faster here)")
     parser.add_argument("--compare", default=None, help="a second reader folder to compare spans with")
     parser.add_argument("--compare-precision", action="store_true", help="compare with the same reader in its other precision")

@@ -3,22 +3,18 @@
 Measures BM25-alone retrieval (gold source in the top 1 / 5, a gold answer inside a top-5 passage)
 on a gold file and its corpus for the four combinations, in one run:
 
-    python eval/bm25_variants.py --gold eval/gold.jsonl --index-dir index/eval/<corpus index> [--sample N]
+    python -m eval.studies.bm25_variants --gold eval/data/gold.jsonl --index-dir index/eval/<corpus index> [--sample N]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import bm25s
 
-import bm25s  # noqa: E402
-
-from rag.evaluation import contains_answer, load_gold, select  # noqa: E402
-from rag.lexical import Analyzer  # noqa: E402
-from rag.store import IndexStore  # noqa: E402
+from rag.evaluation import contains_answer, load_gold, select
+from rag.lexical import Analyzer
+from rag.store import IndexStore
 
 
 def main() -> None:
@@ -41,7 +37,7 @@ def main() -> None:
             at1 = at5 = answer5 = 0
             for q in questions:
                 rows, scores = index.retrieve([analyzer.run([q.question])[0]], k=5, show_progress=False)
-                passages = [chunks[r] for r, s in zip(rows[0], scores[0]) if s > 0]
+                passages = [chunks[r] for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
                 sources = [p.doc_id for p in passages]
                 at1 += bool(sources[:1]) and sources[0] in q.sources
                 at5 += any(s in q.sources for s in sources)

@@ -1,11 +1,11 @@
 """How much page furniture ingestion keeps out of the index, and how much article text it loses with it;
 and how often each metadata field is read right.
 
-    python eval/boilerplate.py                      # eval/pages (hand-made pages) and the shipped articles
-    python eval/boilerplate.py --json eval/reports/boilerplate.json
-    python eval/boilerplate.py --gold eval/gold.jsonl   # and: furniture among the gold questions' passages and quotes?
+    python -m eval.studies.boilerplate                      # eval/data/pages (hand-made pages) and the shipped articles
+    python -m eval.studies.boilerplate --json eval/reports/boilerplate.json
+    python -m eval.studies.boilerplate --gold eval/data/gold.jsonl   # and: furniture among the gold questions' passages and quotes?
 
-A labelled line (eval/pages/labels.json; the shipped articles' furniture in eval/pages/shipped.json) is
+A labelled line (eval/data/pages/labels.json; the shipped articles' furniture in eval/data/pages/shipped.json) is
 indexed when it stands inside the sentences the chunker makes of the document. Furniture is caught when
 it is not indexed; an article sentence is wrongly dropped when it is not. For HTML, what trafilatura's
 extraction already left out is counted apart from what rag/boilerplate.py caught.
@@ -16,14 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from rag.chunking import SentenceChunker  # noqa: E402
-from rag.documents import parse_document  # noqa: E402
+from eval import ARTICLES, PAGES
+from rag.chunking import SentenceChunker
+from rag.documents import parse_document
 
 FIELDS = ("title", "outlet", "published", "author", "url")
 _SPACE = re.compile(r"\s+")
@@ -105,8 +102,8 @@ def summary(rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pages", default=str(ROOT / "eval" / "pages"))
-    parser.add_argument("--articles", default=str(ROOT / "data" / "articles"))
+    parser.add_argument("--pages", default=str(PAGES))
+    parser.add_argument("--articles", default=str(ARTICLES))
     parser.add_argument("--json", default=None)
     parser.add_argument("--gold", default=None, help="also ask these questions of the shipped articles, k = 5, and look for "
                                                      "furniture in every retrieved passage and quote")

@@ -12,7 +12,7 @@ What it measures, on one machine, in one run:
 4. The model-window check: chunk lengths in the model's own tokens vs its window.
 5. `qa.ask()` latency (p50/p95/mean/max) for each retriever: hybrid, dense and bm25, next to
    `qa.retrieve()` alone (the difference is the reader's share).
-6. With `--conversations FILE` (e.g. eval/conversations.jsonl, over the shipped articles): every turn of every
+6. With `--conversations FILE` (e.g. eval/data/conversations.jsonl, over the shipped articles): every turn of every
    conversation asked with its history (the answers the replay gave before it), alone, and as its standalone version,
    in rotation, `--repeat` times; the median of each turn, then p50 over all turns and over the follow-ups: what
    understanding a follow-up adds to the same text asked alone, and to the question it means asked whole.
@@ -23,7 +23,7 @@ What it measures, on one machine, in one run:
 Why a script: speed depends on the machine, so it is measured here and reported, never asserted
 by timed tests.
 
-    python eval/bench.py [--corpus data/articles] [--questions 200] [--repeat 3] [--conversations FILE] [--baseline REV] [--json OUT]
+    python -m eval.bench.bench [--corpus data/articles] [--questions 200] [--repeat 3] [--conversations FILE] [--baseline REV] [--json OUT]
 """
 
 from __future__ import annotations
@@ -41,17 +41,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import rag  # noqa: E402
-from rag.chunking import SentenceChunker  # noqa: E402
-from rag.documents import DocumentLoader  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.indexing import Indexer  # noqa: E402
+import rag
+from eval import ARTICLES, GOLD, ROOT
+from rag.chunking import SentenceChunker
+from rag.documents import DocumentLoader
+from rag.embedding import Embedder
+from rag.indexing import Indexer
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
-GOLD = ROOT / "eval" / "gold.jsonl"
 
 
 def machine_facts() -> dict:
@@ -148,7 +145,7 @@ def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "articles")
+    parser.add_argument("--corpus", type=Path, default=ARTICLES)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--conversations", type=Path, default=None, metavar="FILE",
@@ -253,8 +250,9 @@ def run_baseline(rev: str, corpus: Path, n_questions: int) -> dict:
         tree, out = Path(tmp) / "tree", Path(tmp) / "figures.json"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), rev], check=True)
         try:
-            print(f"\nbaseline {rev}: running its eval/bench.py")
-            subprocess.run([sys.executable, "eval/bench.py", "--corpus", str(corpus.resolve()), "--questions", str(n_questions),
+            script = ["-m", "eval.bench.bench"] if (tree / "eval" / "bench" / "bench.py").is_file() else ["eval/bench.py"]
+            print(f"\nbaseline {rev}: running its {' '.join(script)}")
+            subprocess.run([sys.executable, *script, "--corpus", str(corpus.resolve()), "--questions", str(n_questions),
                             "--repeat", "1", "--json", str(out)], cwd=tree, check=True, stdout=subprocess.DEVNULL)
             return json.loads(out.read_text())
         finally:

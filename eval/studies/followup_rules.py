@@ -2,29 +2,22 @@
 conversations? Every conversation asked turn by turn with the product's own answers as history, four ways in one
 run: the rules as shipped; carrying the last answered turn's words into every later question (no pronoun or ellipsis
 rules, no deciding whether a question stands alone); the words a model fit on CANARD says a follow-up needs
-(eval/canard_selector.py); and no history at all (each turn's "alone" figure).
+(eval/studies/canard_selector.py); and no history at all (each turn's "alone" figure).
 
-    python eval/followup_rules.py --reader models/reader [--sets conversations,coqa-cnn,doqa]
+    python -m eval.studies.followup_rules --reader rag/models/reader [--sets conversations,coqa-cnn,doqa]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "eval"))
-
-from trust import CONVERSATION_SETS, conversation_figures, opened, table  # noqa: E402
-
-from canard_selector import CanardResolver, fitted  # noqa: E402
-
-from rag.conversation import Context, FollowUpResolver, with_carried  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.evaluation import ConversationEvaluator, conversation_summary, load_conversations  # noqa: E402
-from rag.reader import Reader, cpu_flags  # noqa: E402
+from eval.studies.canard_selector import CanardResolver, fitted
+from eval.studies.trust import CONVERSATION_SETS, conversation_figures, opened, table
+from rag.conversation import Context, FollowUpResolver, with_carried
+from rag.embedding import Embedder
+from rag.evaluation import ConversationEvaluator, conversation_summary, load_conversations
+from rag.reader import DEFAULT_READER, Reader, cpu_flags
 
 
 class CarryingResolver(FollowUpResolver):
@@ -41,7 +34,7 @@ class CarryingResolver(FollowUpResolver):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reader", default=str(ROOT / "models" / "reader"))
+    parser.add_argument("--reader", default=str(DEFAULT_READER))
     parser.add_argument("--sets", default=",".join(CONVERSATION_SETS))
     args = parser.parse_args(argv)
     reader = Reader(Path(args.reader).expanduser())
@@ -51,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.sets.split(","):
         conversations, corpus = CONVERSATION_SETS[name]
         if not conversations.is_file():
-            print(f"{name}: {conversations} is missing (eval/held_out.py makes it); skipped")
+            print(f"{name}: {conversations} is missing (python -m eval.studies.held_out makes it); skipped")
             continue
         qa = opened(corpus, {"reader": reader}, embedder)["reader"]
         figures = {}

@@ -1,7 +1,7 @@
 """The held-out evaluation sets of ../shared/qa-train, as corpora `rag eval` reads: whole articles, stories and
 dialogs that the reader never trained on and its confidence was never fit on (models/train_reader.py split_of).
 
-    python eval/held_out.py                    # → eval/cache/held-out/{squad2,coqa-cnn,doqa}/
+    python -m eval.studies.held_out            # → eval/cache/held-out/{squad2,coqa-cnn,doqa}/
     rag eval --gold eval/cache/held-out/squad2/gold.jsonl --corpus eval/cache/held-out/squad2/articles --retriever hybrid
     rag eval --conversations eval/cache/held-out/coqa-cnn/conversations.jsonl --corpus eval/cache/held-out/coqa-cnn/articles
 
@@ -25,13 +25,12 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "models"))
+from eval import CACHE, ROOT
+from rag.chunking import SentenceSplitter
+from rag.pipeline import MAX_QUESTION_CHARS
 
+sys.path.insert(0, str(ROOT / "models"))  # models/train_reader.py, until it moves into the package (rag.training)
 import train_reader  # noqa: E402
-from rag.chunking import SentenceSplitter  # noqa: E402
-from rag.pipeline import MAX_QUESTION_CHARS  # noqa: E402
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -106,7 +105,7 @@ def _turn(qa: dict, number: int, name: str, context: str, sentences, sentences_c
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "eval" / "cache" / "held-out"), help="where to write (default: %(default)s)")
+    parser.add_argument("--out", default=str(CACHE / "held-out"), help="where to write (default: %(default)s)")
     parser.add_argument("--data", default=str(train_reader.SHARED), help="the qa-train folder (default: %(default)s)")
     parser.add_argument("--squad2", type=int, default=400, help="unanswerable and answerable questions, each (default: %(default)s)")
     parser.add_argument("--coqa", type=int, default=30, help="CNN conversations (default: %(default)s)")

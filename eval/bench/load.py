@@ -2,7 +2,7 @@
 
 Each user is one session of its own (its own Gradio session hash and one kept-alive HTTP
 connection) that asks its questions one after the other with no pause: a closed loop, so latency is
-about users / throughput (Little's law). Users start at different places in eval/gold.jsonl, so
+about users / throughput (Little's law). Users start at different places in eval/data/gold.jsonl, so
 different questions (answerable and not) are answered at the same moment.
 
 Correctness under load: after the load, every distinct question is asked once, alone; each answer
@@ -29,8 +29,8 @@ Without --url the script starts app.py on a free port, on a temporary copy of th
 brings an index up to date when it starts; without a usable index it builds one there), and stops it
 at the end: the index given is never written.
 
-    python eval/load.py [--url URL | --corpus DIR --index-dir D] [--users 20] [--questions-per-user 10]
-                        [--k 5] [--retriever hybrid] [--json OUT]
+    python -m eval.bench.load [--url URL | --corpus DIR --index-dir D] [--users 20] [--questions-per-user 10]
+                              [--k 5] [--retriever hybrid] [--json OUT]
 """
 
 from __future__ import annotations
@@ -54,12 +54,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from eval import ARTICLES, GOLD, ROOT
+from rag.store import COMMIT_FILE, SEGMENTS_DIR
 
-from rag.store import COMMIT_FILE, SEGMENTS_DIR  # noqa: E402
-
-GOLD = ROOT / "eval" / "gold.jsonl"
 WARM_UP = "What are the articles about?"  # not one of the questions timed
 START_TIMEOUT_S = 300  # app.py loads the models and may build the index first
 
@@ -207,7 +204,7 @@ class CpuMeter:
 
     def used(self, before: tuple[float, float | None, float | None], seconds: float) -> Usage:
         after = self.read()
-        server, machine = ((None if b is None or a is None else (a - b) / seconds) for b, a in zip(before[1:], after[1:]))
+        server, machine = ((None if b is None or a is None else (a - b) / seconds) for b, a in zip(before[1:], after[1:], strict=True))
         return Usage(server, (after[0] - before[0]) / seconds, machine)
 
 
@@ -360,7 +357,7 @@ def print_report(report: LoadReport) -> None:
 def main(argv: list[str] | None = None) -> LoadReport:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None, help="a running web chat (default: start app.py on a copy of the index)")
-    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "articles")
+    parser.add_argument("--corpus", type=Path, default=ARTICLES)
     parser.add_argument("--index-dir", type=Path, default=ROOT / "index")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--questions-per-user", type=int, default=10)

@@ -1,7 +1,7 @@
 """Fault injection: damage an index in every way we can name, kill -9 builds at random and aimed moments,
 and count what was detected, what changed an answer silently, and what `rag index` repaired.
 
-    python eval/faults.py [--corpus data/articles] [--trials 5] [--random-kills 30] [--aimed-kills 3] [--json OUT]
+    python -m eval.bench.faults [--corpus data/articles] [--trials 5] [--random-kills 30] [--aimed-kills 3] [--json OUT]
 
 1. Damage: each kind (garbled bytes, truncation, deletion of every segment file, a rewritten document
    text, and a commit that is garbled, truncated, not UTF-8, a folder or edited) is applied `--trials`
@@ -35,14 +35,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import rag  # noqa: E402
-from rag.check import IndexChecker  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.indexing import Indexer  # noqa: E402
-from rag.store import read_commit  # noqa: E402
+import rag
+from eval import ARTICLES, child_env
+from rag.check import IndexChecker
+from rag.embedding import Embedder
+from rag.indexing import Indexer
+from rag.store import read_commit
 
 QUESTIONS = ["Who is the Kremlin spokesperson?", "How many nuclear warheads does Russia possess?",
              "In which city did Trump address the World Economic Forum?",
@@ -165,7 +163,6 @@ def try_damage(kind: str, index_dir: Path, corpus: Path, embedder: Embedder, ref
 
 WRITER = textwrap.dedent("""
     import os, pathlib, signal, sys
-    sys.path.insert(0, {root!r})
     from rag.indexing import Indexer
     corpus, index_dir, target, nth = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
     indexer = Indexer()
@@ -184,9 +181,9 @@ WRITER = textwrap.dedent("""
     if target != "random":
         sys.setprofile(aim)
     for n in range(1000):  # notes are replaced whole, so that only the index can be caught half-written
-        (corpus / ".note.tmp").write_text(f"Note {{n}}: the harbour bell rang {{n}} times at dawn.")
-        os.replace(corpus / ".note.tmp", corpus / f"note-{{n % 3}}.txt")
-        (corpus / f"note-{{(n + 1) % 3}}.txt").unlink(missing_ok=True)
+        (corpus / ".note.tmp").write_text(f"Note {n}: the harbour bell rang {n} times at dawn.")
+        os.replace(corpus / ".note.tmp", corpus / f"note-{n % 3}.txt")
+        (corpus / f"note-{(n + 1) % 3}.txt").unlink(missing_ok=True)
         indexer.run(corpus, index_dir, optimize=n % 2 == 1)
 """)
 STAGES = ("Indexer.write_files", "SegmentWriter.finish", "SegmentWriter._write_bm25", "file_checksums", "fsync", "os.rename",
@@ -205,7 +202,7 @@ def kill_writer(corpus: Path, index_dir: Path, embedder: Embedder, reference: li
                 delay: float, script: Path) -> KillOutcome:
     """Run the looping writer, kill it (at `target`'s nth call, or after `delay` s), then check the index."""
     writer = subprocess.Popen([sys.executable, str(script), str(corpus), str(index_dir), target, str(nth)],
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, text=True, env=child_env())  # the repository's rag
     assert writer.stdout.readline().strip() == "ready"
     if target == "random":
         time.sleep(delay)
@@ -227,13 +224,13 @@ def kill_writer(corpus: Path, index_dir: Path, embedder: Embedder, reference: li
 
 def writer_script(folder: Path) -> Path:
     script = folder / "writer.py"
-    script.write_text(WRITER.format(root=str(ROOT)))
+    script.write_text(WRITER)
     return script
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", default=str(ROOT / "data" / "articles"))
+    parser.add_argument("--corpus", default=str(ARTICLES))
     parser.add_argument("--trials", type=int, default=5, help="random placements of each kind of damage (default: %(default)s)")
     parser.add_argument("--random-kills", type=int, default=30, help="kills at random moments (default: %(default)s)")
     parser.add_argument("--aimed-kills", type=int, default=2, help="kills aimed at each commit stage (default: %(default)s)")

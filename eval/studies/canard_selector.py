@@ -1,28 +1,25 @@
 """A small model of which words of the history a follow-up needs, learned from CANARD's hand-written rewrites,
 against the rules of rag/conversation.py: a logistic model over each history word (how recent, how often, a name
 or not, what the follow-up itself says), fit on CANARD train, measured on CANARD dev by how well the words it
-would carry match the words the rewrite adds; `CanardResolver` reads follow-ups with them for eval/followup_rules.py.
+would carry match the words the rewrite adds; `CanardResolver` reads follow-ups with them for eval/studies/followup_rules.py.
 
-    python eval/canard_selector.py      # fit, then words-needed precision / recall / F1 beside the rules' carried words
+    python -m eval.studies.canard_selector      # fit, then words-needed precision / recall / F1 beside the rules' carried words
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import math
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from eval import SHARED
+from rag.conversation import MAX_CARRIED_WORDS, Context, FollowUpResolver, Turn, with_carried
 
-from rag.conversation import MAX_CARRIED_WORDS, Context, FollowUpResolver, Turn, with_carried  # noqa: E402
-
-CANARD = ROOT.parent / "shared" / "qa-train" / "canard.json.gz"
+CANARD = SHARED / "qa-train" / "canard.json.gz"
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")
 _POINTS = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|it|its|that|this|there|else|other)\b", re.IGNORECASE)
 
@@ -91,7 +88,7 @@ def canard() -> tuple[list, list]:
 def scores(carried: list[list[str]], dev: list) -> dict:
     """Word precision, recall and F1 of the words carried against those each rewrite adds to its question."""
     right = found = wanted_n = 0
-    for words, (question, _, rewrite) in zip(carried, dev):
+    for words, (question, _, rewrite) in zip(carried, dev, strict=True):
         asked = {w.lower() for w in _WORD.findall(question)}
         wanted = {w.lower() for w in _WORD.findall(rewrite)} - asked - Selector().stopwords
         got = {w.lower() for w in words}
@@ -123,6 +120,7 @@ def fitted() -> Selector:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     train, dev = canard()
     selector = Selector().fit(train)
     rules = FollowUpResolver()
@@ -130,7 +128,7 @@ def main() -> None:
     by_model = [selector.needed(q, [f"{t.question} {t.answer}" for t in turns]) for q, turns, _ in dev]
     print(f"CANARD dev, {len(dev)} follow-ups: words the rewrite adds, against the words carried")
     print("rules:   ", scores(by_rules, dev))
-    print("selector:", scores(by_model, dev), dict(zip(("intercept", *Selector.FEATURES), np.round(selector.weights, 2))))
+    print("selector:", scores(by_model, dev), dict(zip(("intercept", *Selector.FEATURES), np.round(selector.weights, 2), strict=True)))
 
 
 if __name__ == "__main__":

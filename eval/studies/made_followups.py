@@ -1,5 +1,5 @@
 """Follow-ups by the hundred: held-out qa-train questions asked as follow-ups of another question of their
-paragraph, through the whole pipeline, to choose follow-up methods on more than eval/conversations.jsonl's 60.
+paragraph, through the whole pipeline, to choose follow-up methods on more than eval/data/conversations.jsonl's 60.
 
 Each case is two turns over a corpus of the held-out articles the cases come from: an earlier question of a
 paragraph, then another question of it cut down the way people ask a follow-up (models/train_reader.py's
@@ -10,7 +10,7 @@ alone and must not be dragged back. The hit is the gold answer inside the quote,
 articles are never trained on (models/train_reader.py keeps one article in 20 out), so a reader trained with
 follow-ups made this way is measured on questions it has not read.
 
-    python eval/made_followups.py --cases 600 [--reader DIR ...] [--json OUT]
+    python -m eval.studies.made_followups --cases 600 [--reader DIR ...] [--json OUT]
 
 Several --reader folders are measured on the same cases in one run. The CPU's flags are printed.
 """
@@ -25,16 +25,15 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "models"))
+import rag
+from eval import ROOT
+from rag.exports import cache_dir
+from rag.lexical import contains_answer
+from rag.reader import cpu_flags
+from rag.squad import import_squad
 
+sys.path.insert(0, str(ROOT / "models"))  # models/train_reader.py, until it moves into the package (rag.training)
 import train_reader  # noqa: E402
-import rag  # noqa: E402
-from rag.exports import cache_dir  # noqa: E402
-from rag.lexical import contains_answer  # noqa: E402
-from rag.reader import cpu_flags  # noqa: E402
-from rag.squad import import_squad  # noqa: E402
 
 ASKED = ("with_history", "alone", "as_written", "as_written_with_history")
 

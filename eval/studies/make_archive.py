@@ -1,8 +1,8 @@
 """An archive to ask in: the shipped articles plus N other articles as distractors, made of qa-train
 paragraphs (SQuAD-shifts New Wiki and SQuAD 1.1 train articles, a title line and their paragraphs).
 
-    python eval/make_archive.py --articles 500 --out eval/cache/archive
-    rag eval --conversations eval/conversations.jsonl --corpus eval/cache/archive
+    python -m eval.studies.make_archive --articles 500 --out eval/cache/archive
+    rag eval --conversations eval/data/conversations.jsonl --corpus eval/cache/archive
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import re
 import shutil
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from eval import ARTICLES, CACHE, SHARED
+
 SOURCES = ("squadshifts-new-wiki.json.gz", "squad1-train-rest.json.gz")
 MARK = ".archive"  # a dotfile: the corpus reader skips it
 
@@ -24,9 +25,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=500, help="distractor articles")
     parser.add_argument("--paragraphs", type=int, default=6, help="paragraphs per distractor article at most")
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "qa-train"))
-    parser.add_argument("--corpus", default=str(ROOT / "data" / "articles"), help="the articles asked about")
-    parser.add_argument("--out", default=str(ROOT / "eval" / "cache" / "archive"))
+    parser.add_argument("--data", default=str(SHARED / "qa-train"))
+    parser.add_argument("--corpus", default=str(ARTICLES), help="the articles asked about")
+    parser.add_argument("--out", default=str(CACHE / "archive"))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -44,7 +45,7 @@ def main() -> None:
             raise SystemExit(f"{out} exists and was not made by this script: name another folder, or remove it yourself")
         shutil.rmtree(out)
     shutil.copytree(corpus, out)
-    (out / MARK).write_text("made by eval/make_archive.py; rerunning it replaces this folder\n")
+    (out / MARK).write_text("made by eval/studies/make_archive.py; rerunning it replaces this folder\n")
     for number, (title, paragraphs) in enumerate(pieces[: args.articles]):
         safe = re.sub(r"[^A-Za-z0-9_-]+", "_", title)[:60]
         (out / f"distractor_{number:04d}_{safe}.txt").write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")

@@ -1,8 +1,8 @@
 """Which approximate index past ANN_MIN_CHUNKS: FAISS HNSW or IVF, side by side on the same vectors.
 
-    python eval/ann_choice.py --index-dir index/bench-scale/real/index --size 200000
+    python -m eval.studies.ann_choice --index-dir index/bench-scale/real/index --size 200000
 
-Vectors: the real chunk vectors of an index (run eval/bench_scale.py first for a 10k-chunk one),
+Vectors: the real chunk vectors of an index (run `python -m eval.bench.bench_scale` first for a 10k-chunk one),
 grown to --size with the same perturbation as the scale benchmark; queries: the embedded qa-train
 questions the scale benchmark asks. For each setting: build seconds, ms per single query with one
 thread, and recall@10 against exact search.
@@ -11,7 +11,6 @@ thread, and recall@10 against exact search.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,9 +18,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_scale import Embedder, perturbed, real_corpus  # noqa: E402
+from eval.bench.bench_scale import Embedder, perturbed, real_corpus
 
 
 def main() -> None:
@@ -55,7 +52,7 @@ def main() -> None:
             started = time.perf_counter()
             found = np.stack([index.search(q.reshape(1, -1), 10)[1][0] for q in queries])
             ms = (time.perf_counter() - started) * 1000 / len(queries)
-            recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)])
+            recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact, strict=True)])
             print(f"{name + f' {value}':<34}{build_s:>9.1f}{ms:>10.2f}{recall:>11.3f}")
 
 

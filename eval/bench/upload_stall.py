@@ -2,7 +2,7 @@
 
 Starts app.py on a temporary copy of data/articles (it builds its index there), then, over HTTP:
 
-1. idle: asks the even-numbered questions of eval/gold.jsonl one after the other through the named
+1. idle: asks the even-numbered questions of eval/data/gold.jsonl one after the other through the named
    endpoint /ask (gradio_client), after a few warm-up questions;
 2. uploads one generated article of --size bytes (the shipped articles repeated: real text) to
    Gradio's upload route and presses "Add to library" as the page does (Gradio's queue), timing the click;
@@ -12,7 +12,7 @@ Starts app.py on a temporary copy of data/articles (it builds its index there), 
 Idle and busy questions differ, so no answer comes from the question-vector cache. Prints p50 / p95 /
 max of both and their ratio. Run it with nothing else busy on the machine:
 
-    python eval/upload_stall.py [--size 500000] [--idle 40]
+    python -m eval.bench.upload_stall [--size 500000] [--idle 40]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 from gradio_client import Client
 
-ROOT = Path(__file__).resolve().parent.parent
+from eval import ARTICLES, GOLD, ROOT
 
 
 def main() -> None:
@@ -43,10 +43,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=500_000, help="bytes of the uploaded article (default: %(default)s)")
     parser.add_argument("--idle", type=int, default=40, help="questions timed idle (default: %(default)s)")
     args = parser.parse_args()
-    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "gold.jsonl").read_text().splitlines() if line.strip()]
+    questions = [json.loads(line)["question"] for line in GOLD.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        shutil.copytree(ROOT / "data" / "articles", root / "corpus")
+        shutil.copytree(ARTICLES, root / "corpus")
         upload = write_article(root / "upload" / "digest.txt", args.size)
         with serving(root) as url:
             client = Client(url, verbose=False)
@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def write_article(path: Path, size: int) -> Path:
-    texts = [p.read_text() for p in sorted((ROOT / "data" / "articles").glob("*.txt"))]
+    texts = [p.read_text() for p in sorted(ARTICLES.glob("*.txt"))]
     parts, n = [], 0
     while sum(map(len, parts)) < size:
         parts.append(f"Copy {n}\n\n{texts[n % len(texts)]}")

@@ -5,7 +5,7 @@ of another name of the article, another paragraph of the article). A run refuses
 more probable than its best span by a margin, set per run so that 5 % of the answerable questions are
 refused; the table gives the share of each hard kind refused there and the answerable F1.
 
-    python eval/recipes.py --questions 8000 --json eval/reports/recipes.json
+    python -m eval.studies.recipes --questions 8000 --json eval/reports/recipes.json
 
 Runs write under --work (kept out of the repository). The CPU's flags are printed: speed varies by CPU.
 """
@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "models"))
+from eval import ROOT
+from rag.evaluation import f1_score
+from rag.exports import cache_dir
+from rag.reader import Reader, cpu_flags
 
+sys.path.insert(0, str(ROOT / "models"))  # models/train_reader.py, until it moves into the package (rag.training)
 import train_reader  # noqa: E402
-from rag.evaluation import f1_score  # noqa: E402
-from rag.exports import cache_dir  # noqa: E402
-from rag.reader import Reader, cpu_flags  # noqa: E402
 
 VARIANTS = {"none": "", "other": "other", "other+removed": "other,removed", "other+swapped": "other,swapped",
             "all": "other,removed,swapped"}

@@ -1,6 +1,6 @@
 """Scale benchmark: how Verbatim behaves from 10^4 to 10^6 chunks on one machine.
 
-    python eval/bench_scale.py --sizes 10000,1000000 --json out.json
+    python -m eval.bench.bench_scale --sizes 10000,1000000 --json out.json
 
 1. Build rate on real passages: the contexts of ../shared/qa-train written as articles (about
    --real-chunks chunks), indexed from scratch with `Indexer.run`, next to the raw encode of the
@@ -40,21 +40,17 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "eval"))
+from eval import ROOT, SHARED, child_env
+from eval.bench.bench import latency, machine_facts
+from rag import segments
+from rag.chunking import Chunk, ChunkedText, Sentence
+from rag.documents import Document
+from rag.embedding import Embedder
+from rag.filters import Filters
+from rag.indexing import Indexer
+from rag.store import FORMAT_VERSION, Commit, IndexStore, IndexWriter
 
-from bench import latency, machine_facts  # noqa: E402
-
-from rag import segments  # noqa: E402
-from rag.chunking import Chunk, ChunkedText, Sentence  # noqa: E402
-from rag.documents import Document  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.filters import Filters  # noqa: E402
-from rag.indexing import Indexer  # noqa: E402
-from rag.store import FORMAT_VERSION, Commit, IndexStore, IndexWriter  # noqa: E402
-
-QA_TRAIN = ROOT.parent / "shared" / "qa-train"
+QA_TRAIN = SHARED / "qa-train"
 CHARS_PER_CHUNK = 560  # what the default chunker averages on these contexts
 FILTER = {"after": "2025-01-01"}
 NEW_ARTICLE = ("The lighthouse keeper of Port Ellen, Morag Campbell, retired on Friday after forty-one years. "
@@ -169,7 +165,7 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
     vectors = embedder.run(questions)
     found = [[h.chunk_id for h in qa.store.search(v, 10)] for v in vectors]
     exact = _exact_top(qa.store, vectors, 10)
-    recall = statistics.mean(len(set(f) & set(e)) / 10 for f, e in zip(found, exact))
+    recall = statistics.mean(len(set(f) & set(e)) / 10 for f, e in zip(found, exact, strict=True))
     threads, sweep = {}, {}
     big = max(qa.store.segments, key=lambda s: s.n_chunks)
     if big.ann is not None:
@@ -189,7 +185,7 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
             started = time.perf_counter()
             rows = [big.ann.search(v.reshape(1, -1), 10)[1][0] for v in vectors]
             ms = (time.perf_counter() - started) * 1000 / len(vectors)
-            hit = statistics.mean(len({offset + int(r) for r in found_rows} & set(e)) / 10 for found_rows, e in zip(rows, exact))
+            hit = statistics.mean(len({offset + int(r) for r in found_rows} & set(e)) / 10 for found_rows, e in zip(rows, exact, strict=True))
             sweep[f"nprobe{probes}"] = {"recall_at_10": round(hit, 4), "ms": round(ms, 3)}
     with threadpool_limits(limits=1, user_api="blas"):
         started = time.perf_counter()
@@ -220,7 +216,7 @@ def _exact_top(store: IndexStore, queries: np.ndarray, k: int) -> list[list[int]
     """Exact top-k chunk ids by brute force over every live vector, a block at a time."""
     best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
     best_ids = np.zeros((len(queries), 0), dtype=np.int64)
-    for live, segment in zip(store.commit.segments, store.segments):
+    for live, segment in zip(store.commit.segments, store.segments, strict=True):
         for first in range(0, segment.n_chunks, 200_000):
             scores = queries @ np.asarray(segment.vectors[first : first + 200_000]).T
             scores[:, ~segment._live[first : first + 200_000]] = -np.inf
@@ -260,7 +256,8 @@ def main(argv: list[str] | None = None) -> dict:
     for size in (int(s) for s in args.sizes.split(",")):
         index_dir = args.work / f"size-{size}"
         made = synthetic_index(index_dir, size, rows, commit)
-        child = subprocess.run([sys.executable, __file__, "--measure", str(index_dir)], check=True, capture_output=True, text=True,
+        child = subprocess.run([sys.executable, "-m", "eval.bench.bench_scale", "--measure", str(index_dir)], check=True,
+                               capture_output=True, text=True, env=child_env(),
                                input=json.dumps({"questions": questions, "article": str(article)}))
         results[str(size)] = {**json.loads(child.stdout.strip().splitlines()[-1]), **made, **build}
         print(f"{size}: " + ", ".join(f"{k}={v}" for k, v in results[str(size)].items() if k not in build), flush=True)

@@ -1,10 +1,10 @@
 """How far answers can be trusted, for several readers side by side in one run: every set and figure that
 docs/quality.md reports for the three answer states and the reader's abstentions.
 
-    python eval/held_out.py      # once: the held-out qa-train sets under eval/cache/held-out/
-    python eval/trust.py --reader today=models/reader --reader v3=~/.cache/verbatim/reader-v3 --json eval/reports/trust.json
+    python -m eval.studies.held_out      # once: the held-out qa-train sets under eval/cache/held-out/
+    python -m eval.studies.trust --reader today=rag/models/reader --reader v3=~/.cache/verbatim/reader-v3 --json eval/reports/trust.json
 
-Sets (each skipped with a note where its files are missing): eval/gold.jsonl and eval/conversations.jsonl over
+Sets (each skipped with a note where its files are missing): eval/data/gold.jsonl and eval/data/conversations.jsonl over
 data/articles; held-out SQuAD 2.0 articles; held-out CoQA CNN conversations and DoQA dialogs asked turn by turn
 with the product's own earlier answers as history; a sample of the SQuAD half in ../shared/squad. Then ask() p50
 over the gold questions, the readers taking turns question by question, with the CPU flags.
@@ -19,21 +19,27 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import rag
+from eval import ARTICLES, CACHE, CONVERSATIONS, GOLD, ROOT, SHARED
+from rag.embedding import Embedder
+from rag.evaluation import (
+    ConversationEvaluator,
+    Evaluator,
+    conversation_summary,
+    load_conversations,
+    load_gold,
+    select,
+    summarize,
+)
+from rag.reader import Reader, cpu_flags
+from rag.squad import import_squad
 
-import rag  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.evaluation import ConversationEvaluator, Evaluator, conversation_summary, load_conversations, load_gold, select, summarize  # noqa: E402
-from rag.reader import Reader, cpu_flags  # noqa: E402
-from rag.squad import import_squad  # noqa: E402
-
-HELD_OUT = ROOT / "eval" / "cache" / "held-out"
-SQUAD = ROOT.parent / "shared" / "squad" / "squad-v1.1-dev-a.json"
-GOLD_SETS = {"gold": (ROOT / "eval" / "gold.jsonl", ROOT / "data" / "articles"),
+HELD_OUT = CACHE / "held-out"
+SQUAD = SHARED / "squad" / "squad-v1.1-dev-a.json"
+GOLD_SETS = {"gold": (GOLD, ARTICLES),
              "squad2": (HELD_OUT / "squad2" / "gold.jsonl", HELD_OUT / "squad2" / "articles"),
-             "squad": (ROOT / "eval" / "cache" / "squad-half" / "gold.jsonl", ROOT / "eval" / "cache" / "squad-half" / "articles")}
-CONVERSATION_SETS = {"conversations": (ROOT / "eval" / "conversations.jsonl", ROOT / "data" / "articles"),
+             "squad": (CACHE / "squad-half" / "gold.jsonl", CACHE / "squad-half" / "articles")}
+CONVERSATION_SETS = {"conversations": (CONVERSATIONS, ARTICLES),
                      "coqa-cnn": (HELD_OUT / "coqa-cnn" / "conversations.jsonl", HELD_OUT / "coqa-cnn" / "articles"),
                      "doqa": (HELD_OUT / "doqa" / "conversations.jsonl", HELD_OUT / "doqa" / "articles")}
 
@@ -98,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in chosen:
         gold, corpus = {**GOLD_SETS, **CONVERSATION_SETS}[name]
         if not gold.is_file() or not corpus.is_dir():
-            print(f"{name}: {gold} or {corpus} is missing (eval/held_out.py makes the held-out sets); skipped")
+            print(f"{name}: {gold} or {corpus} is missing (python -m eval.studies.held_out makes the held-out sets); skipped")
             continue
         qas = opened(corpus, readers, embedder)
         for reader, qa in qas.items():
