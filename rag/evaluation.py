@@ -23,7 +23,6 @@ from .conversation import Said, Turn
 from .errors import RagError
 from .lexical import contains_answer, normalize_answer
 from .pipeline import QA
-from .reader import Reader
 from .store import IndexStore
 
 RECALL_KS = (1, 5, 10)
@@ -312,28 +311,6 @@ def conversation_summary(rows: list[dict]) -> dict:
     ms = {asked: [r[asked]["ms"] for r in rows] for asked in ("with_history", "alone") if asked in rows[0]}
     summary["ask_ms_p50"] = {asked: round(float(np.percentile(v, 50)), 2) for asked, v in ms.items()}
     return summary
-
-
-def read_paragraphs(reader: Reader, questions: list[tuple[str, str, list[str]]]) -> tuple[list[str], dict]:
-    """The reader alone, given each question's gold paragraph ((question, paragraph, answers) triples):
-    its spans, and its SQuAD exact match and F1 (in %) and median time per question."""
-    spans, seconds = [], []
-    for question, paragraph, _ in questions:
-        started = time.perf_counter()
-        best = reader.run(question, [paragraph]).best
-        seconds.append(time.perf_counter() - started)
-        spans.append(paragraph[best.start : best.end] if best else "")
-    return spans, {
-        "em": round(100 * float(np.mean([exact_match(s, q[2]) for s, q in zip(spans, questions)])), 2),
-        "f1": round(100 * float(np.mean([f1_score(s, q[2]) for s, q in zip(spans, questions)])), 2),
-        "p50_ms": round(1000 * float(np.percentile(seconds, 50)), 2),
-    }
-
-
-def span_agreement(spans: list[str], others: list[str]) -> dict:
-    """How often two readers pick the same span, and their F1 against each other (in %)."""
-    return {"same_span": round(float(np.mean([a == b for a, b in zip(spans, others)])), 4),
-            "f1_between": round(100 * float(np.mean([f1_score(a, [b]) for a, b in zip(spans, others)])), 2)}
 
 
 def reliability(confidence: list[float], right: list[bool], bins: int = 10) -> list[dict]:

@@ -48,6 +48,7 @@ from rag.documents import Document
 from rag.embedding import Embedder
 from rag.filters import Filters
 from rag.indexing import Indexer
+from rag.metadata import Metadata
 from rag.store import FORMAT_VERSION, Commit, IndexStore, IndexWriter
 
 QA_TRAIN = SHARED / "qa-train"
@@ -106,7 +107,7 @@ def real_rows(index_dir: Path) -> list[tuple[Document, ChunkedText, np.ndarray]]
         sentences = [Sentence(s.start, s.end, s.text) for s in segment.sentences(info.id, 0, 1 << 30)]
         chunks = [Chunk(p, a, b, document.text[a:b], f, last, 0) for _, p, a, b, f, last in chunk_rows]
         vectors = np.asarray(segment.vectors[[r[0] for r in chunk_rows]])
-        rows.append((Document(info.id, document.title, document.text, document.sha256), ChunkedText(sentences, chunks), vectors))
+        rows.append((Document(info.id, document.text, document.sha256, Metadata(title=document.meta.title)), ChunkedText(sentences, chunks), vectors))
     return rows
 
 
