@@ -64,3 +64,29 @@ def corpus(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(ARTICLES, target)
     return target
+
+
+MODEL_FIXTURES = {"embedder", "articles_index", "qa"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that uses a model's fixture is a `model` test, left out of the fast subset (-m 'not model')."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_models_in_the_fast_subset(request):
+    """With -m 'not model', loading the embedding model or the reader fails the test: it needs the `model` mark."""
+    if "not model" not in (request.config.option.markexpr or ""):
+        yield
+        return
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("this test loads a model: mark it @pytest.mark.model")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Embedder, "__init__", refused)
+        patch.setattr(Reader, "__init__", refused)
+        yield

@@ -9,6 +9,8 @@ from rag.embedding import Embedder
 from rag.errors import ModelNotFoundError
 from tests.conftest import ARTICLES
 
+pytestmark = pytest.mark.model
+
 
 def test_vectors_are_normalised_and_meaningful(embedder):
     vectors = embedder.run([

