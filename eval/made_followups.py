@@ -27,9 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "models"))
 
-import train_reader  # noqa: E402
+import rag.training as train_reader  # noqa: E402
 import rag  # noqa: E402
 from rag.exports import cache_dir  # noqa: E402
 from rag.lexical import contains_answer  # noqa: E402

@@ -23,9 +23,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "models"))
 
-import train_reader  # noqa: E402
+import rag.training as train_reader  # noqa: E402
 from rag.evaluation import f1_score  # noqa: E402
 from rag.exports import cache_dir  # noqa: E402
 from rag.reader import Reader, cpu_flags  # noqa: E402
@@ -88,7 +87,7 @@ def main() -> None:
     results = {}
     for name in args.variants.split(","):
         out = Path(args.work) / name
-        subprocess.run([sys.executable, str(ROOT / "models" / "train_reader.py"), "train", "--init", args.init, "--out", str(out),
+        subprocess.run([sys.executable, "-m", "rag.training", "train", "--init", args.init, "--out", str(out),
                         "--restart", "--seed", str(args.seed), "--questions", str(args.questions), "--recipes", VARIANTS[name],
                         *([] if VARIANTS[name] else ["--null-share", "0"]), "--save-every", "1000"], check=True)
         results[name] = measure(Reader(out, precision="fp32"), cases)

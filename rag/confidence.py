@@ -6,7 +6,7 @@ is judged on several signals instead: how probable the span is and how probable 
 margin over the best other answer, how many passages and articles agree on it, where retrieval ranked
 its passage, and how much of the question its sentence covers. A logistic model over them, fit on
 held-out questions that include hard "no answer" cases and text unlike Wikipedia
-(models/train_reader.py calibrate), gives the probability. Two thresholds from the same fit split answers
+(python -m rag.training calibrate), gives the probability. Two thresholds from the same fit split answers
 into three states: *answered* (held-out precision at least 0.95 from `answered` up), *tentative* (quoted,
 but it may not answer) and *abstained* (below `threshold`, set at a stated false-abstain rate). Every
 passage gets the same kind of probability as the answer.

@@ -247,7 +247,7 @@ def _essentials(answer) -> dict:
 
 def with_carried(question: str, carried: str) -> str:
     """A follow-up as the reader reads it: the words carried from earlier turns in brackets ("Why (Trump ask OPEC)?");
-    models/train_reader.py makes training questions so."""
+    rag/training makes training questions so."""
     return f"{question.rstrip(' ?')} ({carried})?" if carried else question
 
 

@@ -4,7 +4,7 @@ The reader gives every token of a passage a start and an end score. Scores are n
 windows of all passages of one question at once (shared normalisation, Clark & Gardner 2018), so a
 span's probability can be compared across passages and the reader reranks them; the [CLS] position of
 each window stands for "no answer here", so the probability that the passages hold no answer comes
-out of the same softmax. Training (models/train_reader.py) reads the same windows (`encode` below) and
+out of the same softmax. Training (rag/training) reads the same windows (`encode` below) and
 optimises the same normalisation, over groups of two windows.
 """
 
@@ -144,7 +144,7 @@ class Reader:
     """Reads the passages of one question in one batch. Loads lazily; safe to share between threads
     (the fast tokenizer is not, so tokenising is serialised; onnxruntime runs concurrently).
 
-    The folder holds the trained weights (fp16 safetensors, models/train_reader.py); they are exported to
+    The folder holds the trained weights (fp16 safetensors, rag/training); they are exported to
     ONNX once per machine (rag/exports.py), in fp32 and in int8, and the one this CPU runs faster is used
     (`precision` or $VERBATIM_READER_PRECISION: "fp32" or "int8" to choose).
     `threads`: onnxruntime's threads per question (measured at k = 5 on 2 cores: 2 → 35 ms, 1 → 57 ms)."""
@@ -212,7 +212,7 @@ def _load_reader(path: Path, threads: int, confidence: Confidence | None, precis
     if not weights.is_file():
         raise ModelNotFoundError(
             f"no reader model at {path} (expected {weights.name} there): point VERBATIM_READER or --reader at a "
-            f"folder made by models/train_reader.py, or use the one shipped in {DEFAULT_READER}"
+            f"folder made by python -m rag.training, or use the one shipped in {DEFAULT_READER}"
         )
     try:
         from transformers import AutoTokenizer
