@@ -15,10 +15,11 @@ import pytest
 from rag.reader import DEFAULT_READER, group_log_softmax
 from rag.training.batching import collate, make_group
 from rag.training.calibration import held_out_squad, sure_from
+from rag.training.checkpoint import Progress
 from rag.training.cli import main
 from rag.training.data import Question, load_questions, mixed, respaced
 from rag.training.followups import FollowUp
-from rag.training.loop import BASE_MODEL, group_loss
+from rag.training.loop import BASE_MODEL, TrainingSettings, group_loss
 from rag.training.no_answer import RECIPES, NegativeFinder, without_answer
 
 CONTEXT = ("The harbour authority said on Tuesday that the new lighthouse at Port Ellen will be lit on the first of "
@@ -361,6 +362,15 @@ def test_a_new_plan_continues_from_the_shipped_reader_on_a_mix_and_resumes(tmp_p
     assert ("python -m rag.training train --init rag/models/reader --out DIR --mix replay=4,squad2-unanswerable=4,coqa-cnn=4 "
             "--null-share 0.3 --lr 0.0001" in card)
 
+
+def test_train_with_the_default_settings_resumes_the_shipped_reader_where_it_stands(tmp_path):
+    shipped = json.loads((DEFAULT_READER / "training.json").read_text())
+    (tmp_path / "training.json").write_text(json.dumps(shipped))  # a copy: a plan that did not resume would start afresh there
+    (tmp_path / "model.safetensors").touch()
+    progress = Progress.open(tmp_path, TrainingSettings(out=tmp_path).recorded(), restart=False, init=None)
+    assert progress.resumed and progress.step == shipped["step"] and progress.recipes_seen == shipped["recipes_seen"]
+    assert [r["to_step"] for r in progress.runs] == [r["to_step"] for r in shipped["runs"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors", "training.json"]  # nothing written
 
 def test_squad2_unanswerable_questions_join_their_paragraphs_article_in_the_calibration_corpus():
     other = CONTEXT.replace("Port Ellen", "Bowmore")
