@@ -1,5 +1,5 @@
 """The held-out evaluation sets of ../shared/qa-train, as corpora `rag eval` reads: whole articles, stories and
-dialogs that the reader never trained on and its confidence was never fit on (models/train_reader.py split_of).
+dialogs that the reader never trained on and its confidence was never fit on (models/training.py split_of).
 
     python -m eval.studies.held_out            # → eval/cache/held-out/{squad2,coqa-cnn,doqa}/
     rag eval --gold eval/cache/held-out/squad2/gold.jsonl --corpus eval/cache/held-out/squad2/articles --retriever hybrid
@@ -22,20 +22,17 @@ import json
 import random
 import re
 import shutil
-import sys
 from pathlib import Path
 
-from eval import CACHE, ROOT
+from eval import CACHE
+from rag import training
 from rag.chunking import SentenceSplitter
 from rag.pipeline import MAX_QUESTION_CHARS
-
-sys.path.insert(0, str(ROOT / "models"))  # models/train_reader.py, until it moves into the package (rag.training)
-import train_reader  # noqa: E402
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def squad2(questions: list[train_reader.Question], out: Path, n: int, seed: int) -> int:
+def squad2(questions: list[training.Question], out: Path, n: int, seed: int) -> int:
     """The held-out SQuAD 2.0 unanswerable questions and their articles' answerable ones, `n` of each, as SQuAD JSON
     imported by `rag import-squad`'s importer."""
     from rag.squad import import_squad
@@ -64,9 +61,9 @@ def conversations(path: Path, out: Path, source: str, title_prefix: str, n: int,
     """The held-out conversations of a CoQA or DoQA file whose title starts with `title_prefix`, `n` of them, as a
     corpus (a story or dialog an article) and a conversations JSONL file for `rag eval --conversations`."""
     data = json.load(gzip.open(path, "rt"))["data"]
-    by_title = len(data) >= train_reader.HELD_OUT  # as load_questions splits
+    by_title = len(data) >= training.HELD_OUT  # as load_questions splits
     held = [a for a in data if a["title"].startswith(title_prefix)
-            and all(train_reader.split_of(a["title"] if by_title else p["context"]) == "evaluation" for p in a["paragraphs"])
+            and all(training.split_of(a["title"] if by_title else p["context"]) == "evaluation" for p in a["paragraphs"])
             and all(len(qa["question"]) <= MAX_QUESTION_CHARS for p in a["paragraphs"] for qa in p["qas"])]  # the product asks them
     held = random.Random(seed).sample(held, min(n, len(held)))
     splitter = SentenceSplitter(max_tokens=10_000)
@@ -106,14 +103,14 @@ def _turn(qa: dict, number: int, name: str, context: str, sentences, sentences_c
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(CACHE / "held-out"), help="where to write (default: %(default)s)")
-    parser.add_argument("--data", default=str(train_reader.SHARED), help="the qa-train folder (default: %(default)s)")
+    parser.add_argument("--data", default=str(training.SHARED), help="the qa-train folder (default: %(default)s)")
     parser.add_argument("--squad2", type=int, default=400, help="unanswerable and answerable questions, each (default: %(default)s)")
     parser.add_argument("--coqa", type=int, default=30, help="CNN conversations (default: %(default)s)")
     parser.add_argument("--doqa", type=int, default=30, help="DoQA dialogs (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     out, data = Path(args.out), Path(args.data)
-    print("squad2:", squad2(train_reader.load_questions(data), out / "squad2", args.squad2, args.seed), "questions")
+    print("squad2:", squad2(training.load_questions(data), out / "squad2", args.squad2, args.seed), "questions")
     print("coqa-cnn:", conversations(data / "coqa-train.json.gz", out / "coqa-cnn", "coqa-cnn", "cnn/", args.coqa, args.seed, False), "turns")
     print("doqa:", conversations(data / "doqa-train.json.gz", out / "doqa", "doqa", "", args.doqa, args.seed, True), "turns")
 

@@ -2,12 +2,12 @@
 paragraph, through the whole pipeline, to choose follow-up methods on more than eval/data/conversations.jsonl's 60.
 
 Each case is two turns over a corpus of the held-out articles the cases come from: an earlier question of a
-paragraph, then another question of it cut down the way people ask a follow-up (models/train_reader.py's
+paragraph, then another question of it cut down the way people ask a follow-up (models/training.py's
 FollowUp: a name both turns give becomes he/she/it/there, "the treaty" becomes "it", a question the earlier turn
 already says becomes "When?"). The follow-up is asked with the earlier answer as history, alone, and as the
 question was written (the ceiling); the question as written is asked with the history too, where it stands
 alone and must not be dragged back. The hit is the gold answer inside the quote, as in `rag eval`. Held-out
-articles are never trained on (models/train_reader.py keeps one article in 20 out), so a reader trained with
+articles are never trained on (models/training.py keeps one article in 20 out), so a reader trained with
 follow-ups made this way is measured on questions it has not read.
 
     python -m eval.studies.made_followups --cases 600 [--reader DIR ...] [--json OUT]
@@ -26,27 +26,24 @@ import time
 from pathlib import Path
 
 import rag
-from eval import ROOT
+from rag import training
 from rag.exports import cache_dir
 from rag.lexical import contains_answer
 from rag.reader import cpu_flags
 from rag.squad import import_squad
-
-sys.path.insert(0, str(ROOT / "models"))  # models/train_reader.py, until it moves into the package (rag.training)
-import train_reader  # noqa: E402
 
 ASKED = ("with_history", "alone", "as_written", "as_written_with_history")
 
 
 def made_cases(n: int, seed: int) -> tuple[list[tuple], list]:
     """Up to n (earlier question, question, follow-up) from held-out paragraphs, in a seeded order; and the held-out questions."""
-    held = [q for q in train_reader.load_questions() if q.held_out and q.answerable]
-    turns = train_reader.NegativeFinder(held, seed)  # its `earlier`: another question of the paragraph, as in training
+    held = [q for q in training.load_questions() if q.held_out and q.answerable]
+    turns = training.NegativeFinder(held, seed)  # its `earlier`: another question of the paragraph, as in training
     rng = random.Random(seed)
     cases = []
     for _, asked in sorted(turns.asked.items()):
         for q in asked:
-            if (earlier := turns.earlier(q, rng)) and (made := train_reader.FollowUp.make(q, earlier, rng)):
+            if (earlier := turns.earlier(q, rng)) and (made := training.FollowUp.make(q, earlier, rng)):
                 cases.append((earlier, q, made))
     rng.shuffle(cases)
     return cases[:n], held

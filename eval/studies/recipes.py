@@ -22,12 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from eval import ROOT
+from rag import training
 from rag.evaluation import f1_score
 from rag.exports import cache_dir
 from rag.reader import Reader, cpu_flags
-
-sys.path.insert(0, str(ROOT / "models"))  # models/train_reader.py, until it moves into the package (rag.training)
-import train_reader  # noqa: E402
 
 VARIANTS = {"none": "", "other": "other", "other+removed": "other,removed", "other+swapped": "other,swapped",
             "all": "other,removed,swapped"}
@@ -36,14 +34,14 @@ FALSE_ABSTAIN = 0.05
 
 def held_out_cases(seed: int, n: int) -> dict[str, list[tuple[str, str, list[str]]]]:
     """(question, passage, answers) per kind, from held-out articles; answers [] for the hard cases."""
-    questions = [q for q in train_reader.load_questions() if q.held_out]
-    finder = train_reader.NegativeFinder(questions, seed)
+    questions = [q for q in training.load_questions() if q.held_out]
+    finder = training.NegativeFinder(questions, seed)
     rng = random.Random(seed)
     rng.shuffle(questions)
     cases: dict[str, list] = {"answerable": [], "removed": [], "swapped": [], "other": []}
     for q in (q for q in questions if q.answerable):
         cases["answerable"].append((q.question, q.context, q.answers))
-        if cut := train_reader.without_answer(q):
+        if cut := training.without_answer(q):
             cases["removed"].append((q.question, cut, []))
         if swapped := finder.swapped(q, rng):
             cases["swapped"].append((swapped, q.context, []))
@@ -73,7 +71,7 @@ def measure(reader: Reader, cases: dict[str, list]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--init", default=train_reader.BASE_MODEL, help="the weights every run starts from (default: the base model)")
+    parser.add_argument("--init", default=training.BASE_MODEL, help="the weights every run starts from (default: the base model)")
     parser.add_argument("--questions", type=int, default=4800, help="training questions per run")
     parser.add_argument("--cases", type=int, default=600, help="held-out cases per kind")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"of {', '.join(VARIANTS)}")
@@ -87,7 +85,7 @@ def main() -> None:
     results = {}
     for name in args.variants.split(","):
         out = Path(args.work) / name
-        subprocess.run([sys.executable, str(ROOT / "models" / "train_reader.py"), "train", "--init", args.init, "--out", str(out),
+        subprocess.run([sys.executable, str(ROOT / "models" / "training.py"), "train", "--init", args.init, "--out", str(out),
                         "--restart", "--seed", str(args.seed), "--questions", str(args.questions), "--recipes", VARIANTS[name],
                         *([] if VARIANTS[name] else ["--null-share", "0"]), "--save-every", "1000"], check=True)
         results[name] = measure(Reader(out, precision="fp32"), cases)
