@@ -85,7 +85,7 @@ def main() -> None:
     results = {}
     for name in args.variants.split(","):
         out = Path(args.work) / name
-        subprocess.run([sys.executable, str(ROOT / "models" / "training.py"), "train", "--init", args.init, "--out", str(out),
+        subprocess.run([sys.executable, "-m", "rag.training", "train", "--init", args.init, "--out", str(out),
                         "--restart", "--seed", str(args.seed), "--questions", str(args.questions), "--recipes", VARIANTS[name],
                         *([] if VARIANTS[name] else ["--null-share", "0"]), "--save-every", "1000"], check=True)
         results[name] = measure(Reader(out, precision="fp32"), cases)
