@@ -27,7 +27,7 @@ from pathlib import Path
 
 import rag
 from rag import training
-from rag.exports import cache_dir
+from rag.files import cache_dir
 from rag.lexical import contains_answer
 from rag.reader import cpu_flags
 from rag.squad import import_squad

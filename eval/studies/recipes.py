@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from eval import ROOT
 from rag import training
 from rag.evaluation import f1_score
-from rag.exports import cache_dir
+from rag.files import cache_dir
 from rag.reader import Reader, cpu_flags
 
 VARIANTS = {"none": "", "other": "other", "other+removed": "other,removed", "other+swapped": "other,swapped",
