@@ -7,7 +7,7 @@
 """
 
 from .answers import NOT_ANSWERED, Answer, Citation, Span
-from .conversation import Context
+from .conversation import Context, History
 from .errors import (
     CorpusError,
     IndexCorruptError,
@@ -18,11 +18,12 @@ from .errors import (
     RagError,
     UnreadableFileError,
 )
+from .metadata import Metadata
 from .pipeline import QA, build, load
 from .retrieval import RETRIEVERS, Passage
 
 __all__ = [
     "NOT_ANSWERED", "QA", "RETRIEVERS", "Answer", "Citation", "Context", "CorpusError", "IndexCorruptError",
-    "IndexIncompatibleError", "IndexNotFoundError", "InvalidQuestionError", "ModelNotFoundError",
+    "History", "IndexIncompatibleError", "IndexNotFoundError", "InvalidQuestionError", "Metadata", "ModelNotFoundError",
     "Passage", "RagError", "Span", "UnreadableFileError", "build", "load",
 ]
