@@ -68,7 +68,7 @@ def test_a_statement_said_goes_on_over_the_sentences_that_point_back_to_it(qa):
 
     def excluded(said: Said) -> list[list[tuple[int, int]]]:
         """Each passage's own ranges, as document offsets."""
-        return [[(p.start + s, p.start + e) for s, e in qa.answer_builder._excluded(p, c, [said])] for p, c in zip(passages, chunks)]
+        return [[(p.start + s, p.start + e) for s, e in qa.answer_builder._excluded(p, c, [said])] for p, c in zip(passages, chunks, strict=True)]
 
     assert len(passages) == 2 and passages[1].start > end  # the second passage opens after the quote, with "He noted"
     assert excluded(Said(source, start, end, goes_on=True)) == [[(start, noted_end)]] * 2
