@@ -22,7 +22,7 @@ def test_a_bare_why_carries_the_earlier_question_and_answer_over(resolver):
     context = resolver.run("Why?", [OPEC])
     assert context.how == "short" and context.turn == 0 and (context.source, context.offset) == ("000.txt", 1200)
     assert context.about == OPEC.question  # not "Trump": a bare "Why?" asks about the whole earlier question
-    assert context.question.startswith("Why (") and all(w in context.question for w in ("Trump", "OPEC", "oil prices"))
+    assert context.question == "Why (Trump ask OPEC lower global oil prices)?"  # the question's and answer's content words
 
 
 def test_a_follow_up_of_a_bare_why_is_about_what_that_was_about(resolver):
@@ -94,21 +94,22 @@ def test_a_question_ending_on_it_points_back_however_long_and_whoever_it_names(r
     first = Turn("Where was the preliminary agreement negotiated?", "Istanbul", "001.txt", 50,
                  "Where was the preliminary agreement negotiated?")
     context = resolver.run("Why do some politicians in Kyiv dislike it?", [first])
-    assert context is not None and "agreement" in context.question
+    assert context.how == "pronoun" and context.carried == "preliminary agreement negotiated Istanbul"
+    assert context.question == "Why do some politicians in Kyiv dislike it (preliminary agreement negotiated Istanbul)?"
 
 
 def test_a_question_where_it_acts_points_back_however_long(resolver):
     houston = Turn("What was Houston the first city to do after the recession?", "diversify its economy", "houston.txt", 0,
                    "What was Houston the first city to do after the recession?")
     context = resolver.run("On what Forbes list did it appear in 2013?", [houston])
-    assert context is not None and "Houston" in context.carried
+    assert context.how == "pronoun" and context.carried == "Houston first city recession diversify economy"
 
 
 def test_a_question_ending_on_this_or_that_and_a_word_points_back_too(resolver):
     deaths = Turn("How many people have been killed in the war?", "tens of thousands", "001.txt", 30,
                   "How many people have been killed in the war?")
     context = resolver.run("Since when have relations with the West been this bad?", [deaths])
-    assert context is not None and "killed war" in context.carried
+    assert context.how == "pronoun" and context.carried == "many people killed war tens thousands"
 
 
 @pytest.mark.parametrize("question, read", [
@@ -181,7 +182,7 @@ def test_and_a_clause_with_a_question_of_its_own_is_not_the_earlier_question_ask
 
 def test_a_short_follow_up_that_names_someone_new_but_points_back_is_still_a_follow_up(resolver):
     context = resolver.run("What did Putin reply?", [OPEC])
-    assert context is not None and "OPEC" in context.question and "Putin" in context.question
+    assert context.question == "What did Putin reply (Trump ask OPEC lower global oil prices)?"
 
 
 @pytest.mark.parametrize("question", [
@@ -201,12 +202,13 @@ def test_a_question_that_stands_alone_is_not_dragged_back(resolver, question):
     assert resolver.run(question, [OPEC, MANIPULATE]) is None
 
 
-@pytest.mark.parametrize("question", [
-    "And how many have been displaced?",                  # "have been" are no content words: two are left
-    "What share of the federal budget does it make up?",  # nor "does" or "up": "it" points back in a short question
+@pytest.mark.parametrize("question, how", [
+    ("And how many have been displaced?", "short"),                  # "have been" are no content words: two are left
+    ("What share of the federal budget does it make up?", "pronoun"),  # nor "does" or "up": "it" points back in a short question
 ])
-def test_function_words_do_not_make_a_follow_up_stand_alone(resolver, question):
-    assert resolver.run(question, [OPEC]) is not None
+def test_function_words_do_not_make_a_follow_up_stand_alone(resolver, question, how):
+    context = resolver.run(question, [OPEC])
+    assert (context.how, context.question) == (how, f"{question[:-1]} (Trump ask OPEC lower global oil prices)?")
 
 
 def test_a_follow_up_carries_content_words_it_does_not_say_itself(resolver):

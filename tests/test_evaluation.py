@@ -95,7 +95,8 @@ def test_import_squad_writes_articles_and_gold(tmp_path):
     source.write_text(json.dumps(SQUAD))
     articles, gold_file, n_articles, n_questions = import_squad(source, tmp_path / "out")
     text = (articles / "000_Super_Bowl_50.txt").read_text()
-    assert text.startswith("Super Bowl 50\n\nSuper Bowl 50 was played") and "\n\nAttendance was 71,088." in text
+    assert text == ("Super Bowl 50\n\n"  # the title, then each paragraph
+                    "Super Bowl 50 was played in Santa Clara. The Denver Broncos won the game.\n\nAttendance was 71,088.\n")
     gold = {q.id: q for q in load_gold(gold_file)}
     assert (n_articles, n_questions) == (1, 3)
     assert gold["s1"].answers == ["Denver Broncos"] and gold["s1"].sources == ["000_Super_Bowl_50.txt"] and gold["s1"].type == "who"

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import shutil
 from dataclasses import replace
@@ -8,6 +9,9 @@ import rag
 from rag.errors import CorpusError, IndexIncompatibleError, IndexNotFoundError
 from rag.indexing import Indexer
 from rag.store import IndexStore, read_commit
+from tests.conftest import ARTICLES
+
+SHIPPED = sorted(p.name for p in ARTICLES.glob("*.txt"))
 
 
 def only_segment(index_dir):
@@ -23,7 +27,8 @@ def test_build_writes_one_segment_and_a_commit(articles_index):
     assert commit["chunker"] == {"max_tokens": 128, "overlap_sentences": 1, "encoding": "cl100k_base"}
     store = IndexStore.open(articles_index)
     documents = store.documents()
-    assert len(documents) == store.n_documents == 5 and all(len(d.sha256) == 64 for d in documents)
+    assert [d.id for d in documents] == SHIPPED and store.n_documents == 5
+    assert [d.sha256 for d in documents] == [hashlib.sha256((ARTICLES / d.id).read_bytes()).hexdigest() for d in documents]
     assert store.n_chunks == sum(d.n_chunks for d in documents) > 30
     for chunk in store.chunks(list(range(store.n_chunks))):
         text = store.document(chunk.doc_id).text
@@ -38,7 +43,7 @@ def test_rerun_on_unchanged_corpus_embeds_nothing(corpus, tmp_path, embedder):
     first = Indexer(embedder).run(corpus, index_dir)
     commit = read_commit(index_dir)
     second = Indexer(embedder).run(corpus, index_dir)
-    assert len(first.added) == 5 and first.chunks_embedded > 0
+    assert first.added == SHIPPED and first.chunks_embedded == IndexStore.open(index_dir).n_chunks  # each chunk once
     assert second.unchanged == 5 and second.chunks_embedded == 0 and not second.changed
     assert read_commit(index_dir) == commit
 
@@ -63,8 +68,9 @@ def test_added_changed_and_removed_files_are_updated_incrementally(corpus, tmp_p
     assert [s.documents for s in commit.segments] == [2, 3]  # the new segment, then the old one rewritten without the
     assert [s.deleted for s in commit.segments] == [(), ()]   # 2 of its 5 documents (over a quarter) deleted
     answer = qa.ask("What colour was the zebra crossing on Elm Street repainted?")
-    assert answer.citations[0].source == "new/extra.txt" and "purple" in answer.text
-    assert "donut" in qa.ask("What did the mayor of Springfield unveil?").text
+    assert answer.citations[0].source == "new/extra.txt"
+    assert answer.text == "The zebra crossing on Elm Street was repainted bright purple on Monday."
+    assert qa.ask("What did the mayor of Springfield unveil?").text == "The mayor of Springfield unveiled a statue of a giant donut."
     assert all(p.source != "003_11d5bc04a0aec479.txt" for p in qa.ask("Putin readiness talks Trump", k=20).passages)
 
 
@@ -101,14 +107,14 @@ def test_index_from_another_model_or_format_is_refused_with_rebuild_hint(article
     with pytest.raises(IndexIncompatibleError, match="paraphrase-MiniLM-L3-v2.*--rebuild"):
         Indexer(embedder).run(corpus, index_dir)
     report = Indexer(embedder).run(corpus, index_dir, rebuild=True)
-    assert len(report.added) == 5 and read_commit(index_dir).model == "all-MiniLM-L6-v2"
+    assert report.added == SHIPPED and read_commit(index_dir).model == "all-MiniLM-L6-v2"
     commit = json.loads((index_dir / "COMMIT").read_text())
     (index_dir / "COMMIT").write_text(json.dumps({**commit, "format_version": 99}))
     with pytest.raises(IndexIncompatibleError, match="format version 99"):
         rag.load(index_dir)
     with pytest.raises(IndexIncompatibleError, match="format version 99"):
         Indexer(embedder).run(corpus, index_dir)
-    assert len(Indexer(embedder).run(corpus, index_dir, rebuild=True).added) == 5
+    assert Indexer(embedder).run(corpus, index_dir, rebuild=True).added == SHIPPED
     assert rag.load(index_dir).store.n_documents == 5
 
 
@@ -119,7 +125,7 @@ def test_an_index_of_the_old_whole_copy_format_is_refused_on_load_and_rebuilt_by
     (index_dir / "CURRENT").write_text("gen-1\n")
     with pytest.raises(IndexIncompatibleError, match="older format.*--rebuild"):
         rag.load(index_dir)
-    assert len(Indexer(embedder).run(corpus, index_dir).added) == 5
+    assert Indexer(embedder).run(corpus, index_dir).added == SHIPPED
     assert sorted(p.name for p in index_dir.iterdir()) == [".lock", "COMMIT", "segments"]
     assert rag.load(index_dir).store.n_documents == 5
 

@@ -6,11 +6,18 @@ import pytest
 import rag
 from rag.errors import InvalidQuestionError
 
+PESKOV = ("Kremlin spokesperson Dmitry Peskov stated on Thursday, “We do not perceive anything new in this context,” when "
+          "asked about Trump’s economic ultimatums.")  # 000_9cebef51757e5eed.txt, line 20
+SHIPPED = ["000_9cebef51757e5eed.txt", "001_50e1bebe41a30cea.txt", "002_aa8d7564ce6ae218.txt", "003_11d5bc04a0aec479.txt",
+           "004_cb8e39e41f690045.txt"]
+
 
 def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
     answer = qa.ask("Who is the Kremlin spokesperson?")
     assert not answer.abstained and 0.5 <= answer.confidence <= 1
-    assert "Dmitry Peskov" in answer.text
+    assert answer.text == PESKOV
+    # 002 names him too ("Russian President Vladimir Putin’s spokesperson, Dmitry Peskov, confirmed this"), on line 1
+    assert [(c.source, c.line) for c in answer.citations] == [("000_9cebef51757e5eed.txt", 20), ("002_aa8d7564ce6ae218.txt", 1)]
     citation = answer.citations[0]
     document = qa.store.document(citation.source).text
     assert document[citation.start : citation.end] == citation.quote == answer.text
@@ -18,15 +25,14 @@ def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
     assert answer.passages and answer.passages == sorted(answer.passages, key=lambda p: -p.probability)
 
 
-@pytest.mark.parametrize("question, spans", [
-    ("Who is the Kremlin spokesperson?", {"Dmitry Peskov"}),
-    ("In what year did Russia launch its full-scale invasion of Ukraine?", {"2022", "February 2022"}),
-    ("In which city did Trump address the World Economic Forum?", {"Davos"}),
+@pytest.mark.parametrize("question, span", [
+    ("Who is the Kremlin spokesperson?", "Dmitry Peskov"),
+    ("In what year did Russia launch its full-scale invasion of Ukraine?", "2022"),  # the year alone, not "February 2022"
+    ("In which city did Trump address the World Economic Forum?", "Davos"),
 ])
-def test_short_answer_span_points_inside_the_quote(qa, question, spans):
+def test_short_answer_span_points_inside_the_quote(qa, question, span):
     answer = qa.ask(question)
-    assert answer.span is not None and answer.span.text in spans
-    span = answer.span.text
+    assert answer.span.text == span
     citation = answer.citations[0]
     assert citation.start <= answer.span.start < answer.span.end <= citation.end
     assert qa.store.document(citation.source).text[answer.span.start : answer.span.end] == span
@@ -41,7 +47,9 @@ def test_questions_asking_for_a_figure_the_articles_never_give_abstain(qa):
 def test_every_article_stating_the_answer_is_cited(qa):
     answer = qa.ask("In what year did Russia launch its full-scale invasion of Ukraine?")
     sources = [c.source for c in answer.citations]
-    assert len(sources) == len(set(sources)) >= 2
+    # 000: "the full-scale military invasion of Ukraine that Putin initiated in February 2022"; 001: "Russia's invasion of
+    # Ukraine in 2022"; 002: "Russia launched its attack on Ukraine in February 2022". 003 and 004 give no year.
+    assert sorted(sources) == SHIPPED[:3]
 
 
 def test_every_citation_and_passage_is_verbatim(qa):
@@ -86,7 +94,7 @@ def test_k_and_retriever_are_checked(qa):
 
 @pytest.mark.parametrize("retriever", rag.RETRIEVERS)
 def test_every_retriever_finds_the_spokesperson(qa, retriever):
-    assert "Peskov" in qa.ask("Who is the Kremlin spokesperson?", retriever=retriever).text
+    assert qa.ask("Who is the Kremlin spokesperson?", retriever=retriever).text == PESKOV
 
 
 def test_ask_is_safe_from_many_threads(qa):
@@ -118,7 +126,7 @@ def test_the_same_sentence_in_several_articles_is_cited_in_each(tmp_path, embedd
 def test_build_then_load_round_trip(corpus, tmp_path):
     index_dir = tmp_path / "index"
     built = rag.build(corpus, index_dir=index_dir)
-    assert len(built.report.added) == 5
+    assert built.report.added == SHIPPED
     loaded = rag.load(index_dir)
     question = "What did Zelenskyy say Putin is trying to do?"
     assert loaded.ask(question).to_dict() == built.ask(question).to_dict()
@@ -127,7 +135,9 @@ def test_build_then_load_round_trip(corpus, tmp_path):
 def test_a_follow_up_asked_with_history_is_understood_and_says_how(qa):
     first = qa.ask("Who said Putin is trying to manipulate Trump?")
     follow = qa.ask("When did he say it?", history=[first])
-    assert follow.question == "When did he say it?" and "Zelenskyy" in follow.context.question
+    assert first.span.text == "President Zelenskyy"  # 000, line 12
+    assert follow.question == "When did he say it?"
+    assert follow.context.question == "When did Zelenskyy say it (said Putin trying manipulate Trump President)?"
     assert follow.context.turn == 0 and follow.context.source == first.citations[0].source
     assert qa.ask("When did he say it?", history=[first.to_dict()]).to_dict() == follow.to_dict()  # as /ask returns them
     assert qa.ask("When did he say it?").context is None
