@@ -122,13 +122,13 @@ def threshold_table(results: list[QuestionResult], threshold: float) -> list[str
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     lines = ["| abstain below | answered right | false abstain rate | abstain recall | abstain precision |", "|---|---|---|---|---|"]
-    for threshold in sorted({0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(threshold, 3)}):
-        abstain = [r.abstained or r.confidence < threshold for r in results]
-        kept_right = sum(r.hit and r.confidence >= threshold for r in answerable)
+    for below in sorted({0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(threshold, 3)}):
+        abstain = [r.abstained or r.confidence < below for r in results]
+        kept_right = sum(r.hit and r.confidence >= below for r in answerable)
         false_abstain = sum(a for a, r in zip(abstain, results) if r.answerable)
         true_abstain = sum(a for a, r in zip(abstain, results) if not r.answerable)
         lines.append(
-            f"| {threshold:.3g} | {kept_right / max(1, len(answerable)):.3f} | {false_abstain / max(1, len(answerable)):.3f} | "
+            f"| {below:.3g} | {kept_right / max(1, len(answerable)):.3f} | {false_abstain / max(1, len(answerable)):.3f} | "
             f"{f'{true_abstain / len(unanswerable):.3f}' if unanswerable else '-'} | "
             f"{true_abstain / max(1, sum(abstain)):.3f} |"
         )

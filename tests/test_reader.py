@@ -4,8 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from rag.errors import ModelNotFoundError
 from rag.confidence import Confidence
+from rag.errors import ModelNotFoundError
 from rag.reader import DEFAULT_READER, MAX_LENGTH, Reader, Windows, encode, read_spans
 
 pytestmark = pytest.mark.model
