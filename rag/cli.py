@@ -1,4 +1,4 @@
-"""The `rag` command: build an index, ask questions, evaluate."""
+"""The `rag` command: build an index, ask questions, serve the web chat, evaluate."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     _filter_arguments(chat)
     chat.set_defaults(run=_chat)
 
-    hashing = commands.add_parser("hash-password", help="make the password hash that app.py --auth reads",
+    _serve_parser(commands)
+
+    hashing = commands.add_parser("hash-password", help="make the password hash that rag serve --auth reads",
                                   description="Read a password (twice, not echoed) and print user:HASH for $VERBATIM_AUTH or --auth-file.")
     hashing.add_argument("user", metavar="USER")
     hashing.set_defaults(run=_hash_password)
@@ -106,6 +108,33 @@ def _parser() -> argparse.ArgumentParser:
     squad.add_argument("out_dir", metavar="OUTDIR")
     squad.set_defaults(run=_import_squad)
     return parser
+
+
+def _serve_parser(commands) -> None:
+    serve = commands.add_parser("serve", help="serve the web chat over a folder of articles",
+                                description="Build or update the index of the corpus (with progress on the terminal), "
+                                            "then serve the web chat; its /ask endpoint answers gradio_client as JSON.")
+    serve.add_argument("--corpus", default=settings.get("CORPUS"), metavar="DIR", help="articles folder (default: %(default)s)")
+    serve.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index folder (default: %(default)s)")
+    serve.add_argument("--host", default=settings.get("HOST"), help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=int(settings.get("PORT")), help="port (default: %(default)s)")
+    serve.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
+    locked = serve.add_mutually_exclusive_group()
+    locked.add_argument("--auth", action="store_true",
+                        help="adding and removing articles needs a login: users as user:HASH in $VERBATIM_AUTH (comma-separated) "
+                             "or --auth-file; make HASH with: rag hash-password")
+    locked.add_argument("--read-only", action="store_true", help="no one can add or remove articles here")
+    serve.add_argument("--auth-file", default=None, metavar="FILE", help="user:HASH lines, for --auth")
+    serve.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .access import Access
+    from .web import serve
+
+    access = Access.configured(login=args.auth, read_only=args.read_only, auth_file=args.auth_file)
+    serve(args.corpus, args.index_dir, args.host, args.port, reader=args.reader, access=access)
+    return 0
 
 
 def _index(args: argparse.Namespace) -> int:

@@ -6,10 +6,10 @@ import shutil
 import pytest
 from gradio_client import Client
 
-from app import ChatService, create_app, launch
 from rag.access import AUTH_ENV, Access, hash_password, verify_password
 from rag.errors import RagError
 from rag.library import Library
+from rag.web import ChatService, create_app, launch
 from tests.conftest import ARTICLES, free_port
 
 PASSWORD = "correct horse battery"

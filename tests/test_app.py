@@ -10,8 +10,9 @@ import pytest
 from gradio_client import Client
 
 import rag
-from app import ChatService, answer_json, chat_reply, create_app, launch
 from rag.library import MAX_UPLOAD_BYTES, Library
+from rag.web import ChatService, create_app, launch
+from rag.web.chat import answer_json, chat_reply
 from tests.conftest import ARTICLES, free_port, reader_for
 
 

@@ -1,9 +1,9 @@
 """What the chat renders is escaped: article or user text can never become live HTML or Markdown."""
 
-from app import render_answer, render_article, render_passages
 from rag.answers import NOT_ANSWERED, Answer, Citation, Span
 from rag.retrieval import Passage
 from rag.store import StoredDocument
+from rag.web.render import render_answer, render_article, render_passages
 
 TEXT = 'Title\n\nThe <script>alert(1)</script> [link](http://x) line.\n\nNext **line** <img src=x onerror=alert(2)>.'
 

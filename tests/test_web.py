@@ -35,8 +35,8 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def in_process(tmp_path_factory, articles_index, qa):
     """The app served from this process over the session's QA, whose reader a test may swap to move its thresholds."""
-    from app import ChatService, create_app, launch
     from rag.library import Library
+    from rag.web import ChatService, create_app, launch
 
     root = tmp_path_factory.mktemp("in-process")
     shutil.copytree(ARTICLES, root / "corpus")

@@ -1,0 +1,269 @@
+"""The chat page in Gradio: its layout (the chat and its Settings; the Sources, Article and Library panels), the
+events that connect it to the service, and the /ask and /remove API endpoints."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..access import Access
+from ..library import MAX_UPLOAD_BYTES, UploadResult
+from ..pipeline import MAX_QUESTION_CHARS
+from ..retrieval import DEFAULT_RETRIEVER, RETRIEVERS
+from .assets import SCROLL_TO_HIGHLIGHT
+from .chat import answer_json, chat_filters, chat_reply
+from .render import render_article, render_passages
+from .service import ChatService, LibraryJob, busy_message
+from .uploads import take_uploads, upload_message
+
+EXAMPLES = [
+    "Who is the Kremlin spokesperson?",
+    "In what year did Russia launch its full-scale invasion of Ukraine?",
+    "In which city did Trump address the World Economic Forum?",
+    "Why has Zelensky's presidential term been prolonged?",
+    "How many nuclear warheads does Russia possess?",
+]
+INTRO = ("# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
+         "and line. Click a citation to read it in the article.")
+POLL_SECONDS = 1.0  # how often a page asks after the library change it started
+CACHE_CLEANUP = (3600, 3600)  # Gradio deletes uploads never added after an hour (checked hourly), and all at shutdown
+
+
+class Page:
+    """The components that events read or write; the layout functions below set them as they build the page."""
+
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    send: gr.Button
+    restart: gr.Button
+    k: gr.Slider
+    retriever: gr.Radio
+    after: gr.Textbox
+    before: gr.Textbox
+    outlets: gr.Dropdown
+    tabs: gr.Tabs
+    passages: gr.HTML
+    article: gr.HTML
+    stats: gr.Markdown
+    table: gr.Dataframe
+    login_user: gr.Textbox
+    login_password: gr.Textbox
+    login: gr.Button
+    uploads: gr.File  # absent when read-only
+    add: gr.Button  # absent when read-only
+    status: gr.Markdown
+    doomed: gr.Dropdown
+    remove: gr.Button
+    open_target: gr.Textbox
+    open_button: gr.Button
+    job: gr.State  # this page's library change under way, if any
+    signed_in: gr.State  # the user this browser session logged in as (kept on the server)
+    answers: gr.State  # this conversation's answers (to_dict()), oldest first: what follow-ups are read against
+    poll_timer: gr.Timer
+
+
+def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
+    """The chat page; `access`: who may add and remove articles (default: anyone; questions are always open)."""
+    access = access or Access()
+    page = Page()
+    with gr.Blocks(title="Verbatim", delete_cache=CACHE_CLEANUP) as demo:
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                _chat_column(page, service)
+            with gr.Column(scale=2, min_width=300):
+                _panels(page, access)
+        _hidden(page)
+        _connect_chat(page, service)
+        _connect_library(demo, page, service, access)
+        _add_api(service, access)
+    return demo
+
+
+def _chat_column(page: Page, service: ChatService) -> None:
+    """The chat, the question box with its buttons, the examples, and the Settings."""
+    page.chatbot = gr.Chatbot(label="Chat", height=480, elem_id="vb-chat", sanitize_html=False)
+    with gr.Row():
+        page.question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False, scale=5,
+                                   elem_id="vb-question", max_length=MAX_QUESTION_CHARS * 2)
+        page.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
+        page.restart = gr.Button("New conversation", scale=1, min_width=80, elem_id="vb-new")
+    gr.Examples(EXAMPLES, inputs=page.question, label="Try")
+    with gr.Accordion("Settings", open=False):
+        page.k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
+        page.retriever = gr.Radio(list(RETRIEVERS), value=service.qa.retriever, label="Retrieval",
+                                  info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words")
+        with gr.Row():
+            page.after = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", elem_id="vb-after")
+            page.before = gr.Textbox(label="Published before", placeholder="YYYY-MM-DD", elem_id="vb-before")
+        page.outlets = gr.Dropdown([], multiselect=True, label="Only these outlets", elem_id="vb-outlets",
+                                   info="articles of unknown date or outlet are left out by these filters")
+
+
+def _panels(page: Page, access: Access) -> None:
+    """The tabs beside the chat: the Sources of the last answer, the Article a citation opens, the Library."""
+    with gr.Tabs(selected="sources") as page.tabs:
+        with gr.Tab("Sources", id="sources"):
+            page.passages = gr.HTML(render_passages([]), elem_id="vb-passages")
+        with gr.Tab("Article", id="article"):
+            page.article = gr.HTML('<div class="vb-meta">Click a citation or a passage to read the article here.</div>',
+                                   elem_id="vb-article")
+        with gr.Tab("Library", id="library"):
+            _library_tab(page, access)
+
+
+def _library_tab(page: Page, access: Access) -> None:
+    """The articles as a table, the login, the upload box and the removal; read-only: no upload box at all, so
+    nothing can be sent for the library."""
+    page.stats = gr.Markdown(elem_id="vb-stats")
+    page.table = gr.Dataframe(headers=["date", "outlet", "title", "file", "chunks"], interactive=False, wrap=True,
+                              column_widths=["13%", "17%", "38%", "24%", "8%"], max_height=320, elem_id="vb-library")
+    changes = access.mode != "read-only"
+    if not changes:
+        gr.Markdown(access.refusal, elem_id="vb-read-only")
+    with gr.Row(visible=access.mode == "login"):
+        page.login_user = gr.Textbox(label="User", scale=2, elem_id="vb-user")
+        page.login_password = gr.Textbox(label="Password", type="password", scale=2, elem_id="vb-password")
+        page.login = gr.Button("Log in", scale=1, elem_id="vb-login")
+    if changes:
+        page.uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
+                               label=f"Add articles (.txt, .md, .html, .pdf; {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                               elem_id="vb-upload")
+        page.add = gr.Button("Add to library", elem_id="vb-add")
+    page.status = gr.Markdown(elem_id="vb-status")
+    with gr.Row(visible=changes):
+        page.doomed = gr.Dropdown([], label="Remove an article", scale=3, elem_id="vb-remove-choice")
+        page.remove = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
+
+
+def _hidden(page: Page) -> None:
+    """What the page keeps out of sight: the box and button a citation click goes through (see assets.JS), the
+    session's state and the timer that polls a library change."""
+    page.open_target = gr.Textbox(elem_id="vb-open-target", elem_classes="vb-hidden", show_label=False, container=False)
+    page.open_button = gr.Button("open", elem_id="vb-open-button", elem_classes="vb-hidden")
+    page.job = gr.State(None)
+    page.signed_in = gr.State(None)
+    page.answers = gr.State([])
+    page.poll_timer = gr.Timer(POLL_SECONDS, active=False)
+
+
+def _connect_chat(page: Page, service: ChatService) -> None:
+    """Asking (with the conversation so far and the Settings), a new conversation, and opening a cited article."""
+
+    def respond(message: str, history: list, earlier: list, k_value, mode: str, since: str, until: str, chosen: list):
+        return chat_reply(service, message, history, earlier, k_value, mode, chat_filters(since, until, chosen))
+
+    def open_article(target: str):
+        source, start, end = (target or "").rsplit("|", 2) if (target or "").count("|") >= 2 else ("", "", "")
+        try:
+            span = int(start), int(end)
+            document = service.qa.store.document(source)
+        except (ValueError, KeyError):
+            return gr.skip(), gr.skip()
+        return render_article(document, *span), gr.Tabs(selected="article")
+
+    chat_inputs = [page.question, page.chatbot, page.answers, page.k, page.retriever, page.after, page.before, page.outlets]
+    chat_outputs = [page.chatbot, page.question, page.passages, page.answers]
+    page.restart.click(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
+    page.question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
+    page.send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
+    page.open_button.click(open_article, page.open_target, [page.article, page.tabs], api_visibility="private").then(
+        None, js=SCROLL_TO_HIGHLIGHT)
+
+
+def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: Access) -> None:
+    """The Library panel filled on each page load and after each change; the login; adding and removing."""
+
+    def library_view():
+        """Table, statistics, the remove choices and the outlets to filter by as the library is now."""
+        return (service.library_rows(), service.stats(), gr.Dropdown(choices=service.document_ids(), value=None),
+                gr.Dropdown(choices=service.outlets()))
+
+    def log_in(user: str, password: str):
+        if access.log_in(user, password):
+            return user, f"Logged in as **{user}**: you can add and remove articles.", ""
+        return None, "Wrong user or password.", ""
+
+    def poll(current: LibraryJob | None):
+        if current is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+        if not current.finished:
+            return current.status(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return current.status(), *library_view(), gr.Timer(active=False)
+
+    demo.load(library_view, None, [page.table, page.stats, page.doomed, page.outlets], api_visibility="private")
+    if access.mode != "read-only":
+        _connect_changes(page, service, access)
+    page.login.click(log_in, [page.login_user, page.login_password], [page.signed_in, page.status, page.login_password],
+                     api_visibility="private")
+    page.poll_timer.tick(poll, page.job, [page.status, page.table, page.stats, page.doomed, page.outlets, page.poll_timer],
+                         api_visibility="private", show_progress="hidden")
+
+
+def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
+    """Adding uploaded files and removing an article, each started in the background for the timer to poll."""
+
+    def started(what: str, change) -> tuple:
+        """Status, job and timer outputs of a library change just started in the background."""
+        running = LibraryJob(what, change)
+        return running.status(), running, gr.Timer(active=True)
+
+    def add_files(files: list[dict] | None, current: LibraryJob | None, user: str | None):
+        if not access.allows(user):
+            return access.refusal, gr.skip(), gr.skip(), None
+        if not files:
+            return "Choose one or more files first.", gr.skip(), gr.skip(), gr.skip()
+        if busy_message(current):
+            return busy_message(current), gr.skip(), gr.skip(), gr.skip()
+        pairs, unreadable = take_uploads(files, page.uploads.GRADIO_CACHE)
+        if not pairs:
+            return upload_message(UploadResult(), unreadable), gr.skip(), gr.skip(), None
+
+        def change(on_progress) -> str:
+            return upload_message(service.add(pairs, on_progress), unreadable)
+        return *started(f"indexing {len(pairs)} file(s)", change), None
+
+    def remove_article(doc_id: str | None, current: LibraryJob | None, user: str | None):
+        if not access.allows(user):
+            return access.refusal, gr.skip(), gr.skip()
+        if not doc_id:
+            return "Choose an article to remove.", gr.skip(), gr.skip()
+        if busy_message(current):
+            return busy_message(current), gr.skip(), gr.skip()
+
+        def change(_on_progress) -> str:
+            service.remove(doc_id)
+            return f"🗑️ removed `{doc_id}` (its file was moved to `{service.library.corpus_dir}/.removed/`)"
+        return started(f"removing {doc_id}", change)
+
+    # Raw file data (preprocess=False): its original name, and none of gr.File's own checks, which refuse a
+    # file named ".txt" with an error toast and leave an empty temp file behind per file.
+    page.add.click(add_files, [page.uploads, page.job, page.signed_in], [page.status, page.job, page.poll_timer, page.uploads],
+                   api_visibility="private", preprocess=False)
+    page.remove.click(remove_article, [page.doomed, page.job, page.signed_in], [page.status, page.job, page.poll_timer],
+                      api_visibility="private")
+
+
+def _add_api(service: ChatService, access: Access) -> None:
+    """The named endpoints for `gradio_client`: /ask always; /remove unless the library is read-only."""
+
+    def api_ask(question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER, history: list | None = None,
+                filters: dict | None = None) -> dict:
+        """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`; its "state" is
+        "answered", "tentative": the quote may not answer, or "abstained": the articles do not answer); `history`:
+        the conversation's earlier answers as this endpoint returned them, oldest first, for a follow-up;
+        `filters`: {"after": "YYYY-MM-DD", "before": "YYYY-MM-DD", "outlet": [names]}, any of them."""
+        return answer_json(service, question, k, retriever, history, filters)
+
+    def api_remove(doc_id: str, user: str = "", password: str = "") -> str:
+        """Remove an article from the library (its file is moved to the corpus's .removed/): refused unless the
+        server is open to changes or this user and password log in."""
+        if not (access.mode == "open" or access.log_in(user, password)):
+            raise gr.Error(access.refusal if access.mode == "read-only" else "Wrong or missing user and password: removal refused.")
+        if doc_id not in service.document_ids():
+            raise gr.Error(f"no article {doc_id!r} in the library")
+        service.remove(doc_id)
+        return f"removed {doc_id}"
+
+    gr.api(api_ask, api_name="ask")
+    if access.mode != "read-only":
+        gr.api(api_remove, api_name="remove")

@@ -1,0 +1,112 @@
+"""The HTML of the chat's answers, the Sources panel and the Article panel: pure functions of an answer, its
+passages and an article; every piece of article or user text is escaped, so none can become live HTML or Markdown."""
+
+from __future__ import annotations
+
+import html
+
+from ..answers import Answer, human_date, named
+from ..retrieval import Passage
+from ..states import STATE_WORDS
+
+
+def _target(source: str, start: int, end: int) -> str:
+    """What a click on a chip or passage sends to the server: "source|start|end", escaped for an attribute."""
+    return html.escape(f"{source}|{start}|{end}", quote=True)
+
+
+def _chip(source: str, start: int, end: int, label: str, title: str = "") -> str:
+    """A citation chip: a link that opens the article at the cited span."""
+    hover = html.escape(f"{title} · {source}" if title else source)
+    return f'<a class="vb-chip" href="#" data-vb-target="{_target(source, start, end)}" title="open {hover}">{html.escape(label)}</a>'
+
+
+def render_answer(answer: Answer, turns: int = 0) -> str:
+    """The chat reply: how a follow-up was understood, then the quote with its short answer marked, confidence
+    and citation chips, in a box and words that say its state (a tentative quote is headed as one that may not
+    answer); or the plain statement that the articles do not answer, with the closest passages.
+    `turns`: how many answers came before it in the conversation."""
+    return _understood(answer, turns) + _reply(answer)
+
+
+def _understood(answer: Answer, turns: int) -> str:
+    if answer.context is None:
+        return ""
+    return (f'<div class="vb-context" title="read as: {html.escape(answer.context.question)}">'
+            f"{html.escape(answer.context.describe(turns))}</div>")
+
+
+def _reply(answer: Answer) -> str:
+    if answer.abstained:
+        items = "".join(
+            f"<li>{_chip(p.source, p.start, p.end, named(p.source, p.outlet, p.published), p.title)} {html.escape(_shorten(p.text, 160))}</li>" for p in answer.passages[:3]
+        )
+        return (f'<div class="vb-abstain"><strong>{html.escape(STATE_WORDS[answer.state])}</strong>'
+                f'<div class="vb-meta">best guess {_likely(answer.confidence)} · closest passages:</div><ul>{items}</ul></div>')
+    first = answer.citations[0]
+    quote = html.escape(answer.text)
+    if answer.span:
+        before = html.escape(answer.text[: answer.span.start - first.start])
+        after = html.escape(answer.text[answer.span.end - first.start :])
+        quote = f"{before}<mark>{html.escape(answer.span.text)}</mark>{after}"
+    chips = "".join(_chip(c.source, c.start, c.end, c.label, c.title) for c in answer.citations if c.agrees)
+    quote = quote.replace("\n", "<br>")  # a blank line would end the HTML block and let Markdown in
+    heading = f'<div class="vb-state">{html.escape(STATE_WORDS[answer.state])}</div>' if STATE_WORDS[answer.state] else ""
+    return (f'<div class="vb-answer vb-{answer.state}">{heading}<blockquote>“{quote}”</blockquote>'
+            f'<div class="vb-meta">{_likely(answer.confidence)}</div><div class="vb-chips">{chips}</div>'
+            f"{_differing(answer)}</div>")
+
+
+def _likely(probability: float) -> str:
+    """A calibrated probability as the chat and the Sources panel both say it: "62% likely to hold the answer"."""
+    return f"{probability:.0%} likely to hold the answer"
+
+
+def _differing(answer: Answer) -> str:
+    """When articles give different answers: each one's answer beside its outlet and date ("The Independent · 19 Dec
+    2024: …; Reuters · 23 Jan 2025: …"), each a chip that opens its quote."""
+    differing = [c for c in answer.citations if not c.agrees]
+    if not differing:
+        return ""
+    sides = [c for c in answer.citations[:1] if c.span] + differing
+    items = "".join(f'<li>{_chip(c.source, c.start, c.end, named(c.source, c.outlet, c.published), c.title)} '
+                    f'<q>{html.escape(_shorten(c.span.text if c.span else c.quote, 120))}</q></li>' for c in sides)
+    return f'<div class="vb-differ"><div class="vb-meta">The articles differ:</div><ul>{items}</ul></div>'
+
+
+def render_passages(passages: list[Passage]) -> str:
+    """The Sources panel: each passage an answer was read from, ranked, with what the reader found there."""
+    if not passages:
+        return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, most likely answer first.</div>'
+    return "".join(
+        f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
+        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · {html.escape(named(p.source, p.outlet, p.published))}</span>{_reading(p)}</div>'
+        f"{html.escape(_shorten(p.text, 320))}</div>"
+        for rank, p in enumerate(passages, 1)
+    )
+
+
+def _reading(passage: Passage) -> str:
+    """What the reader found in a passage, as a person reads it: its answer there and how likely its quote is to hold
+    the answer, the same probability, in the same words, as the chat shows for the answer it quotes."""
+    if passage.answer is None:
+        return '<span class="vb-reading">not read</span>'
+    return (f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 40))}</q> · '
+            f"{_likely(passage.probability)}</span>")
+
+
+def render_article(document, start: int, end: int) -> str:
+    """The whole article with the cited span highlighted (id vb-hit, scrolled into view)."""
+    text = document.text
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    body = f'{html.escape(text[:start])}<mark id="vb-hit">{html.escape(text[start:end])}</mark>{html.escape(text[end:])}'
+    byline = " · ".join(html.escape(p) for p in (document.outlet, human_date(document.published), document.author) if p)
+    link = (f' · <a href="{html.escape(document.url, quote=True)}" target="_blank" rel="noopener noreferrer">original</a>'
+            if document.url and document.url.startswith(("http://", "https://")) else "")
+    return (f'<div class="vb-article"><h3>{html.escape(document.title)}</h3>'
+            f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div>{body}</div>')
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
