@@ -153,6 +153,7 @@ def _connect_chat(page: Page, service: ChatService) -> None:
         return chat_reply(service, message, history, earlier, k_value, mode, chat_filters(since, until, chosen))
 
     def open_article(target: str):
+        """The Article tab showing the article a chip or passage points to ("source|start|end"); else no change."""
         source, start, end = (target or "").rsplit("|", 2) if (target or "").count("|") >= 2 else ("", "", "")
         try:
             span = int(start), int(end)
@@ -184,6 +185,7 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
         return None, "Wrong user or password.", ""
 
     def poll(current: LibraryJob | None):
+        """The change's progress; once it is finished, its outcome and the library as it is now, and the timer stops."""
         if current is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
         if not current.finished:
@@ -208,6 +210,7 @@ def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
         return running.status(), running, gr.Timer(active=True)
 
     def add_files(files: list[dict] | None, current: LibraryJob | None, user: str | None):
+        """Status, job, timer and the cleared upload box: the uploads are read at once, then indexed in the background."""
         if not access.allows(user):
             return access.refusal, gr.skip(), gr.skip(), None
         if not files:
@@ -223,6 +226,7 @@ def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
         return *started(f"indexing {len(pairs)} file(s)", change), None
 
     def remove_article(doc_id: str | None, current: LibraryJob | None, user: str | None):
+        """Status, job and timer: the chosen article removed in the background, if this user may."""
         if not access.allows(user):
             return access.refusal, gr.skip(), gr.skip()
         if not doc_id:

@@ -39,11 +39,13 @@ class ChatService:
         self._lock = threading.Lock()
 
     def add(self, files: list[tuple[str, bytes]], on_progress=None) -> UploadResult:
+        """Store and index the files the library accepts (each refused one with its reason); `on_progress(done, total, name)`."""
         with self._lock:
             result, self.qa = self.library.add(files, on_progress=on_progress)
         return result
 
     def remove(self, doc_id: str) -> None:
+        """Move the article's file to the corpus's .removed/ and answer from the index without it."""
         with self._lock:
             self.qa = self.library.remove(doc_id)
 
@@ -87,6 +89,7 @@ class LibraryJob:
         return self.outcome is not None
 
     def status(self) -> str:
+        """The outcome once finished, else what is under way and for how long."""
         if self.finished:
             return self.outcome
         return (f"⏳ {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
