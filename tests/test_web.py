@@ -174,9 +174,11 @@ CONTRAST = """(element) => {
 
 
 def ask_anew(page, question: str):
-    """Ask in a new conversation (nothing earlier to read it against); the reply."""
-    page.click("#vb-new")
-    page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer, #vb-chat .vb-abstain').length === 0")
+    """Ask in a new conversation (nothing earlier to read it against); the reply. On a fresh page there is nothing to
+    clear: a click on "New conversation" there would race the question and could wipe its reply."""
+    if page.locator("#vb-chat .vb-answer, #vb-chat .vb-abstain").count():
+        page.click("#vb-new")
+        page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer, #vb-chat .vb-abstain').length === 0")
     ask(page, question)
     return page.locator("#vb-chat .vb-answer, #vb-chat .vb-abstain").last
 
