@@ -1,6 +1,7 @@
 """What the chat renders is escaped: article or user text can never become live HTML or Markdown."""
 
 from rag.answers import NOT_ANSWERED, Answer, Citation, Span
+from rag.metadata import Metadata
 from rag.retrieval import Passage
 from rag.store import StoredDocument
 from rag.web.render import render_answer, render_article, render_passages
@@ -19,7 +20,7 @@ def test_answer_html_escapes_text_and_keeps_one_html_block():
 
 
 def test_article_html_escapes_and_marks_the_span():
-    document = StoredDocument("a.txt", "<b>Title</b>", TEXT, "0" * 64, 1)
+    document = StoredDocument("a.txt", TEXT, "0" * 64, 1, Metadata(title="<b>Title</b>"))
     rendered = render_article(document, 0, 5)
     assert '<mark id="vb-hit">Title</mark>' in rendered
     assert "<script>" not in rendered and "<b>Title</b>" not in rendered
@@ -37,8 +38,8 @@ def test_citations_name_outlet_and_date_and_differing_articles_stand_side_by_sid
     said = "The bridge will reopen on Monday."
     other = "The bridge will reopen on Friday."
     answer = Answer("q", said, "tentative", 0.6, [
-        Citation("ledger.md", 0, len(said), 2, said, "Bridge <i>works</i>", "The Daily Ledger", "2024-12-10", span=Span("Monday", 26, 32)),
-        Citation("wire.md", 0, len(other), 2, other, "Bridge", "Metro Wire", "2025-01-20", span=Span("Friday", 26, 32), agrees=False),
+        Citation("ledger.md", 0, len(said), 2, said, Metadata("Bridge <i>works</i>", "The Daily Ledger", "2024-12-10"), span=Span("Monday", 26, 32)),
+        Citation("wire.md", 0, len(other), 2, other, Metadata("Bridge", "Metro Wire", "2025-01-20"), span=Span("Friday", 26, 32), agrees=False),
     ], [], Span("Monday", 26, 32))
     rendered = render_answer(answer)
     assert "The Daily Ledger · 10 Dec 2024 · line 2" in rendered and 'title="open Bridge &lt;i&gt;works&lt;/i&gt; · ledger.md"' in rendered
@@ -47,10 +48,10 @@ def test_citations_name_outlet_and_date_and_differing_articles_stand_side_by_sid
 
 
 def test_the_article_tab_shows_title_outlet_date_and_a_link_only_to_the_web():
-    document = StoredDocument("a.txt", "Title", TEXT, "0" * 64, 1, "Metro Wire", "2025-01-20", "Jane Doe", "https://metro.example/a")
+    document = StoredDocument("a.txt", TEXT, "0" * 64, 1, Metadata("Title", "Metro Wire", "2025-01-20", "Jane Doe", "https://metro.example/a"))
     rendered = render_article(document, 0, 5)
     assert "Metro Wire · 20 Jan 2025 · Jane Doe · a.txt" in rendered and 'href="https://metro.example/a"' in rendered
-    assert "href" not in render_article(StoredDocument("a.txt", "T", TEXT, "0" * 64, 1, url="javascript:alert(1)"), 0, 5)
+    assert "href" not in render_article(StoredDocument("a.txt", TEXT, "0" * 64, 1, Metadata("T", url="javascript:alert(1)")), 0, 5)
 
 
 def test_each_state_has_its_own_box_and_only_a_tentative_quote_is_headed_as_one_that_may_not_answer():

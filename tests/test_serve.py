@@ -9,13 +9,17 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from tests.conftest import ARTICLES, ROOT, free_port
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def python(*args, **options):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120, cwd=ROOT, env=ENV, **options)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=120, cwd=ROOT, env=ENV, **options
+    )
 
 
 def test_serve_help_lists_the_servers_options_and_app_py_is_the_same_command():
@@ -45,13 +49,30 @@ def test_nothing_in_rag_imports_the_web_app_but_the_command_line():
     assert not importers
 
 
+@pytest.mark.model  # the server it starts loads the embedding model and the reader
 def test_serve_builds_the_index_then_says_in_one_line_where_to_open_the_chat(tmp_path):
     shutil.copytree(ARTICLES, tmp_path / "corpus")
     port, log_path = free_port(), tmp_path / "serve.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--corpus", str(tmp_path / "corpus"),
-                                    "--index-dir", str(tmp_path / "index"), "--port", str(port), "--read-only"],
-                                   cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rag.cli",
+                "serve",
+                "--corpus",
+                str(tmp_path / "corpus"),
+                "--index-dir",
+                str(tmp_path / "index"),
+                "--port",
+                str(port),
+                "--read-only",
+            ],
+            cwd=ROOT,
+            env=ENV,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         expected = f"Verbatim is serving {tmp_path / 'corpus'} at http://127.0.0.1:{port}\n"
         deadline = time.time() + 240

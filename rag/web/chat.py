@@ -22,7 +22,9 @@ def chat_filters(after: str | None, before: str | None, outlets: list[str] | Non
     return {key: value for key, value in found.items() if value} or None
 
 
-def chat_reply(service: ChatService, message: str, history: list, answers: list | None, k, mode: str, filters: dict | None = None):
+def chat_reply(
+    service: ChatService, message: str, history: list, answers: list | None, k, mode: str, filters: dict | None = None
+):
     """The chat after a question: (messages, the question box, the Sources panel, the conversation's answers).
     The answers so far (this browser session's, as `to_dict()`) go with the question, so a follow-up is read
     against them. Errors the user can act on (a bad question, a damaged index) are said in the chat, never as a
@@ -37,7 +39,12 @@ def chat_reply(service: ChatService, message: str, history: list, answers: list 
         return history + [_warning(str(exc))], "", gr.skip(), answers
     except Exception:
         log.exception("question failed: %r", message)
-        return history + [_warning("the question could not be answered: the server failed (its log says why)")], "", gr.skip(), answers
+        return (
+            history + [_warning("the question could not be answered: the server failed (its log says why)")],
+            "",
+            gr.skip(),
+            answers,
+        )
     history.append({"role": "assistant", "content": render_answer(answer, len(answers))})
     return history, "", render_passages(answer.passages), answers + [answer.to_dict()]
 
@@ -47,8 +54,14 @@ def _warning(text: str) -> dict:
     return {"role": "assistant", "content": f'<div class="vb-abstain">⚠️ {html.escape(text)}</div>'}
 
 
-def answer_json(service: ChatService, question: str, k=5, retriever: str = DEFAULT_RETRIEVER,
-                history: list | None = None, filters: dict | None = None) -> dict:
+def answer_json(
+    service: ChatService,
+    question: str,
+    k=5,
+    retriever: str = DEFAULT_RETRIEVER,
+    history: list | None = None,
+    filters: dict | None = None,
+) -> dict:
     """The /ask endpoint's answer; a RagError becomes a gr.Error, whose message API callers receive."""
     try:
         return service.ask(question, k, retriever, history, filters).to_dict()

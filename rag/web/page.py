@@ -22,8 +22,10 @@ EXAMPLES = [
     "Why has Zelensky's presidential term been prolonged?",
     "How many nuclear warheads does Russia possess?",
 ]
-INTRO = ("# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
-         "and line. Click a citation to read it in the article.")
+INTRO = (
+    "# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
+    "and line. Click a citation to read it in the article."
+)
 POLL_SECONDS = 1.0  # how often a page asks after the library change it started
 CACHE_CLEANUP = (3600, 3600)  # Gradio deletes uploads never added after an hour (checked hourly), and all at shutdown
 
@@ -83,20 +85,34 @@ def _chat_column(page: Page, service: ChatService) -> None:
     """The chat, the question box with its buttons, the examples, and the Settings."""
     page.chatbot = gr.Chatbot(label="Chat", height=480, elem_id="vb-chat", sanitize_html=False)
     with gr.Row():
-        page.question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False, scale=5,
-                                   elem_id="vb-question", max_length=MAX_QUESTION_CHARS * 2)
+        page.question = gr.Textbox(
+            placeholder="Ask a question about the articles…",
+            show_label=False,
+            scale=5,
+            elem_id="vb-question",
+            max_length=MAX_QUESTION_CHARS * 2,
+        )
         page.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
         page.restart = gr.Button("New conversation", scale=1, min_width=80, elem_id="vb-new")
     gr.Examples(EXAMPLES, inputs=page.question, label="Try")
     with gr.Accordion("Settings", open=False):
         page.k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
-        page.retriever = gr.Radio(list(RETRIEVERS), value=service.qa.retriever, label="Retrieval",
-                                  info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words")
+        page.retriever = gr.Radio(
+            list(RETRIEVERS),
+            value=service.qa.retriever,
+            label="Retrieval",
+            info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words",
+        )
         with gr.Row():
             page.after = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", elem_id="vb-after")
             page.before = gr.Textbox(label="Published before", placeholder="YYYY-MM-DD", elem_id="vb-before")
-        page.outlets = gr.Dropdown([], multiselect=True, label="Only these outlets", elem_id="vb-outlets",
-                                   info="articles of unknown date or outlet are left out by these filters")
+        page.outlets = gr.Dropdown(
+            [],
+            multiselect=True,
+            label="Only these outlets",
+            elem_id="vb-outlets",
+            info="articles of unknown date or outlet are left out by these filters",
+        )
 
 
 def _panels(page: Page, access: Access) -> None:
@@ -105,8 +121,10 @@ def _panels(page: Page, access: Access) -> None:
         with gr.Tab("Sources", id="sources"):
             page.passages = gr.HTML(render_passages([]), elem_id="vb-passages")
         with gr.Tab("Article", id="article"):
-            page.article = gr.HTML('<div class="vb-meta">Click a citation or a passage to read the article here.</div>',
-                                   elem_id="vb-article")
+            page.article = gr.HTML(
+                '<div class="vb-meta">Click a citation or a passage to read the article here.</div>',
+                elem_id="vb-article",
+            )
         with gr.Tab("Library", id="library"):
             _library_tab(page, access)
 
@@ -115,8 +133,14 @@ def _library_tab(page: Page, access: Access) -> None:
     """The articles as a table, the login, the upload box and the removal; read-only: no upload box at all, so
     nothing can be sent for the library."""
     page.stats = gr.Markdown(elem_id="vb-stats")
-    page.table = gr.Dataframe(headers=["date", "outlet", "title", "file", "chunks"], interactive=False, wrap=True,
-                              column_widths=["13%", "17%", "38%", "24%", "8%"], max_height=320, elem_id="vb-library")
+    page.table = gr.Dataframe(
+        headers=["date", "outlet", "title", "file", "chunks"],
+        interactive=False,
+        wrap=True,
+        column_widths=["13%", "17%", "38%", "24%", "8%"],
+        max_height=320,
+        elem_id="vb-library",
+    )
     changes = access.mode != "read-only"
     if not changes:
         gr.Markdown(access.refusal, elem_id="vb-read-only")
@@ -125,9 +149,12 @@ def _library_tab(page: Page, access: Access) -> None:
         page.login_password = gr.Textbox(label="Password", type="password", scale=2, elem_id="vb-password")
         page.login = gr.Button("Log in", scale=1, elem_id="vb-login")
     if changes:
-        page.uploads = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
-                               label=f"Add articles (.txt, .md, .html, .pdf; {MAX_UPLOAD_BYTES // 2**20} MB each)",
-                               elem_id="vb-upload")
+        page.uploads = gr.File(
+            file_count="multiple",
+            file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
+            label=f"Add articles (.txt, .md, .html, .pdf; {MAX_UPLOAD_BYTES // 2**20} MB each)",
+            elem_id="vb-upload",
+        )
         page.add = gr.Button("Add to library", elem_id="vb-add")
     page.status = gr.Markdown(elem_id="vb-status")
     with gr.Row(visible=changes):
@@ -162,13 +189,23 @@ def _connect_chat(page: Page, service: ChatService) -> None:
             return gr.skip(), gr.skip()
         return render_article(document, *span), gr.Tabs(selected="article")
 
-    chat_inputs = [page.question, page.chatbot, page.answers, page.k, page.retriever, page.after, page.before, page.outlets]
+    chat_inputs = [
+        page.question,
+        page.chatbot,
+        page.answers,
+        page.k,
+        page.retriever,
+        page.after,
+        page.before,
+        page.outlets,
+    ]
     chat_outputs = [page.chatbot, page.question, page.passages, page.answers]
     page.restart.click(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
     page.question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
     page.send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
     page.open_button.click(open_article, page.open_target, [page.article, page.tabs], api_visibility="private").then(
-        None, js=SCROLL_TO_HIGHLIGHT)
+        None, js=SCROLL_TO_HIGHLIGHT
+    )
 
 
 def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: Access) -> None:
@@ -176,8 +213,12 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
 
     def library_view():
         """Table, statistics, the remove choices and the outlets to filter by as the library is now."""
-        return (service.library_rows(), service.stats(), gr.Dropdown(choices=service.document_ids(), value=None),
-                gr.Dropdown(choices=service.outlets()))
+        return (
+            service.library_rows(),
+            service.stats(),
+            gr.Dropdown(choices=service.document_ids(), value=None),
+            gr.Dropdown(choices=service.outlets()),
+        )
 
     def log_in(user: str, password: str):
         if access.log_in(user, password):
@@ -195,10 +236,19 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
     demo.load(library_view, None, [page.table, page.stats, page.doomed, page.outlets], api_visibility="private")
     if access.mode != "read-only":
         _connect_changes(page, service, access)
-    page.login.click(log_in, [page.login_user, page.login_password], [page.signed_in, page.status, page.login_password],
-                     api_visibility="private")
-    page.poll_timer.tick(poll, page.job, [page.status, page.table, page.stats, page.doomed, page.outlets, page.poll_timer],
-                         api_visibility="private", show_progress="hidden")
+    page.login.click(
+        log_in,
+        [page.login_user, page.login_password],
+        [page.signed_in, page.status, page.login_password],
+        api_visibility="private",
+    )
+    page.poll_timer.tick(
+        poll,
+        page.job,
+        [page.status, page.table, page.stats, page.doomed, page.outlets, page.poll_timer],
+        api_visibility="private",
+        show_progress="hidden",
+    )
 
 
 def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
@@ -223,6 +273,7 @@ def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
 
         def change(on_progress) -> str:
             return upload_message(service.add(pairs, on_progress), unreadable)
+
         return *started(f"indexing {len(pairs)} file(s)", change), None
 
     def remove_article(doc_id: str | None, current: LibraryJob | None, user: str | None):
@@ -237,21 +288,36 @@ def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
         def change(_on_progress) -> str:
             service.remove(doc_id)
             return f"🗑️ removed `{doc_id}` (its file was moved to `{service.library.corpus_dir}/.removed/`)"
+
         return started(f"removing {doc_id}", change)
 
     # Raw file data (preprocess=False): its original name, and none of gr.File's own checks, which refuse a
     # file named ".txt" with an error toast and leave an empty temp file behind per file.
-    page.add.click(add_files, [page.uploads, page.job, page.signed_in], [page.status, page.job, page.poll_timer, page.uploads],
-                   api_visibility="private", preprocess=False)
-    page.remove.click(remove_article, [page.doomed, page.job, page.signed_in], [page.status, page.job, page.poll_timer],
-                      api_visibility="private")
+    page.add.click(
+        add_files,
+        [page.uploads, page.job, page.signed_in],
+        [page.status, page.job, page.poll_timer, page.uploads],
+        api_visibility="private",
+        preprocess=False,
+    )
+    page.remove.click(
+        remove_article,
+        [page.doomed, page.job, page.signed_in],
+        [page.status, page.job, page.poll_timer],
+        api_visibility="private",
+    )
 
 
 def _add_api(service: ChatService, access: Access) -> None:
     """The named endpoints for `gradio_client`: /ask always; /remove unless the library is read-only."""
 
-    def api_ask(question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER, history: list | None = None,
-                filters: dict | None = None) -> dict:
+    def api_ask(
+        question: str,
+        k: int = 5,
+        retriever: str = DEFAULT_RETRIEVER,
+        history: list | None = None,
+        filters: dict | None = None,
+    ) -> dict:
         """Answer a question with a verbatim quote and its citations (JSON, as `Answer.to_dict()`; its "state" is
         "answered", "tentative": the quote may not answer, or "abstained": the articles do not answer); `history`:
         the conversation's earlier answers as this endpoint returned them, oldest first, for a follow-up;
@@ -262,7 +328,9 @@ def _add_api(service: ChatService, access: Access) -> None:
         """Remove an article from the library (its file is moved to the corpus's .removed/): refused unless the
         server is open to changes or this user and password log in."""
         if not (access.mode == "open" or access.log_in(user, password)):
-            raise gr.Error(access.refusal if access.mode == "read-only" else "Wrong or missing user and password: removal refused.")
+            raise gr.Error(
+                access.refusal if access.mode == "read-only" else "Wrong or missing user and password: removal refused."
+            )
         if doc_id not in service.document_ids():
             raise gr.Error(f"no article {doc_id!r} in the library")
         service.remove(doc_id)

@@ -7,6 +7,7 @@ import html
 
 from ..answers import Answer, human_date, named
 from ..retrieval import Passage
+from ..segments import StoredDocument
 from ..states import STATE_WORDS
 
 
@@ -32,29 +33,38 @@ def render_answer(answer: Answer, turns: int = 0) -> str:
 def _understood(answer: Answer, turns: int) -> str:
     if answer.context is None:
         return ""
-    return (f'<div class="vb-context" title="read as: {html.escape(answer.context.question)}">'
-            f"{html.escape(answer.context.describe(turns))}</div>")
+    return (
+        f'<div class="vb-context" title="read as: {html.escape(answer.context.question)}">'
+        f"{html.escape(answer.context.describe(turns))}</div>"
+    )
 
 
 def _reply(answer: Answer) -> str:
     if answer.abstained:
         items = "".join(
-            f"<li>{_chip(p.source, p.start, p.end, named(p.source, p.outlet, p.published), p.title)} {html.escape(_shorten(p.text, 160))}</li>" for p in answer.passages[:3]
+            f"<li>{_chip(p.source, p.start, p.end, named(p.source, p.meta.outlet, p.meta.published), p.meta.title)} {html.escape(_shorten(p.text, 160))}</li>"
+            for p in answer.passages[:3]
         )
-        return (f'<div class="vb-abstain"><strong>{html.escape(STATE_WORDS[answer.state])}</strong>'
-                f'<div class="vb-meta">best guess {_likely(answer.confidence)} · closest passages:</div><ul>{items}</ul></div>')
+        return (
+            f'<div class="vb-abstain"><strong>{html.escape(STATE_WORDS[answer.state])}</strong>'
+            f'<div class="vb-meta">best guess {_likely(answer.confidence)} · closest passages:</div><ul>{items}</ul></div>'
+        )
     first = answer.citations[0]
     quote = html.escape(answer.text)
     if answer.span:
         before = html.escape(answer.text[: answer.span.start - first.start])
         after = html.escape(answer.text[answer.span.end - first.start :])
         quote = f"{before}<mark>{html.escape(answer.span.text)}</mark>{after}"
-    chips = "".join(_chip(c.source, c.start, c.end, c.label, c.title) for c in answer.citations if c.agrees)
+    chips = "".join(_chip(c.source, c.start, c.end, c.label, c.meta.title) for c in answer.citations if c.agrees)
     quote = quote.replace("\n", "<br>")  # a blank line would end the HTML block and let Markdown in
-    heading = f'<div class="vb-state">{html.escape(STATE_WORDS[answer.state])}</div>' if STATE_WORDS[answer.state] else ""
-    return (f'<div class="vb-answer vb-{answer.state}">{heading}<blockquote>“{quote}”</blockquote>'
-            f'<div class="vb-meta">{_likely(answer.confidence)}</div><div class="vb-chips">{chips}</div>'
-            f"{_differing(answer)}</div>")
+    heading = (
+        f'<div class="vb-state">{html.escape(STATE_WORDS[answer.state])}</div>' if STATE_WORDS[answer.state] else ""
+    )
+    return (
+        f'<div class="vb-answer vb-{answer.state}">{heading}<blockquote>“{quote}”</blockquote>'
+        f'<div class="vb-meta">{_likely(answer.confidence)}</div><div class="vb-chips">{chips}</div>'
+        f"{_differing(answer)}</div>"
+    )
 
 
 def _likely(probability: float) -> str:
@@ -69,8 +79,11 @@ def _differing(answer: Answer) -> str:
     if not differing:
         return ""
     sides = [c for c in answer.citations[:1] if c.span] + differing
-    items = "".join(f'<li>{_chip(c.source, c.start, c.end, named(c.source, c.outlet, c.published), c.title)} '
-                    f'<q>{html.escape(_shorten(c.span.text if c.span else c.quote, 120))}</q></li>' for c in sides)
+    items = "".join(
+        f"<li>{_chip(c.source, c.start, c.end, named(c.source, c.meta.outlet, c.meta.published), c.meta.title)} "
+        f"<q>{html.escape(_shorten(c.span.text if c.span else c.quote, 120))}</q></li>"
+        for c in sides
+    )
     return f'<div class="vb-differ"><div class="vb-meta">The articles differ:</div><ul>{items}</ul></div>'
 
 
@@ -80,7 +93,7 @@ def render_passages(passages: list[Passage]) -> str:
         return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, most likely answer first.</div>'
     return "".join(
         f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
-        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · {html.escape(named(p.source, p.outlet, p.published))}</span>{_reading(p)}</div>'
+        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · {html.escape(named(p.source, p.meta.outlet, p.meta.published))}</span>{_reading(p)}</div>'
         f"{html.escape(_shorten(p.text, 320))}</div>"
         for rank, p in enumerate(passages, 1)
     )
@@ -91,20 +104,30 @@ def _reading(passage: Passage) -> str:
     the answer, the same probability, in the same words, as the chat shows for the answer it quotes."""
     if passage.answer is None:
         return '<span class="vb-reading">not read</span>'
-    return (f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 40))}</q> · '
-            f"{_likely(passage.probability)}</span>")
+    return (
+        f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 40))}</q> · '
+        f"{_likely(passage.probability)}</span>"
+    )
 
 
-def render_article(document, start: int, end: int) -> str:
+def render_article(document: StoredDocument, start: int, end: int) -> str:
     """The whole article with the cited span highlighted (id vb-hit, scrolled into view)."""
     text = document.text
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    body = f'{html.escape(text[:start])}<mark id="vb-hit">{html.escape(text[start:end])}</mark>{html.escape(text[end:])}'
-    byline = " · ".join(html.escape(p) for p in (document.outlet, human_date(document.published), document.author) if p)
-    link = (f' · <a href="{html.escape(document.url, quote=True)}" target="_blank" rel="noopener noreferrer">original</a>'
-            if document.url and document.url.startswith(("http://", "https://")) else "")
-    return (f'<div class="vb-article"><h3>{html.escape(document.title)}</h3>'
-            f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div>{body}</div>')
+    body = (
+        f'{html.escape(text[:start])}<mark id="vb-hit">{html.escape(text[start:end])}</mark>{html.escape(text[end:])}'
+    )
+    meta = document.meta
+    byline = " · ".join(html.escape(p) for p in (meta.outlet, human_date(meta.published), meta.author) if p)
+    link = (
+        f' · <a href="{html.escape(meta.url, quote=True)}" target="_blank" rel="noopener noreferrer">original</a>'
+        if meta.url and meta.url.startswith(("http://", "https://"))
+        else ""
+    )
+    return (
+        f'<div class="vb-article"><h3>{html.escape(meta.title or "")}</h3>'
+        f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div>{body}</div>'
+    )
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -16,12 +16,19 @@ from .service import ChatService
 def launch(demo: gr.Blocks, host: str, port: int, **options):
     """Serve with the page's CSS and JS; several users are answered at once, each in their own session. Gradio
     refuses an upload over the library's limit while it is received, before it fills its temp folder."""
-    return demo.queue(default_concurrency_limit=8).launch(server_name=host, server_port=port, css=CSS, js=JS,
-                                                          max_file_size=MAX_UPLOAD_BYTES, **options)
+    return demo.queue(default_concurrency_limit=8).launch(
+        server_name=host, server_port=port, css=CSS, js=JS, max_file_size=MAX_UPLOAD_BYTES, **options
+    )
 
 
-def serve(corpus: str | Path, index_dir: str | Path, host: str, port: int, reader: str | Path | None = None,
-          access: Access | None = None) -> None:
+def serve(
+    corpus: str | Path,
+    index_dir: str | Path,
+    host: str,
+    port: int,
+    reader: str | Path | None = None,
+    access: Access | None = None,
+) -> None:
     """Index what changed in `corpus` (with progress on the terminal), then serve the chat until interrupted,
     saying in one line where to open it."""
     access = access or Access()

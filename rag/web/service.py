@@ -52,11 +52,13 @@ class ChatService:
     def ask(self, question: str, k, retriever: str, history: list | None = None, filters: dict | None = None) -> Answer:
         """`history`: the conversation's earlier answers (as `to_dict()`), oldest first, for follow-ups;
         `filters`: as `QA.ask` takes them."""
-        return self.qa.ask(question, k=whole_k(k), retriever=retriever, history=history or None, filters=filters or None)
+        return self.qa.ask(
+            question, k=whole_k(k), retriever=retriever, history=history or None, filters=filters or None
+        )
 
     def outlets(self) -> list[str]:
         """The outlets of the library's articles, for the Settings' filter."""
-        return sorted({d.outlet for d in self.qa.store.documents() if d.outlet}, key=str.casefold)
+        return sorted({d.meta.outlet for d in self.qa.store.documents() if d.meta.outlet}, key=str.casefold)
 
     def document_ids(self) -> list[str]:
         return [d.id for d in self.qa.store.documents()]
@@ -64,8 +66,8 @@ class ChatService:
     def library_rows(self) -> list[list]:
         """Newest first; undated articles last, by file."""
         documents = sorted(self.qa.store.documents(), key=lambda d: d.id)
-        documents.sort(key=lambda d: d.published or "", reverse=True)
-        return [[d.published or "", d.outlet or "", d.title, d.id, d.n_chunks] for d in documents]
+        documents.sort(key=lambda d: d.meta.published or "", reverse=True)
+        return [[d.meta.published or "", d.meta.outlet or "", d.meta.title, d.id, d.n_chunks] for d in documents]
 
     def stats(self) -> str:
         store = self.qa.store
@@ -92,8 +94,10 @@ class LibraryJob:
         """The outcome once finished, else what is under way and for how long."""
         if self.finished:
             return self.outcome
-        return (f"⏳ {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
-                "(questions are answered from the current library meanwhile)")
+        return (
+            f"⏳ {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
+            "(questions are answered from the current library meanwhile)"
+        )
 
     def _run(self, change) -> None:
         try:
