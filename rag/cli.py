@@ -19,12 +19,25 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Verbatim: answer questions about a folder of news articles with verbatim, cited quotes.",
-        epilog="Example: rag index data/articles && rag ask \"Who is the Kremlin spokesperson?\"",
+        epilog="Example: rag index data/articles && rag ask \"Who is the Kremlin spokesperson?\"\n\n"
+        "Settings read from the environment:\n" + settings.described(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _index_parser(commands)
+    _ask_parser(commands)
+    _chat_parser(commands)
+    _serve_parser(commands)
+    _hash_password_parser(commands)
+    _check_parser(commands)
+    _eval_parser(commands)
+    _import_squad_parser(commands)
+    return parser
 
+
+def _index_parser(commands) -> None:
     index = commands.add_parser("index", help="build or update the index of a folder of articles",
-                                description="Index every .txt, .md and .html file under DIR. Only added, changed "
+                                description="Index every .txt, .md, .html and .pdf file under DIR. Only added, changed "
                                             "and removed files are processed; an unchanged corpus embeds nothing.")
     index.add_argument("corpus", metavar="DIR", help="folder of articles")
     index.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="where the index lives (default: %(default)s)")
@@ -37,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                             "needs pip install .[distributed] and an index folder all workers share)")
     index.set_defaults(run=_index)
 
+
+def _ask_parser(commands) -> None:
     ask = commands.add_parser("ask", help="ask a question of an indexed corpus",
                               description="Answer QUESTION with a verbatim quote from the articles and its citation, "
                                           "headed \"The articles may not answer this\" where the quote is a guess, "
@@ -50,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     _filter_arguments(ask)
     ask.set_defaults(run=_ask)
 
+
+def _chat_parser(commands) -> None:
     chat = commands.add_parser("chat", help="a conversation with an indexed corpus: follow-up questions understood",
                                description="Ask questions one after another; a follow-up (\"Why?\", \"When did he say it?\") "
                                            "is read against the conversation so far. Line editing and history with the "
@@ -61,13 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     _filter_arguments(chat)
     chat.set_defaults(run=_chat)
 
-    _serve_parser(commands)
 
+def _hash_password_parser(commands) -> None:
     hashing = commands.add_parser("hash-password", help="make the password hash that rag serve --auth reads",
                                   description="Read a password (twice, not echoed) and print user:HASH for $VERBATIM_AUTH or --auth-file.")
     hashing.add_argument("user", metavar="USER")
     hashing.set_defaults(run=_hash_password)
 
+
+def _check_parser(commands) -> None:
     check = commands.add_parser("check", help="read an index in full and report what is damaged",
                                 description="Check every file of the index against the checksums recorded when it was "
                                             "written, and every row, text and vector inside it. Changes nothing. Exit "
@@ -75,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to check (default: %(default)s)")
     check.set_defaults(run=_check)
 
+
+def _eval_parser(commands) -> None:
     evaluate = commands.add_parser("eval", help="score answers against a gold question file",
                                    description="Build or update the index of DIR, ask every gold question with each "
                                                "retriever, print a metrics table and optionally write JSON and a report. "
@@ -100,6 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
     evaluate.set_defaults(run=_eval)
 
+
+def _import_squad_parser(commands) -> None:
     squad = commands.add_parser("import-squad", help="turn a SQuAD JSON file into article files and a gold file",
                                 description="Write OUTDIR/articles/*.txt (one per SQuAD article: title, then paragraphs "
                                             "separated by blank lines) and OUTDIR/gold.jsonl. SQuAD 2.0 impossible "
@@ -107,7 +130,6 @@ def _parser() -> argparse.ArgumentParser:
     squad.add_argument("squad_file", metavar="FILE")
     squad.add_argument("out_dir", metavar="OUTDIR")
     squad.set_defaults(run=_import_squad)
-    return parser
 
 
 def _serve_parser(commands) -> None:

@@ -72,7 +72,7 @@ def test_a_read_only_library_refuses_every_change(locked):
     url, root, _ = locked["read-only"]
     client = Client(url, verbose=False)
     assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/ask"]  # no /remove at all
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="Cannot find a function with `api_name`: /remove"):
         client.predict("000_9cebef51757e5eed.txt", "editor", PASSWORD, api_name="/remove")
     assert (root / "corpus" / "000_9cebef51757e5eed.txt").is_file()
     assert not client.predict("Who is the Kremlin spokesperson?", api_name="/ask")["abstained"]
