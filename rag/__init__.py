@@ -1,9 +1,9 @@
 """Verbatim: answers questions about a folder of articles with cited, verbatim quotes.
 
-    import rag
-    qa = rag.build("data/articles", index_dir="index")   # build or update, then open
-    qa = rag.load("index")                                # open an existing index
-    answer = qa.ask("When did Russia invade Ukraine?", k=5)
+import rag
+qa = rag.build("data/articles", index_dir="index")   # build or update, then open
+qa = rag.load("index")                                # open an existing index
+answer = qa.ask("When did Russia invade Ukraine?", k=5)
 """
 
 from .answers import NOT_ANSWERED, Answer, Citation, Span
@@ -23,7 +23,24 @@ from .pipeline import QA, build, load
 from .retrieval import RETRIEVERS, Passage
 
 __all__ = [
-    "NOT_ANSWERED", "QA", "RETRIEVERS", "Answer", "Citation", "Context", "CorpusError", "IndexCorruptError",
-    "History", "IndexIncompatibleError", "IndexNotFoundError", "InvalidQuestionError", "Metadata", "ModelNotFoundError",
-    "Passage", "RagError", "Span", "UnreadableFileError", "build", "load",
+    "NOT_ANSWERED",
+    "QA",
+    "RETRIEVERS",
+    "Answer",
+    "Citation",
+    "Context",
+    "CorpusError",
+    "IndexCorruptError",
+    "History",
+    "IndexIncompatibleError",
+    "IndexNotFoundError",
+    "InvalidQuestionError",
+    "Metadata",
+    "ModelNotFoundError",
+    "Passage",
+    "RagError",
+    "Span",
+    "UnreadableFileError",
+    "build",
+    "load",
 ]

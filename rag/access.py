@@ -38,7 +38,9 @@ def verify_password(password: str, hashed: str) -> bool:
         scheme, n, r, p, salt, digest = hashed.split("$")
         if scheme != "scrypt":
             return False
-        found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), maxmem=_MAX_MEMORY)
+        found = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), maxmem=_MAX_MEMORY
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(found.hex(), digest)
@@ -75,10 +77,14 @@ class Access:
                 continue
             user, _, hashed = line.partition(":")
             if not user or not hashed.startswith("scrypt$"):  # the line itself is not shown: it may hold a password
-                raise RagError(f"{where}, entry {number}: expected user:scrypt$… (make the hash with: rag hash-password)")
+                raise RagError(
+                    f"{where}, entry {number}: expected user:scrypt$… (make the hash with: rag hash-password)"
+                )
             users[user] = hashed
         if not users:
-            raise RagError(f"--auth needs a user: set {AUTH_ENV}=user:HASH or give --auth-file (make HASH with: rag hash-password)")
+            raise RagError(
+                f"--auth needs a user: set {AUTH_ENV}=user:HASH or give --auth-file (make HASH with: rag hash-password)"
+            )
         return cls("login", users)
 
     def allows(self, signed_in: str | None) -> bool:
@@ -89,7 +95,9 @@ class Access:
         """Whether this user and password are right (and so may sign a session in)."""
         if self.mode != "login":
             return False
-        right = verify_password(password or "", self.users.get(user or "", _UNKNOWN_USER)) and (user or "") in self.users
+        right = (
+            verify_password(password or "", self.users.get(user or "", _UNKNOWN_USER)) and (user or "") in self.users
+        )
         if not right:
             time.sleep(FAILED_LOGIN_DELAY)
         return right

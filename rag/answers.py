@@ -62,7 +62,9 @@ class Citation:
     @property
     def label(self) -> str:
         """How a reader names it: "The Independent · 19 Dec 2024 · line 20" ("· page 3" in a PDF)."""
-        return f"{named(self.source, self.meta.outlet, self.meta.published)} · " + (f"page {self.page}" if self.page else f"line {self.line}")
+        return f"{named(self.source, self.meta.outlet, self.meta.published)} · " + (
+            f"page {self.page}" if self.page else f"line {self.line}"
+        )
 
     @property
     def date(self) -> str | None:
@@ -143,8 +145,15 @@ class AnswerBuilder:
     the answer's citation newest first. `disagreement_share`: another article's different answer at least
     this share as probable is cited too, marked as not agreeing, so that a reader sees that outlets differ."""
 
-    def __init__(self, store: IndexStore, reader: Reader, max_words: int = 60, corroboration_share: float = 0.1,
-                 disagreement_share: float = 0.5, analyzer: Analyzer | None = None):
+    def __init__(
+        self,
+        store: IndexStore,
+        reader: Reader,
+        max_words: int = 60,
+        corroboration_share: float = 0.1,
+        disagreement_share: float = 0.5,
+        analyzer: Analyzer | None = None,
+    ):
         self.store = store
         self.reader = reader
         self.max_words = max_words
@@ -152,7 +161,9 @@ class AnswerBuilder:
         self.disagreement_share = disagreement_share
         self.analyzer = analyzer or Analyzer()
 
-    def run(self, query: Query, passages: list[Passage], abstain: bool = True, said: list[Said] | None = None) -> Answer:
+    def run(
+        self, query: Query, passages: list[Passage], abstain: bool = True, said: list[Said] | None = None
+    ) -> Answer:
         judged = self.judge(query, passages, said)
         ranked = _ranked(passages, judged)
         if not judged:
@@ -166,12 +177,20 @@ class AnswerBuilder:
             passage = passages[other.passage]
             if passage.source in cited:
                 continue
-            same = contains_answer(other.span.text, [best.span.text]) or contains_answer(best.span.text, [other.span.text])
+            same = contains_answer(other.span.text, [best.span.text]) or contains_answer(
+                best.span.text, [other.span.text]
+            )
             if same and other.probability >= self.corroboration_share * best.probability:
                 corroborating.append(self._cite(passage, other))
-            elif (not same and other.probability >= self.disagreement_share * best.probability and not self.abstains(other.probability)
-                  and not any(contains_answer(other.span.text, [c.span.text]) or contains_answer(c.span.text, [other.span.text])
-                              for c in differing)):
+            elif (
+                not same
+                and other.probability >= self.disagreement_share * best.probability
+                and not self.abstains(other.probability)
+                and not any(
+                    contains_answer(other.span.text, [c.span.text]) or contains_answer(c.span.text, [other.span.text])
+                    for c in differing
+                )
+            ):
                 differing.append(self._cite(passage, other, agrees=False))
             else:
                 continue
@@ -191,24 +210,48 @@ class AnswerBuilder:
         if not passages:
             return []
         chunks = self.store.chunks([p.chunk_id for p in passages])
-        excluded = {i: self._excluded(p, chunk, said) for i, (p, chunk) in enumerate(zip(passages, chunks))} if said else None
+        excluded = (
+            {i: self._excluded(p, chunk, said) for i, (p, chunk) in enumerate(zip(passages, chunks))} if said else None
+        )
         reading = self.reader.run(query.text, [p.text for p in passages], excluded)
         top_score = max(abs(passages[0].score), 1e-9)
-        found = [(r.passage, _span(passages[r.passage], r), chunks[r.passage], self.store.sentences(chunks[r.passage], before=1))
-                 for r in reading.spans]  # the reader's order, most probable span first
+        found = [
+            (
+                r.passage,
+                _span(passages[r.passage], r),
+                chunks[r.passage],
+                self.store.sentences(chunks[r.passage], before=1),
+            )
+            for r in reading.spans
+        ]  # the reader's order, most probable span first
         quotes = [" ".join(s.text for s in _holding(sentences, chunk, span)) for _, span, chunk, sentences in found]
-        terms = self.analyzer.run(quotes + [span.text for _, span, _, _ in found])  # one call: its cost is mostly per call
+        terms = self.analyzer.run(
+            quotes + [span.text for _, span, _, _ in found]
+        )  # one call: its cost is mostly per call
         asked, asked_names, unmentioned = query.terms, names(query.text), {}
         candidates = []
         for read, (_, span, _, _), quoted, spoken in zip(reading.spans, found, terms, terms[len(found) :]):
             passage = passages[read.passage]
             if passage.source not in unmentioned:
                 unmentioned[passage.source] = self._unmentioned(asked_names, passage.source)
-            candidates.append(Candidate(span.text, passage.source, read.probability, read.passage, passage.score / top_score,
-                                        _share(asked, quoted), answer_kinds.match(query.text, span.text), _share(spoken, asked),
-                                        unmentioned[passage.source]))
+            candidates.append(
+                Candidate(
+                    span.text,
+                    passage.source,
+                    read.probability,
+                    read.passage,
+                    passage.score / top_score,
+                    _share(asked, quoted),
+                    answer_kinds.match(query.text, span.text),
+                    _share(spoken, asked),
+                    unmentioned[passage.source],
+                )
+            )
         confidence = self.reader.confidence
-        judged = [Judged(*f, row, confidence.probability(row)) for f, row in zip(found, features(candidates, reading.no_answer))]
+        judged = [
+            Judged(*f, row, confidence.probability(row))
+            for f, row in zip(found, features(candidates, reading.no_answer))
+        ]
         return sorted(judged, key=lambda j: -j.probability)
 
     def _excluded(self, passage: Passage, chunk: StoredChunk, said: list[Said]) -> list[tuple[int, int]]:
@@ -245,12 +288,27 @@ class AnswerBuilder:
         previous = next((s for s in sentences if s.position == holding[0].position - 1), holding[0])
         first, last = self._with_predecessor(previous, holding[0], holding[-1], text), holding[-1]
         start, end = self._bounded(first, last, span, text)
-        return Citation(passage.source, start, end, text.count("\n", 0, start) + 1, text[start:end], passage.meta,
-                        document.page_of(start), span, agrees)
+        return Citation(
+            passage.source,
+            start,
+            end,
+            text.count("\n", 0, start) + 1,
+            text[start:end],
+            passage.meta,
+            document.page_of(start),
+            span,
+            agrees,
+        )
 
-    def _with_predecessor(self, previous: StoredSentence, first: StoredSentence, last: StoredSentence, text: str) -> StoredSentence:
+    def _with_predecessor(
+        self, previous: StoredSentence, first: StoredSentence, last: StoredSentence, text: str
+    ) -> StoredSentence:
         """`previous` (the sentence before `first`) when `first` opens with a word that points back and both fit the word limit."""
-        if previous.position != first.position - 1 or not _POINTS_BACK.match(first.text) or text[previous.end : first.start].strip():
+        if (
+            previous.position != first.position - 1
+            or not _POINTS_BACK.match(first.text)
+            or text[previous.end : first.start].strip()
+        ):
             return first  # not its predecessor, not pointing back, or furniture between them
         return previous if len(_WORD.findall(text[previous.start : last.end])) <= self.max_words else first
 
@@ -288,7 +346,9 @@ def _ranked(passages: list[Passage], judged: list[Judged]) -> list[Passage]:
     """The passages with the reader's span in each and the probability that it holds the answer, most
     probable first; passages the reader found nothing in last, in the retriever's order."""
     read = {j.passage: j for j in judged}
-    annotated = [replace(p, answer=read[i].span.text, probability=read[i].probability) if i in read else p
-                 for i, p in enumerate(passages)]
+    annotated = [
+        replace(p, answer=read[i].span.text, probability=read[i].probability) if i in read else p
+        for i, p in enumerate(passages)
+    ]
     order = sorted(range(len(passages)), key=lambda i: -read[i].probability if i in read else 1.0)
     return [annotated[i] for i in order]

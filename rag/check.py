@@ -42,15 +42,23 @@ class IndexCheck:
         repair = f"rag index CORPUS_DIR --index-dir {self.index_dir}"
         if self.problem:
             return [f"{self.index_dir}: {self.problem}", f"DAMAGED. To repair: {repair} (rebuilds it from the corpus)"]
-        lines = [f"segment {s.name}: {s.documents} documents, {s.chunks} chunks: " + ("; ".join(s.problems) or "ok")
-                 for s in self.segments]
+        lines = [
+            f"segment {s.name}: {s.documents} documents, {s.chunks} chunks: " + ("; ".join(s.problems) or "ok")
+            for s in self.segments
+        ]
         lines += [f"leftover {name} (no commit uses it; the next rag index removes it)" for name in self.leftovers]
         documents = sum(s.documents for s in self.segments)
         damaged = sum(s.documents for s in self.segments if s.problems)
         if not damaged:
-            return [*lines, f"{self.index_dir}: ok ({_count(len(self.segments), 'segment')}, {_count(documents, 'document')})"]
-        return [*lines, f"DAMAGED: {damaged} of {documents} documents are in damaged segments. "
-                        f"To repair: {repair} (indexes them again from the corpus)"]
+            return [
+                *lines,
+                f"{self.index_dir}: ok ({_count(len(self.segments), 'segment')}, {_count(documents, 'document')})",
+            ]
+        return [
+            *lines,
+            f"DAMAGED: {damaged} of {documents} documents are in damaged segments. "
+            f"To repair: {repair} (indexes them again from the corpus)",
+        ]
 
 
 class IndexChecker:
@@ -68,7 +76,9 @@ class IndexChecker:
             check.problem = f"its {COMMIT_FILE} cannot be read ({exc.__cause__ or exc})"
             return check
         if commit is None:
-            raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
+            raise IndexNotFoundError(
+                f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}"
+            )
         check.segments = [self._segment(index_dir, commit, i) for i in range(len(commit.segments))]
         check.leftovers = [path.name for path in leftovers(index_dir, commit)]
         return check

@@ -60,7 +60,9 @@ class SentenceSplitter:
         by default each line; text outside the blocks (front matter, page furniture) is no sentence."""
         sentences: list[Sentence] = []
         for first, last in blocks if blocks is not None else ((p.start(), p.end()) for p in _PARAGRAPH.finditer(text)):
-            paragraph = text[first:last].replace("\n", " ")  # a wrapped block's line ends are no sentence ends; same offsets
+            paragraph = text[first:last].replace(
+                "\n", " "
+            )  # a wrapped block's line ends are no sentence ends; same offsets
             for start, end in _locate(paragraph, _segmenter().segment(paragraph)):
                 for piece_start, piece_end in self._fit(text, first + start, first + end):
                     sentences.append(Sentence(piece_start, piece_end, text[piece_start:piece_end]))
@@ -138,8 +140,11 @@ class SentenceChunker:
         first = 0
         while first < len(sentences):
             last = first
-            while (last + 1 < len(sentences) and _joined(text, sentences[last], sentences[last + 1])
-                   and len(count(text[sentences[first].start : sentences[last + 1].end])) <= self.max_tokens):
+            while (
+                last + 1 < len(sentences)
+                and _joined(text, sentences[last], sentences[last + 1])
+                and len(count(text[sentences[first].start : sentences[last + 1].end])) <= self.max_tokens
+            ):
                 last += 1
             start, end = sentences[first].start, sentences[last].end
             chunks.append(Chunk(len(chunks), start, end, text[start:end], first, last, len(count(text[start:end]))))

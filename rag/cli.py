@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Verbatim: answer questions about a folder of news articles with verbatim, cited quotes.",
-        epilog="Example: rag index data/articles && rag ask \"Who is the Kremlin spokesperson?\"\n\n"
+        epilog='Example: rag index data/articles && rag ask "Who is the Kremlin spokesperson?"\n\n'
         "Settings read from the environment:\n" + settings.described(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -36,26 +36,47 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _index_parser(commands) -> None:
-    index = commands.add_parser("index", help="build or update the index of a folder of articles",
-                                description="Index every .txt, .md, .html and .pdf file under DIR. Only added, changed "
-                                            "and removed files are processed; an unchanged corpus embeds nothing.")
+    index = commands.add_parser(
+        "index",
+        help="build or update the index of a folder of articles",
+        description="Index every .txt, .md, .html and .pdf file under DIR. Only added, changed "
+        "and removed files are processed; an unchanged corpus embeds nothing.",
+    )
     index.add_argument("corpus", metavar="DIR", help="folder of articles")
-    index.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="where the index lives (default: %(default)s)")
-    index.add_argument("--model", default=None, help="sentence-transformers model name or local folder (default: all-MiniLM-L6-v2)")
-    index.add_argument("--rebuild", action="store_true", help="start from scratch (needed after changing model or chunker)")
-    index.add_argument("--optimize", action="store_true",
-                       help="merge all segments into one afterwards (purges deleted chunks; builds the IVF index when large)")
-    index.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                       help="parse, chunk and embed on a Ray cluster (default: start a local one; "
-                            "needs pip install .[distributed] and an index folder all workers share)")
+    index.add_argument(
+        "--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="where the index lives (default: %(default)s)"
+    )
+    index.add_argument(
+        "--model", default=None, help="sentence-transformers model name or local folder (default: all-MiniLM-L6-v2)"
+    )
+    index.add_argument(
+        "--rebuild", action="store_true", help="start from scratch (needed after changing model or chunker)"
+    )
+    index.add_argument(
+        "--optimize",
+        action="store_true",
+        help="merge all segments into one afterwards (purges deleted chunks; builds the IVF index when large)",
+    )
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="parse, chunk and embed on a Ray cluster (default: start a local one; "
+        "needs pip install .[distributed] and an index folder all workers share)",
+    )
     index.set_defaults(run=_index)
 
 
 def _ask_parser(commands) -> None:
-    ask = commands.add_parser("ask", help="ask a question of an indexed corpus",
-                              description="Answer QUESTION with a verbatim quote from the articles and its citation, "
-                                          "headed \"The articles may not answer this\" where the quote is a guess, "
-                                          "or say that the articles do not answer it.")
+    ask = commands.add_parser(
+        "ask",
+        help="ask a question of an indexed corpus",
+        description="Answer QUESTION with a verbatim quote from the articles and its citation, "
+        'headed "The articles may not answer this" where the quote is a guess, '
+        "or say that the articles do not answer it.",
+    )
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
     ask.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
@@ -67,10 +88,13 @@ def _ask_parser(commands) -> None:
 
 
 def _chat_parser(commands) -> None:
-    chat = commands.add_parser("chat", help="a conversation with an indexed corpus: follow-up questions understood",
-                               description="Ask questions one after another; a follow-up (\"Why?\", \"When did he say it?\") "
-                                           "is read against the conversation so far. Line editing and history with the "
-                                           "arrow keys; /new starts a new conversation; Ctrl-D (or /quit) leaves.")
+    chat = commands.add_parser(
+        "chat",
+        help="a conversation with an indexed corpus: follow-up questions understood",
+        description='Ask questions one after another; a follow-up ("Why?", "When did he say it?") '
+        "is read against the conversation so far. Line editing and history with the "
+        "arrow keys; /new starts a new conversation; Ctrl-D (or /quit) leaves.",
+    )
     chat.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
     chat.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
     chat.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
@@ -80,41 +104,69 @@ def _chat_parser(commands) -> None:
 
 
 def _hash_password_parser(commands) -> None:
-    hashing = commands.add_parser("hash-password", help="make the password hash that rag serve --auth reads",
-                                  description="Read a password (twice, not echoed) and print user:HASH for $VERBATIM_AUTH or --auth-file.")
+    hashing = commands.add_parser(
+        "hash-password",
+        help="make the password hash that rag serve --auth reads",
+        description="Read a password (twice, not echoed) and print user:HASH for $VERBATIM_AUTH or --auth-file.",
+    )
     hashing.add_argument("user", metavar="USER")
     hashing.set_defaults(run=_hash_password)
 
 
 def _check_parser(commands) -> None:
-    check = commands.add_parser("check", help="read an index in full and report what is damaged",
-                                description="Check every file of the index against the checksums recorded when it was "
-                                            "written, and every row, text and vector inside it. Changes nothing. Exit "
-                                            "status 0: healthy; 1: damaged (the report says how to repair); 2: no index.")
-    check.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to check (default: %(default)s)")
+    check = commands.add_parser(
+        "check",
+        help="read an index in full and report what is damaged",
+        description="Check every file of the index against the checksums recorded when it was "
+        "written, and every row, text and vector inside it. Changes nothing. Exit "
+        "status 0: healthy; 1: damaged (the report says how to repair); 2: no index.",
+    )
+    check.add_argument(
+        "--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to check (default: %(default)s)"
+    )
     check.set_defaults(run=_check)
 
 
 def _eval_parser(commands) -> None:
-    evaluate = commands.add_parser("eval", help="score answers against a gold question file",
-                                   description="Build or update the index of DIR, ask every gold question with each "
-                                               "retriever, print a metrics table and optionally write JSON and a report. "
-                                               "The gold format is described in eval/README.md.")
+    evaluate = commands.add_parser(
+        "eval",
+        help="score answers against a gold question file",
+        description="Build or update the index of DIR, ask every gold question with each "
+        "retriever, print a metrics table and optionally write JSON and a report. "
+        "The gold format is described in eval/README.md.",
+    )
     questions = evaluate.add_mutually_exclusive_group(required=True)
     questions.add_argument("--gold", metavar="FILE", help="gold questions (JSONL)")
-    questions.add_argument("--conversations", metavar="FILE",
-                           help="gold conversations (JSONL): follow-ups asked with history, alone and as their standalone versions")
+    questions.add_argument(
+        "--conversations",
+        metavar="FILE",
+        help="gold conversations (JSONL): follow-ups asked with history, alone and as their standalone versions",
+    )
     evaluate.add_argument("--corpus", required=True, metavar="DIR", help="folder of the articles the gold file cites")
-    evaluate.add_argument("--index-dir", default=None, metavar="D",
-                          help="index to build or reuse (default: a cached index under index/eval/ for this corpus)")
-    evaluate.add_argument("-k", type=int, default=5, metavar="N", help="passages retrieved for each answer (default: %(default)s)")
-    evaluate.add_argument("--retriever", default="hybrid,dense,bm25", metavar="LIST",
-                          help="comma-separated retrievers to compare; the first is the main one (default: %(default)s)")
+    evaluate.add_argument(
+        "--index-dir",
+        default=None,
+        metavar="D",
+        help="index to build or reuse (default: a cached index under index/eval/ for this corpus)",
+    )
+    evaluate.add_argument(
+        "-k", type=int, default=5, metavar="N", help="passages retrieved for each answer (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--retriever",
+        default="hybrid,dense,bm25",
+        metavar="LIST",
+        help="comma-separated retrievers to compare; the first is the main one (default: %(default)s)",
+    )
     evaluate.add_argument("--json", metavar="OUT", help="write all metrics and per-question results as JSON")
     evaluate.add_argument("--report", metavar="OUT.md", help="write a Markdown report with PNG plots beside it")
     evaluate.add_argument("--title", default=None, help="report title (default: the corpus folder name)")
-    evaluate.add_argument("--baseline", metavar="OLD.json", default=None,
-                          help="the --json of an earlier run (e.g. the previous version's), shown beside this one in the report")
+    evaluate.add_argument(
+        "--baseline",
+        metavar="OLD.json",
+        default=None,
+        help="the --json of an earlier run (e.g. the previous version's), shown beside this one in the report",
+    )
     evaluate.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
     evaluate.add_argument("--sample", type=int, default=None, metavar="N", help="a random sample of N questions")
     evaluate.add_argument("--seed", type=int, default=0, help="seed for --sample (default: %(default)s)")
@@ -123,28 +175,41 @@ def _eval_parser(commands) -> None:
 
 
 def _import_squad_parser(commands) -> None:
-    squad = commands.add_parser("import-squad", help="turn a SQuAD JSON file into article files and a gold file",
-                                description="Write OUTDIR/articles/*.txt (one per SQuAD article: title, then paragraphs "
-                                            "separated by blank lines) and OUTDIR/gold.jsonl. SQuAD 2.0 impossible "
-                                            "questions become unanswerable.")
+    squad = commands.add_parser(
+        "import-squad",
+        help="turn a SQuAD JSON file into article files and a gold file",
+        description="Write OUTDIR/articles/*.txt (one per SQuAD article: title, then paragraphs "
+        "separated by blank lines) and OUTDIR/gold.jsonl. SQuAD 2.0 impossible "
+        "questions become unanswerable.",
+    )
     squad.add_argument("squad_file", metavar="FILE")
     squad.add_argument("out_dir", metavar="OUTDIR")
     squad.set_defaults(run=_import_squad)
 
 
 def _serve_parser(commands) -> None:
-    serve = commands.add_parser("serve", help="serve the web chat over a folder of articles",
-                                description="Build or update the index of the corpus (with progress on the terminal), "
-                                            "then serve the web chat; its /ask endpoint answers gradio_client as JSON.")
-    serve.add_argument("--corpus", default=settings.get("CORPUS"), metavar="DIR", help="articles folder (default: %(default)s)")
-    serve.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index folder (default: %(default)s)")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the web chat over a folder of articles",
+        description="Build or update the index of the corpus (with progress on the terminal), "
+        "then serve the web chat; its /ask endpoint answers gradio_client as JSON.",
+    )
+    serve.add_argument(
+        "--corpus", default=settings.get("CORPUS"), metavar="DIR", help="articles folder (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index folder (default: %(default)s)"
+    )
     serve.add_argument("--host", default=settings.get("HOST"), help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=int(settings.get("PORT")), help="port (default: %(default)s)")
     serve.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
     locked = serve.add_mutually_exclusive_group()
-    locked.add_argument("--auth", action="store_true",
-                        help="adding and removing articles needs a login: users as user:HASH in $VERBATIM_AUTH (comma-separated) "
-                             "or --auth-file; make HASH with: rag hash-password")
+    locked.add_argument(
+        "--auth",
+        action="store_true",
+        help="adding and removing articles needs a login: users as user:HASH in $VERBATIM_AUTH (comma-separated) "
+        "or --auth-file; make HASH with: rag hash-password",
+    )
     locked.add_argument("--read-only", action="store_true", help="no one can add or remove articles here")
     serve.add_argument("--auth-file", default=None, metavar="FILE", help="user:HASH lines, for --auth")
     serve.set_defaults(run=_serve)
@@ -177,7 +242,9 @@ def _index(args: argparse.Namespace) -> int:
 def _filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--after", metavar="YYYY-MM-DD", help="only articles published on or after this day")
     parser.add_argument("--before", metavar="YYYY-MM-DD", help="only articles published before this day")
-    parser.add_argument("--outlet", action="append", metavar="NAME", help="only articles of this outlet (repeat for several)")
+    parser.add_argument(
+        "--outlet", action="append", metavar="NAME", help="only articles of this outlet (repeat for several)"
+    )
 
 
 def _filters(args: argparse.Namespace) -> dict | None:
@@ -207,7 +274,9 @@ def _ask(args: argparse.Namespace) -> int:
     from .pipeline import check_question, load
 
     check_question(args.question)
-    answer = load(args.index_dir, reader=args.reader).ask(args.question, k=args.k, retriever=args.retriever, filters=_filters(args))
+    answer = load(args.index_dir, reader=args.reader).ask(
+        args.question, k=args.k, retriever=args.retriever, filters=_filters(args)
+    )
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -260,20 +329,42 @@ def shown(answer) -> str:
 
     lines = [STATE_WORDS[answer.state]] if STATE_WORDS[answer.state] else []
     if answer.abstained:
-        return "\n".join([*lines, "", "Closest passages:", *(
-            f"  [{named(p.source, p.meta.outlet, p.meta.published)}, chars {p.start}-{p.end}] {p.text[:160]}…" for p in answer.passages)])
+        return "\n".join(
+            [
+                *lines,
+                "",
+                "Closest passages:",
+                *(
+                    f"  [{named(p.source, p.meta.outlet, p.meta.published)}, chars {p.start}-{p.end}] {p.text[:160]}…"
+                    for p in answer.passages
+                ),
+            ]
+        )
     lines += [f"“{answer.text}”", *(f"  — {_cited(c)}" for c in answer.citations if c.agrees)]
     differing = [c for c in answer.citations if not c.agrees]
     if differing:
-        lines += ["The articles differ:", *(
-            f"  {named(c.source, c.meta.outlet, c.meta.published)}: “{c.span.text if c.span else c.quote}” — {c.source}, line {c.line}"
-            for c in answer.citations[:1] + differing)]
+        lines += [
+            "The articles differ:",
+            *(
+                f"  {named(c.source, c.meta.outlet, c.meta.published)}: “{c.span.text if c.span else c.quote}” — {c.source}, line {c.line}"
+                for c in answer.citations[:1] + differing
+            ),
+        ]
     return "\n".join([*lines, f"confidence {answer.confidence:.2f}"])
 
 
 def _cited(citation) -> str:
     """“Title” · outlet · date · author — file, line, chars."""
-    said = " · ".join(p for p in (f"“{citation.meta.title}”" if citation.meta.title else None, citation.meta.outlet, citation.date, citation.meta.author) if p)
+    said = " · ".join(
+        p
+        for p in (
+            f"“{citation.meta.title}”" if citation.meta.title else None,
+            citation.meta.outlet,
+            citation.date,
+            citation.meta.author,
+        )
+        if p
+    )
     where = f"page {citation.page}" if citation.page else f"line {citation.line}"
     return f"{said + ' — ' if said else ''}{citation.source}, {where}, chars {citation.start}-{citation.end}"
 
@@ -294,7 +385,9 @@ def _eval_qa(args: argparse.Namespace):
     from .pipeline import build
 
     corpus = Path(args.corpus).resolve()
-    index_dir = args.index_dir or str(Path(DEFAULT_INDEX_DIR) / "eval" / f"{corpus.name}-{hashlib.sha1(str(corpus).encode()).hexdigest()[:8]}")
+    index_dir = args.index_dir or str(
+        Path(DEFAULT_INDEX_DIR) / "eval" / f"{corpus.name}-{hashlib.sha1(str(corpus).encode()).hexdigest()[:8]}"
+    )
     qa = build(corpus, index_dir=index_dir, show_progress=True, reader=args.reader)
     print(f"index {index_dir}: {qa.report.summary()}", file=sys.stderr)
     return qa
@@ -315,21 +408,33 @@ def _eval(args: argparse.Namespace) -> int:
     retrievers = tuple(r.strip() for r in args.retriever.split(",") if r.strip())
     unknown = set(retrievers) - set(RETRIEVERS)
     if unknown or not retrievers:
-        raise RagError(f"unknown retriever {', '.join(sorted(unknown)) or '(none)'}; choose from {', '.join(RETRIEVERS)}")
+        raise RagError(
+            f"unknown retriever {', '.join(sorted(unknown)) or '(none)'}; choose from {', '.join(RETRIEVERS)}"
+        )
     questions = select(load_gold(args.gold), args.limit, args.sample, args.seed)
     qa = _eval_qa(args)
     corpus = Path(args.corpus).resolve()
     with progress_bar(total=len(questions), unit="question", desc="evaluating") as bar:
         results = Evaluator(qa, k=args.k, retrievers=retrievers).run(questions, on_question=lambda: bar.update())
     confidence = qa.answer_builder.reader.confidence
-    meta = {"gold": args.gold, "corpus": args.corpus, "k": args.k, "model": qa.store.commit.model,
-            "documents": qa.store.n_documents, "chunks": qa.store.n_chunks, "reader": str(qa.answer_builder.reader.path),
-            "abstain_below": confidence.threshold, "answered_from": confidence.answered}
+    meta = {
+        "gold": args.gold,
+        "corpus": args.corpus,
+        "k": args.k,
+        "model": qa.store.commit.model,
+        "documents": qa.store.n_documents,
+        "chunks": qa.store.n_chunks,
+        "reader": str(qa.answer_builder.reader.path),
+        "abstain_below": confidence.threshold,
+        "answered_from": confidence.answered,
+    }
     metrics = {name: summarize(rs) for name, rs in results.items()}
     _print_table(metrics)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(evaluation_json(results, metrics, args.k, meta), indent=1, ensure_ascii=False))
+        Path(args.json).write_text(
+            json.dumps(evaluation_json(results, metrics, args.k, meta), indent=1, ensure_ascii=False)
+        )
         print(f"wrote {args.json}")
     if args.report:
         written = write_report(results, metrics, args.report, args.title or corpus.name, meta, baseline=baseline)
@@ -352,7 +457,11 @@ def _baseline(path: str) -> dict:
 def _eval_conversations(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    ignored = [f"--{name}" for name in ("report", "baseline", "limit", "sample", "title") if getattr(args, name, None) is not None]
+    ignored = [
+        f"--{name}"
+        for name in ("report", "baseline", "limit", "sample", "title")
+        if getattr(args, name, None) is not None
+    ]
     if ignored:
         raise RagError(f"{', '.join(ignored)} go with --gold, not --conversations")
 
@@ -378,12 +487,26 @@ def _eval_conversations(args: argparse.Namespace) -> int:
         if kind == "ask_ms_p50":
             continue
         for metric in figures[ASKED[0]]:
-            print(f"{kind + ' ' + metric + ' (' + str(figures['n']) + ')':<34}" + "".join(f"{figures[a][metric]:>20}" for a in ASKED))
+            print(
+                f"{kind + ' ' + metric + ' (' + str(figures['n']) + ')':<34}"
+                + "".join(f"{figures[a][metric]:>20}" for a in ASKED)
+            )
     print(f"ask() p50 ms: with history {summary['ask_ms_p50']['with_history']}, alone {summary['ask_ms_p50']['alone']}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"conversations": args.conversations, "corpus": args.corpus, "k": args.k,
-                                               "summary": summary, "turns": rows}, indent=1, ensure_ascii=False))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "conversations": args.conversations,
+                    "corpus": args.corpus,
+                    "k": args.k,
+                    "summary": summary,
+                    "turns": rows,
+                },
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
         print(f"wrote {args.json}")
     return 0
 

@@ -22,8 +22,21 @@ from pathlib import Path
 from .files import write_atomically
 from .lexical import normalize_answer
 
-FEATURES = ("span_logp", "no_answer_logp", "evidence", "margin", "agreement", "articles", "reader_rank",
-            "retrieval_rank", "retrieval_share", "coverage", "kind", "echo", "unmentioned")
+FEATURES = (
+    "span_logp",
+    "no_answer_logp",
+    "evidence",
+    "margin",
+    "agreement",
+    "articles",
+    "reader_rank",
+    "retrieval_rank",
+    "retrieval_share",
+    "coverage",
+    "kind",
+    "echo",
+    "unmentioned",
+)
 STATES = ("answered", "tentative", "abstained")
 _EPS = 1e-9
 _MAX_MARGIN = 12.0
@@ -58,21 +71,23 @@ def features(candidates: list[Candidate], no_answer: float) -> list[dict[str, fl
         same = [c for j, (c, k) in enumerate(zip(candidates, keys)) if j == i or _agree(k, key)]
         others = [c.probability for j, (c, k) in enumerate(zip(candidates, keys)) if j != i and not _agree(k, key)]
         span_logp, no_answer_logp = math.log(candidate.probability + _EPS), math.log(no_answer + _EPS)
-        rows.append({
-            "span_logp": span_logp,
-            "no_answer_logp": no_answer_logp,
-            "evidence": span_logp - no_answer_logp,
-            "margin": min(_MAX_MARGIN, span_logp - math.log(max(others, default=0.0) + _EPS)),
-            "agreement": sum(c.probability for c in same) / total,
-            "articles": math.log(len({c.source for c in same})),
-            "reader_rank": 1.0 / (1 + i),
-            "retrieval_rank": 1.0 / (1 + candidate.rank),
-            "retrieval_share": candidate.score_share,
-            "coverage": candidate.coverage,
-            "kind": candidate.kind,
-            "echo": candidate.echo,
-            "unmentioned": candidate.unmentioned,
-        })
+        rows.append(
+            {
+                "span_logp": span_logp,
+                "no_answer_logp": no_answer_logp,
+                "evidence": span_logp - no_answer_logp,
+                "margin": min(_MAX_MARGIN, span_logp - math.log(max(others, default=0.0) + _EPS)),
+                "agreement": sum(c.probability for c in same) / total,
+                "articles": math.log(len({c.source for c in same})),
+                "reader_rank": 1.0 / (1 + i),
+                "retrieval_rank": 1.0 / (1 + candidate.rank),
+                "retrieval_share": candidate.score_share,
+                "coverage": candidate.coverage,
+                "kind": candidate.kind,
+                "echo": candidate.echo,
+                "unmentioned": candidate.unmentioned,
+            }
+        )
     return rows
 
 
@@ -97,11 +112,14 @@ class Confidence:
 
     def state(self, probability: float) -> str:
         """ "answered", "tentative" or "abstained" for an answer this probable."""
-        return "abstained" if probability < self.threshold else "answered" if probability >= self.answered else "tentative"
+        return (
+            "abstained" if probability < self.threshold else "answered" if probability >= self.answered else "tentative"
+        )
 
     def probability(self, row: dict[str, float]) -> float:
-        z = self.intercept + sum(w * (row[name] - self.mean.get(name, 0.0)) / self.scale.get(name, 1.0)
-                                 for name, w in self.weights.items())
+        z = self.intercept + sum(
+            w * (row[name] - self.mean.get(name, 0.0)) / self.scale.get(name, 1.0) for name, w in self.weights.items()
+        )
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
@@ -110,7 +128,9 @@ class Confidence:
         data = json.loads(Path(path).read_text())
         keys = {"weights", "intercept", "mean", "scale", "threshold", "answered"}
         if not isinstance(data, dict) or "weights" not in data or set(data) - keys:
-            raise ValueError(f"{path} is not a confidence model of this version (keys {sorted(data) if isinstance(data, dict) else data!r})")
+            raise ValueError(
+                f"{path} is not a confidence model of this version (keys {sorted(data) if isinstance(data, dict) else data!r})"
+            )
         if unknown := set(data["weights"]) - set(FEATURES):
             raise ValueError(f"unknown confidence features {sorted(unknown)}")
         return cls(**data)

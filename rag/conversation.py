@@ -21,19 +21,29 @@ from .lexical import QUESTION_WORDS, Analyzer, names, places
 # Words that point back at something the conversation named, or at what was said in it.
 _POSSESSIVE = re.compile(r"\b(his|her|its|their)\b", re.IGNORECASE)  # points back only in a question naming no one
 _PERSONAL = re.compile(r"\b(he|she|him|hers|they|them)\b", re.IGNORECASE)
-_POINTING = re.compile(r"\b(it|that|this|those|these|there|then|"
-                       r"reply|replied|respond|responded|response|react|reacted|answer|answered|else|other|too|also|again|next|"
-                       r"afterwards?|same)\b", re.IGNORECASE)
+_POINTING = re.compile(
+    r"\b(it|that|this|those|these|there|then|"
+    r"reply|replied|respond|responded|response|react|reacted|answer|answered|else|other|too|also|again|next|"
+    r"afterwards?|same)\b",
+    re.IGNORECASE,
+)
 _ENDS_POINTING = re.compile(  # "…dislike it?", "…been this deep?": points back at any length; "…this week?" points at now
     r"\b(?:it|them|(?:that|those)(?:\s+\w+)?|(?:this|these)(?:\s+(?!(?:week|weekend|month|year|morning|afternoon|evening|"
-    r"days|time|season|spring|summer|autumn|winter)\b)\w+)?)\s*[?.!]*\s*$", re.IGNORECASE)
+    r"days|time|season|spring|summer|autumn|winter)\b)\w+)?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 _IT_ACTS = re.compile(  # "…did it appear…"; not "will it take", "what does it mean", "has it been": "it" holds a place there
     r"\b(?:do|does|did|will|would|can|could|should|has|had|might|may)\s+it\b(?!\s+(?:take|takes|cost|costs|be|been|ever|"
-    r"seem|mean|matter|become|require|make|happen|rain|snow)\b)", re.IGNORECASE)
-_ELLIPSIS = re.compile(r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE)
+    r"seem|mean|matter|become|require|make|happen|rain|snow)\b)",
+    re.IGNORECASE,
+)
+_ELLIPSIS = re.compile(
+    r"^\s*(?:and|but|what about|how about|and what about|and how about)\b[\s,]*(.*?)[\s?.!]*$", re.IGNORECASE
+)
 _CLAUSE = re.compile(  # "Zelensky, is he up for talks" after "What about": a name, then a question of its own about it
     r"([^,]+),\s*((?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|how|what|why|when|where|who)\b.*)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _NAME_POINTER = re.compile(r"\b(he|she|they|him|them)\b", re.IGNORECASE)  # in that question, the name
 _WORD = re.compile(r"\w+(?:[.'’-]\w+)*")  # "U.S", "late-night", "Ukraine's"
 MAX_CARRIED_WORDS = 12
@@ -43,7 +53,6 @@ _ASKS_WHO = re.compile(r"\s*(who|whom|whose|which)\b", re.IGNORECASE)
 _WHO_IS = re.compile(r"\s*who\s+(?:is|was)\s+(.+?)[\s?.!]*$", re.IGNORECASE)  # "Who is Dmitry Peskov?": he is Peskov
 _PLACE = r"\b(?i:in|into|near|across)\s+(?:the\s+)?"  # before a name, a place ("in Kyiv"; not "at Trump", "to Putin")
 _ASKS_REPLY = re.compile(r"\b(reply|replied|respond|responded|response|react|reacted|answer|answered)\b", re.IGNORECASE)
-
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,9 @@ class Said:
     source: str
     start: int
     end: int
-    goes_on: bool = False  # a whole statement: the sentences right after it that point back to it ("He noted, …") say it on
+    goes_on: bool = (
+        False  # a whole statement: the sentences right after it that point back to it ("He noted, …") say it on
+    )
 
 
 @dataclass(frozen=True)
@@ -125,11 +136,22 @@ class Turn:
             cited = citations[0] if citations and not data.get("abstained") else {}
             said = Said(cited["source"], int(span["start"]), int(span["end"])) if cited and span else None
             quoted = Said(cited["source"], int(cited["start"]), int(cited["end"])) if cited else None
-            return cls(question, span.get("text") if cited else None, cited.get("source"), int(cited.get("start", 0)), asked,
-                       str(context.get("carried") or ""), said, quoted, str(context.get("about") or ""))
+            return cls(
+                question,
+                span.get("text") if cited else None,
+                cited.get("source"),
+                int(cited.get("start", 0)),
+                asked,
+                str(context.get("carried") or ""),
+                said,
+                quoted,
+                str(context.get("about") or ""),
+            )
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            raise InvalidQuestionError("history must be the conversation's earlier answers, oldest first, as ask() "
-                                       f"returned them (Answer objects or their to_dict()): {exc}") from None
+            raise InvalidQuestionError(
+                "history must be the conversation's earlier answers, oldest first, as ask() "
+                f"returned them (Answer objects or their to_dict()): {exc}"
+            ) from None
 
 
 class History(tuple):
@@ -167,7 +189,9 @@ class FollowUpResolver:
         # they say nothing of whether a question stands alone, and cost the reader word pieces.
         self.analyzer = Analyzer(extra_stopwords=(*QUESTION_WORDS, *STOPWORDS_EN_PLUS))
         self.min_terms = min_terms
-        self.neighbours = neighbours  # chunks from where the earlier answer was cited, in place of a follow-up's last passages
+        self.neighbours = (
+            neighbours  # chunks from where the earlier answer was cited, in place of a follow-up's last passages
+        )
         self._stopwords = frozenset(self.analyzer.stopwords) | {"also", "else", "other", "same", "then", "there"}
 
     def run(self, question: str, history: list[Turn]) -> Context | None:
@@ -190,19 +214,33 @@ class FollowUpResolver:
             if asked := _asked_of(last, asked_names[0]):
                 return Context(asked, self._about(last), index, "ellipsis", last.source, last.offset)
             carried = self.carried(last, question)  # an earlier question naming no one cannot be asked of the new name
-            return Context(with_carried(question, carried), self._about(last), index, "ellipsis", last.source, last.offset,
-                           carried)
+            return Context(
+                with_carried(question, carried), self._about(last), index, "ellipsis", last.source, last.offset, carried
+            )
         personal = _PERSONAL.search(question) or (not asked_names and _POSSESSIVE.search(question))
         pointing = personal or _POINTING.search(question)
-        if not _ENDS_POINTING.search(question) and not _IT_ACTS.search(question) and (
-                (not pointing and (new or len(terms) >= self.min_terms)) or (new and len(terms) > self.min_terms)
-                or (not personal and len(terms) > self.min_terms + 1)):
+        if (
+            not _ENDS_POINTING.search(question)
+            and not _IT_ACTS.search(question)
+            and (
+                (not pointing and (new or len(terms) >= self.min_terms))
+                or (new and len(terms) > self.min_terms)
+                or (not personal and len(terms) > self.min_terms + 1)
+            )
+        ):
             return None  # it names its own subject, or says enough on its own ("it", "that" pointing inside it)
         subject = self._subject(history, index) if _PRONOUN.search(question) and not asked_names else None
         asked = _substituted(question, subject) if subject else question
         carried = self.carried(last, asked)
-        return Context(with_carried(asked, carried), subject or self._about(last), index,
-                       "pronoun" if pointing else "short", last.source, last.offset, carried)
+        return Context(
+            with_carried(asked, carried),
+            subject or self._about(last),
+            index,
+            "pronoun" if pointing else "short",
+            last.source,
+            last.offset,
+            carried,
+        )
 
     def _about(self, turn: Turn) -> str:
         """What a follow-up of `turn` is about, for a page to show: its question as understood, without the words it
@@ -214,8 +252,11 @@ class FollowUpResolver:
         and of its answer, then those it carried itself (so a chain of follow-ups keeps its subject), none the follow-up
         says already, MAX_CARRIED_WORDS at most."""
         said = {w.lower() for w in _WORD.findall(question)}
-        words = [w for w in _WORD.findall(f"{turn.asked} {turn.answer or ''} {turn.carried}")
-                 if w.lower() not in self._stopwords and w.lower() not in said]
+        words = [
+            w
+            for w in _WORD.findall(f"{turn.asked} {turn.answer or ''} {turn.carried}")
+            if w.lower() not in self._stopwords and w.lower() not in said
+        ]
         return " ".join(list(dict.fromkeys(words))[:MAX_CARRIED_WORDS])
 
     @staticmethod
@@ -237,9 +278,13 @@ class FollowUpResolver:
         A name in capitals ("US", "OPEC") is no one, nor is a place (a city, country, US state or continent: "Why won't
         Moscow accept Zelensky…?" is about Zelensky; or a name after "in": "…raise in Kyiv?"), and an earlier question that says
         "he" before naming anyone is passed over ("What would he need to do for Moscow to accept him?" is not about Moscow)."""
+
         def named(text: str, opening: bool = False) -> list[str]:
-            return [n for n in names(text, opening) if not n.isupper() and n not in places()
-                    and not re.search(_PLACE + re.escape(n) + r"\b(?!['’])", text)]
+            return [
+                n
+                for n in names(text, opening)
+                if not n.isupper() and n not in places() and not re.search(_PLACE + re.escape(n) + r"\b(?!['’])", text)
+            ]
 
         for turn in reversed(history[: index + 1]):
             if (who := _WHO_IS.match(turn.resolved)) and _is_name(who.group(1)):
@@ -258,8 +303,13 @@ class FollowUpResolver:
 def _essentials(answer) -> dict:
     """What a turn reads of an Answer, as its to_dict() gives it, without copying its passages (a millisecond a turn)."""
     first = answer.citations[:1]
-    return {"question": answer.question, "abstained": answer.abstained, "context": answer.context and asdict(answer.context),
-            "span": answer.span and asdict(answer.span), "citations": [asdict(c) for c in first]}
+    return {
+        "question": answer.question,
+        "abstained": answer.abstained,
+        "context": answer.context and asdict(answer.context),
+        "span": answer.span and asdict(answer.span),
+        "citations": [asdict(c) for c in first],
+    }
 
 
 def with_carried(question: str, carried: str) -> str:
@@ -296,7 +346,9 @@ def _asked_of(turn: Turn, name: str) -> str | None:
     given = next((n for n in names(turn.question) if name in n or n in name), None)  # "Donald Trump" for "Trump"
     if not given:
         return re.sub(rf"\b{re.escape(old)}\b", name, turn.question, count=1)
-    return re.sub(rf"\b(?:{re.escape(old)}|{re.escape(given)})\b", lambda m: name if m.group() == old else old, turn.question)
+    return re.sub(
+        rf"\b(?:{re.escape(old)}|{re.escape(given)})\b", lambda m: name if m.group() == old else old, turn.question
+    )
 
 
 def _is_name(text: str) -> bool:
@@ -311,5 +363,7 @@ def _substituted(question: str, subject: str, pronouns: re.Pattern = _PRONOUN) -
     if not match:
         return question
     word, rest = match.group(1).lower(), question[match.end() :]
-    possessive = word == "his" or (word == "her" and rest[:1].isspace() and rest.strip()[:1].isalpha())  # "her aide", not "ask her?"
+    possessive = word == "his" or (
+        word == "her" and rest[:1].isspace() and rest.strip()[:1].isalpha()
+    )  # "her aide", not "ask her?"
     return question[: match.start()] + subject + ("'s" if possessive else "") + rest

@@ -27,15 +27,27 @@ from .store import IndexWriter
 class RayIndexer(Indexer):
     """An Indexer whose parsing, chunking and embedding run on Ray Data (`address`: None starts a local cluster)."""
 
-    def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None, address: str | None = None,
-                 workers: int | None = None, documents_per_segment: int = 256):
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        chunker: SentenceChunker | None = None,
+        address: str | None = None,
+        workers: int | None = None,
+        documents_per_segment: int = 256,
+    ):
         super().__init__(embedder, chunker)
         self.address = address
         self.workers = workers
         self.documents_per_segment = documents_per_segment
 
-    def write_files(self, writer: IndexWriter, files: list[tuple[str, Path]], report: IndexReport,
-               show_progress: bool, on_progress: ProgressCallback | None) -> None:
+    def write_files(
+        self,
+        writer: IndexWriter,
+        files: list[tuple[str, Path]],
+        report: IndexReport,
+        show_progress: bool,
+        on_progress: ProgressCallback | None,
+    ) -> None:
         import ray
 
         if not files:
@@ -47,12 +59,23 @@ class RayIndexer(Indexer):
             ray.data.DataContext.get_current().enable_progress_bars = show_progress
             gpus = int(ray.cluster_resources().get("GPU", 0))
             workers = self.workers or max(1, gpus or int(ray.cluster_resources().get("CPU", 1)))
-            built = ray.data.from_items([{"doc_id": doc_id, "path": str(path.resolve())} for doc_id, path in files]).map_batches(
-                SegmentBuilder, batch_size=self.documents_per_segment, compute=ray.data.ActorPoolStrategy(size=workers),
-                num_gpus=1 if gpus else 0, num_cpus=0 if gpus else 1,
-                fn_constructor_kwargs={"model": self.embedder.model_name, "chunker": self.chunker.settings,
-                                       "segments_dir": str(writer.segments_dir.resolve()), "dimension": self.embedder.dimension},
-            ).take_all()
+            built = (
+                ray.data.from_items([{"doc_id": doc_id, "path": str(path.resolve())} for doc_id, path in files])
+                .map_batches(
+                    SegmentBuilder,
+                    batch_size=self.documents_per_segment,
+                    compute=ray.data.ActorPoolStrategy(size=workers),
+                    num_gpus=1 if gpus else 0,
+                    num_cpus=0 if gpus else 1,
+                    fn_constructor_kwargs={
+                        "model": self.embedder.model_name,
+                        "chunker": self.chunker.settings,
+                        "segments_dir": str(writer.segments_dir.resolve()),
+                        "dimension": self.embedder.dimension,
+                    },
+                )
+                .take_all()
+            )
         finally:
             if started_here:
                 ray.shutdown()
@@ -94,5 +117,8 @@ class SegmentBuilder:
             raise
         if not name:
             writer.abort()
-        return {"segment": [name], "chunks": [report.chunks_embedded],
-                "skipped": [json.dumps([asdict(s) for s in report.skipped])]}
+        return {
+            "segment": [name],
+            "chunks": [report.chunks_embedded],
+            "skipped": [json.dumps([asdict(s) for s in report.skipped])],
+        }

@@ -36,8 +36,12 @@ _TITLE_CHARS = 90
 _ENDS_SENTENCE_OR_CLAUSE = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")  # not a heading, not a line wrapped mid-sentence
 _GUESSED_ENCODINGS = ("cp1252", "latin-1")
 # UTF-32-LE's byte-order mark begins with UTF-16-LE's, so the UTF-32 marks are tried first.
-_UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-                 (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,13 @@ def _extract_html(html: str) -> tuple[str, Metadata]:
     headline = _headline(html)
     if not found:
         return text or "", Metadata(title=headline)
-    return text or "", Metadata(headline or found.title or None, found.sitename or None, iso_date(found.date), found.author or None,
-                                found.url or None)
+    return text or "", Metadata(
+        headline or found.title or None,
+        found.sitename or None,
+        iso_date(found.date),
+        found.author or None,
+        found.url or None,
+    )
 
 
 def _headline(html: str) -> str | None:
@@ -141,14 +150,19 @@ def _read_pdf(raw: bytes) -> tuple[str, tuple[int, ...], Metadata]:
         pdf = pypdf.PdfReader(io.BytesIO(raw))
         if pdf.is_encrypted and not pdf.decrypt(""):
             raise UnreadableFileError("the PDF is encrypted: save it without a password first")
-        pages = [(page.extract_text() or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "") for page in pdf.pages]
+        pages = [
+            (page.extract_text() or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+            for page in pdf.pages
+        ]
         info = pdf.metadata or {}
     except UnreadableFileError:
         raise
     except Exception as exc:  # pypdf raises many kinds on a damaged file
         raise UnreadableFileError(f"not a readable PDF ({exc})") from exc
     if not any(page.strip() for page in pages):
-        raise UnreadableFileError("the PDF has no text layer (scanned pages are images): run it through OCR first, e.g. ocrmypdf")
+        raise UnreadableFileError(
+            "the PDF has no text layer (scanned pages are images): run it through OCR first, e.g. ocrmypdf"
+        )
     starts, text = [], ""
     for page in pages:
         text += "\n\n" if text else ""
@@ -158,7 +172,9 @@ def _read_pdf(raw: bytes) -> tuple[str, tuple[int, ...], Metadata]:
     return text, tuple(starts), Metadata(title=title, author=author)
 
 
-def _blocks(text: str, skipped: list[tuple[int, int]], headline: tuple[int, int] | None, wrapped: bool) -> tuple[tuple[int, int], ...]:
+def _blocks(
+    text: str, skipped: list[tuple[int, int]], headline: tuple[int, int] | None, wrapped: bool
+) -> tuple[tuple[int, int], ...]:
     """The article's lines (stripped), outside the skipped ranges, with a headline glued to its line made a block of
     its own; in `wrapped` text (a PDF's lines, hard-wrapped paragraphs) a line that does not end a sentence runs on
     into the next, so that sentences are not cut at line ends."""
@@ -167,7 +183,10 @@ def _blocks(text: str, skipped: list[tuple[int, int]], headline: tuple[int, int]
     blocks: list[tuple[int, int]] = []
     runs_on = False
     for line in LINE.finditer(text):
-        start, end = line.start() + len(line.group()) - len(line.group().lstrip()), line.start() + len(line.group().rstrip())
+        start, end = (
+            line.start() + len(line.group()) - len(line.group().lstrip()),
+            line.start() + len(line.group().rstrip()),
+        )
         at = bisect.bisect_right(starts, start) - 1
         if start >= end or (at >= 0 and start < ends[starts[at]]):
             runs_on = False
@@ -179,7 +198,12 @@ def _blocks(text: str, skipped: list[tuple[int, int]], headline: tuple[int, int]
             blocks[-1] = (blocks[-1][0], end)
         else:
             blocks.append((start, end))
-        runs_on = wrapped and end - start >= 40 and (start, end) != headline and not _ENDS_SENTENCE_OR_CLAUSE.search(text[start:end])  # a heading does not
+        runs_on = (
+            wrapped
+            and end - start >= 40
+            and (start, end) != headline
+            and not _ENDS_SENTENCE_OR_CLAUSE.search(text[start:end])
+        )  # a heading does not
     return tuple(blocks)
 
 
@@ -214,7 +238,9 @@ def parse_document(doc_id: str, raw: bytes) -> Document:
     meta = declared.merged(found)
     blocks = _blocks(text, skipped, headline, wrapped=suffix in PDF_SUFFIXES or _hard_wrapped(text))
     if not blocks:
-        raise UnreadableFileError("no article text (only front matter or page furniture such as sign-up and comment lines)")
+        raise UnreadableFileError(
+            "no article text (only front matter or page furniture such as sign-up and comment lines)"
+        )
     title = _shortened(meta.title or text[blocks[0][0] : blocks[0][1]]) or Path(doc_id).stem
     return Document(doc_id, text, hashlib.sha256(raw).hexdigest(), replace(meta, title=title), blocks, pages)
 
@@ -309,7 +335,9 @@ def inside_corpus(root: str | Path, path: Path) -> Path:
     if not real.is_relative_to(Path(root).resolve()):
         raise UnreadableFileError("it points outside the corpus; only files and folders inside it are read")
     if not real.exists():
-        raise UnreadableFileError("dangling symlink (its target does not exist)" if path.is_symlink() else "no such file")
+        raise UnreadableFileError(
+            "dangling symlink (its target does not exist)" if path.is_symlink() else "no such file"
+        )
     return real
 
 

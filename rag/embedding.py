@@ -52,11 +52,15 @@ class Embedder:
     the same vectors faster than torch on CPU (docs/decisions/2026-11-24-embedding-runtime.md); the export is made
     once per model and machine, in the cache folder. "torch" runs sentence-transformers itself (used on GPUs)."""
 
-    def __init__(self, model: str | None = None, batch_size: int = 64, device: str | None = None, backend: str | None = None):
+    def __init__(
+        self, model: str | None = None, batch_size: int = 64, device: str | None = None, backend: str | None = None
+    ):
         self.model_name = model or default_model()
         self.batch_size = batch_size
         self.device = device
-        self.backend = backend or settings.get("EMBEDDING_BACKEND") or ("torch" if device not in (None, "cpu") else "onnx")
+        self.backend = (
+            backend or settings.get("EMBEDDING_BACKEND") or ("torch" if device not in (None, "cpu") else "onnx")
+        )
         if self.backend not in ("onnx", "torch"):
             raise ValueError(f"unknown embedding backend {self.backend!r}; use 'onnx' or 'torch'")
         self._model = None
@@ -69,7 +73,9 @@ class Embedder:
             path = resolve_model_path(self.model_name)
             with self._lock:
                 if self._model is None:
-                    self._model = _OnnxModel.load(path) if self.backend == "onnx" else _sentence_transformer(path, self.device)
+                    self._model = (
+                        _OnnxModel.load(path) if self.backend == "onnx" else _sentence_transformer(path, self.device)
+                    )
         return self._model
 
     @property
@@ -102,7 +108,12 @@ class Embedder:
         else:
             vectors, too_long = self._encode_torch(model, texts)
         if too_long:
-            log.warning("%d of %d texts exceed the model window of %d tokens and are truncated", too_long, len(texts), self.max_tokens)
+            log.warning(
+                "%d of %d texts exceed the model window of %d tokens and are truncated",
+                too_long,
+                len(texts),
+                self.max_tokens,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _encode_torch(self, model, texts: list[str]) -> tuple[np.ndarray, int]:
@@ -114,9 +125,16 @@ class Embedder:
             rows = order[first : first + self.batch_size]
             batch = [texts[i] for i in rows]
             with self._lock:
-                too_long += sum(len(ids) > self.max_tokens for ids in model.tokenizer(batch, truncation=False)["input_ids"])
-                vectors[rows] = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
-                                             convert_to_numpy=True, show_progress_bar=False)
+                too_long += sum(
+                    len(ids) > self.max_tokens for ids in model.tokenizer(batch, truncation=False)["input_ids"]
+                )
+                vectors[rows] = model.encode(
+                    batch,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
         return vectors, too_long
 
 
@@ -130,8 +148,10 @@ def _sentence_transformer(path: str, device: str | None = None, **model_kwargs):
     try:
         return SentenceTransformer(path, device=device, local_files_only=True, model_kwargs=model_kwargs)
     except Exception as exc:  # a damaged folder fails in transformers', torch's or json's own way
-        raise ModelNotFoundError(f"the embedding model at {path} cannot be loaded ({exc}): restore the folder, or use "
-                                 f"{DEFAULT_MODEL!r} (packaged)") from exc
+        raise ModelNotFoundError(
+            f"the embedding model at {path} cannot be loaded ({exc}): restore the folder, or use "
+            f"{DEFAULT_MODEL!r} (packaged)"
+        ) from exc
 
 
 class _OnnxModel:
@@ -152,14 +172,22 @@ class _OnnxModel:
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = 1
         options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", 0))  # a Ray worker's share of the cores
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to the reader between questions
-        self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        options.add_session_config_entry(
+            "session.intra_op.allow_spinning", "0"
+        )  # leave the cores to the reader between questions
+        self._session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     @classmethod
     def load(cls, model_path: str) -> _OnnxModel:
         """Load the export of a model folder, exporting it first if this machine has none yet."""
-        return cls(exported("embedding", model_path, EXPORT_VERSION, functools.partial(_export, model_path), ready="settings.json"))
+        return cls(
+            exported(
+                "embedding", model_path, EXPORT_VERSION, functools.partial(_export, model_path), ready="settings.json"
+            )
+        )
 
     def get_embedding_dimension(self) -> int:
         return self._dimension
@@ -177,8 +205,11 @@ class _OnnxModel:
             encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
             too_long += sum(bool(e.overflowing) for e in encodings)
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            feed = {"input_ids": ids, "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                    "token_type_ids": np.zeros_like(ids)}
+            feed = {
+                "input_ids": ids,
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.zeros_like(ids),
+            }
             vectors[rows] = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12), too_long
 
@@ -206,12 +237,27 @@ def _export(model_path: str, folder: Path) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing are about code paths this model does not take
-        torch.onnx.export(Whole(), tuple(example.get(n, torch.zeros_like(example["input_ids"])) for n in names),
-                          folder / "raw.onnx", dynamo=False, input_names=names, output_names=["sentence_embedding"],
-                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "sentence_embedding": {0: "batch"}},
-                          opset_version=17, do_constant_folding=True)
+        torch.onnx.export(
+            Whole(),
+            tuple(example.get(n, torch.zeros_like(example["input_ids"])) for n in names),
+            folder / "raw.onnx",
+            dynamo=False,
+            input_names=names,
+            output_names=["sentence_embedding"],
+            dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "sentence_embedding": {0: "batch"}},
+            opset_version=17,
+            do_constant_folding=True,
+        )
     optimise(folder / "raw.onnx", folder / "model.onnx")
     model.tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
-    (folder / "settings.json").write_text(json.dumps({
-        "max_seq_length": model.max_seq_length, "dimension": model.get_embedding_dimension(),
-        "pad_id": model.tokenizer.pad_token_id, "pad_token": model.tokenizer.pad_token, "source": model_path}))
+    (folder / "settings.json").write_text(
+        json.dumps(
+            {
+                "max_seq_length": model.max_seq_length,
+                "dimension": model.get_embedding_dimension(),
+                "pad_id": model.tokenizer.pad_token_id,
+                "pad_token": model.tokenizer.pad_token,
+                "source": model_path,
+            }
+        )
+    )

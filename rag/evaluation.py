@@ -61,8 +61,11 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
             if data["answers"] and not data["sources"]:
                 raise ValueError("an answerable question needs its sources")
             question = GoldQuestion(
-                id=str(data["id"]), question=data["question"], answers=list(data["answers"]),
-                sources=list(data["sources"]), type=data.get("type") or ("factoid" if data["answers"] else "unanswerable"),
+                id=str(data["id"]),
+                question=data["question"],
+                answers=list(data["answers"]),
+                sources=list(data["sources"]),
+                type=data.get("type") or ("factoid" if data["answers"] else "unanswerable"),
                 evidence=data.get("evidence") or "",
             )
         except (ValueError, TypeError) as exc:
@@ -76,7 +79,9 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
     return questions
 
 
-def select(questions: list[GoldQuestion], limit: int | None = None, sample: int | None = None, seed: int = 0) -> list[GoldQuestion]:
+def select(
+    questions: list[GoldQuestion], limit: int | None = None, sample: int | None = None, seed: int = 0
+) -> list[GoldQuestion]:
     """The first `limit` questions, or a reproducible random `sample` of them."""
     if sample is not None and sample < len(questions):
         questions = random.Random(seed).sample(questions, sample)
@@ -145,7 +150,9 @@ class Evaluator:
         self.k = k
         self.retrievers = retrievers
 
-    def run(self, questions: list[GoldQuestion], on_question: Callable[[], None] | None = None) -> dict[str, list[QuestionResult]]:
+    def run(
+        self, questions: list[GoldQuestion], on_question: Callable[[], None] | None = None
+    ) -> dict[str, list[QuestionResult]]:
         results: dict[str, list[QuestionResult]] = {name: [] for name in self.retrievers}
         for question in questions:
             for name in self.retrievers:
@@ -166,7 +173,9 @@ class Evaluator:
             result.error, result.abstained, result.state = str(exc), False, "error"  # a miss, never a right abstention
             return result
         result.retrieved = [p.source for p in passages]
-        result.answer_rank = next((i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None)
+        result.answer_rank = next(
+            (i + 1 for i, p in enumerate(passages) if contains_answer(p.text, gold.answers)), None
+        )
         result.confidence = answer.confidence
         result.abstained = not answer.citations or self.qa.answer_builder.abstains(answer.confidence)
         result.state = "abstained" if result.abstained else answer.state
@@ -174,7 +183,9 @@ class Evaluator:
         if not result.abstained:
             result.answer = answer.text
             result.span = answer.span.text if answer.span else None
-            result.cited = list(dict.fromkeys(c.source for c in answer.citations if c.agrees))  # those that state the answer given
+            result.cited = list(
+                dict.fromkeys(c.source for c in answer.citations if c.agrees)
+            )  # those that state the answer given
             if gold.answerable:
                 result.hit = result.quote_holds_answer
                 scored = result.span if result.span else answer.text
@@ -182,7 +193,13 @@ class Evaluator:
         return result
 
 
-CONVERSATION_KINDS = ("first", "follow_up", "self_contained", "unanswerable_follow_up", "unscored")  # unscored: asked, not scored
+CONVERSATION_KINDS = (
+    "first",
+    "follow_up",
+    "self_contained",
+    "unanswerable_follow_up",
+    "unscored",
+)  # unscored: asked, not scored
 
 
 @dataclass(frozen=True)
@@ -210,8 +227,17 @@ def load_conversations(path: str | Path) -> list[tuple[str, list[ConversationTur
             continue
         try:
             data = json.loads(line)
-            turns = [ConversationTurn(t["question"], t["standalone"], list(t["answers"]), list(t["sources"]), t["kind"],
-                                      t.get("evidence") or "") for t in data["turns"]]
+            turns = [
+                ConversationTurn(
+                    t["question"],
+                    t["standalone"],
+                    list(t["answers"]),
+                    list(t["sources"]),
+                    t["kind"],
+                    t.get("evidence") or "",
+                )
+                for t in data["turns"]
+            ]
             if not turns or any(t.kind not in CONVERSATION_KINDS for t in turns):
                 raise ValueError(f"turns need a kind of {', '.join(CONVERSATION_KINDS)}")
             conversations.append((str(data["id"]), turns))
@@ -234,8 +260,11 @@ def right_answer(turn: ConversationTurn, store: IndexStore) -> Turn:
         return Turn(turn.standalone, None, None, asked=turn.standalone)
     found = next((m for a in turn.answers if (m := re.search(rf"(?<!\w){re.escape(a)}(?!\w)", turn.evidence))), None)
     if not turn.evidence or not found:
-        raise RagError(f"{turn.question!r}: a right answer is quoted from the turn's evidence, the sentence that states "
-                       "one of its answers" + (", which it does not give" if not turn.evidence else f"; {turn.evidence!r} states none"))
+        raise RagError(
+            f"{turn.question!r}: a right answer is quoted from the turn's evidence, the sentence that states "
+            "one of its answers"
+            + (", which it does not give" if not turn.evidence else f"; {turn.evidence!r} states none")
+        )
     for source in turn.sources:
         try:
             start = store.document(source).text.find(turn.evidence)
@@ -243,8 +272,15 @@ def right_answer(turn: ConversationTurn, store: IndexStore) -> Turn:
             continue
         if start >= 0:
             at = start + found.start()  # whole words: "US" is not the start of "USA"
-            return Turn(turn.standalone, found.group(), source, start, asked=turn.standalone,
-                        said=Said(source, at, start + found.end()), quoted=Said(source, start, start + len(turn.evidence)))
+            return Turn(
+                turn.standalone,
+                found.group(),
+                source,
+                start,
+                asked=turn.standalone,
+                said=Said(source, at, start + found.end()),
+                quoted=Said(source, start, start + len(turn.evidence)),
+            )
     raise RagError(f"{turn.question!r}: none of its sources {', '.join(turn.sources)} in the index holds its evidence")
 
 
@@ -263,17 +299,27 @@ class ConversationEvaluator:
         for conversation, turns in conversations:
             earlier: dict[str, list] = {"with_history": [], "after_right_answers": []}
             for number, turn in enumerate(turns):
-                row = {"conversation": conversation, "turn": number, "kind": turn.kind, "question": turn.question,
-                       "answerable": bool(turn.answers)}
+                row = {
+                    "conversation": conversation,
+                    "turn": number,
+                    "kind": turn.kind,
+                    "question": turn.question,
+                    "answerable": bool(turn.answers),
+                }
                 for asked in self.ways:
                     self.qa.clear_cache()
                     started = time.perf_counter()
-                    answer = self.qa.ask(turn.standalone if asked == "standalone" else turn.question, k=self.k,
-                                         history=earlier.get(asked))
+                    answer = self.qa.ask(
+                        turn.standalone if asked == "standalone" else turn.question,
+                        k=self.k,
+                        history=earlier.get(asked),
+                    )
                     row[asked] = self._scored(answer, turn, time.perf_counter() - started)
                     if asked == "with_history":
                         earlier[asked].append(answer)
-                if number < len(turns) - 1 and "after_right_answers" in self.ways:  # what the next turns are asked after
+                if (
+                    number < len(turns) - 1 and "after_right_answers" in self.ways
+                ):  # what the next turns are asked after
                     earlier["after_right_answers"].append(right_answer(turn, self.qa.store))
                 rows.append(row)
         return rows
@@ -281,12 +327,17 @@ class ConversationEvaluator:
     @staticmethod
     def _scored(answer, turn: ConversationTurn, seconds: float) -> dict:
         cited = list(dict.fromkeys(c.source for c in answer.citations if c.agrees))
-        return {"answer": answer.text, "understood": answer.context.question if answer.context else None,
-                "abstained": answer.abstained, "confidence": round(answer.confidence, 4),
-                "hit": bool(turn.answers) and not answer.abstained and contains_answer(answer.text, turn.answers),
-                "in_passages": bool(turn.answers) and any(contains_answer(p.text, turn.answers) for p in answer.passages),
-                "cited": cited, "citation_precision": len(set(cited) & set(turn.sources)) / len(cited) if cited else None,
-                "ms": round(1000 * seconds, 2)}
+        return {
+            "answer": answer.text,
+            "understood": answer.context.question if answer.context else None,
+            "abstained": answer.abstained,
+            "confidence": round(answer.confidence, 4),
+            "hit": bool(turn.answers) and not answer.abstained and contains_answer(answer.text, turn.answers),
+            "in_passages": bool(turn.answers) and any(contains_answer(p.text, turn.answers) for p in answer.passages),
+            "cited": cited,
+            "citation_precision": len(set(cited) & set(turn.sources)) / len(cited) if cited else None,
+            "ms": round(1000 * seconds, 2),
+        }
 
 
 def conversation_summary(rows: list[dict]) -> dict:
@@ -305,7 +356,9 @@ def conversation_summary(rows: list[dict]) -> dict:
                 summary[kind][asked] = {
                     "hit": _mean(s["hit"] for s in answerable),
                     "answer_in_passages": _mean(s["in_passages"] for s in answerable),
-                    "citation_precision": _mean(s["citation_precision"] for s in answerable if s["citation_precision"] is not None),
+                    "citation_precision": _mean(
+                        s["citation_precision"] for s in answerable if s["citation_precision"] is not None
+                    ),
                     "abstain": _mean(s["abstained"] for s in answerable),
                 }
     ms = {asked: [r[asked]["ms"] for r in rows] for asked in ("with_history", "alone") if asked in rows[0]}
@@ -320,8 +373,14 @@ def reliability(confidence: list[float], right: list[bool], bins: int = 10) -> l
     for low, high in zip(np.linspace(0, 1, bins + 1)[:-1], np.linspace(0, 1, bins + 1)[1:]):
         inside = (confidence >= low) & ((confidence < high) | (high == 1))
         if inside.any():
-            rows.append({"bin": [round(float(low), 2), round(float(high), 2)], "n": int(inside.sum()),
-                         "confidence": round(float(confidence[inside].mean()), 4), "right": round(float(right[inside].mean()), 4)})
+            rows.append(
+                {
+                    "bin": [round(float(low), 2), round(float(high), 2)],
+                    "n": int(inside.sum()),
+                    "confidence": round(float(confidence[inside].mean()), 4),
+                    "right": round(float(right[inside].mean()), 4),
+                }
+            )
     return rows
 
 
@@ -329,7 +388,9 @@ def risk_coverage(confidence, right, points: int = 20) -> list[list[float]]:
     """The risk–coverage curve of selective answering: answering only the most confident share c of the
     questions, the share of those answers that are wrong (an answer to an unanswerable question is wrong)."""
     order = np.argsort(-np.asarray(confidence, dtype=float), kind="stable")
-    wrong = np.cumsum(~np.asarray(right, dtype=bool)[order]) / np.arange(1, len(order) + 1) if len(order) else np.zeros(0)
+    wrong = (
+        np.cumsum(~np.asarray(right, dtype=bool)[order]) / np.arange(1, len(order) + 1) if len(order) else np.zeros(0)
+    )
     picks = sorted({max(1, round(len(order) * c)) for c in np.linspace(0, 1, points + 1)[1:]}) if len(order) else []
     return [[round(n / len(order), 4), round(float(wrong[n - 1]), 4)] for n in picks]
 
@@ -378,8 +439,13 @@ def abstain_recall_at(results: list[QuestionResult], false_abstain: float) -> fl
 def states(results: list[QuestionResult]) -> dict:
     """Each state's share of the questions and how often it is right: answered and tentative answers hold a gold
     answer; an abstention is right on an unanswerable question."""
-    return {state: {"share": _mean(r.state == state for r in results),
-                    "right": _mean(r.correct for r in results if r.state == state)} for state in STATES}
+    return {
+        state: {
+            "share": _mean(r.state == state for r in results),
+            "right": _mean(r.correct for r in results if r.state == state),
+        }
+        for state in STATES
+    }
 
 
 def summarize(results: list[QuestionResult]) -> dict:
@@ -432,7 +498,10 @@ def evaluation_json(results: dict[str, list[QuestionResult]], metrics: dict[str,
     """The JSON written by `rag eval`: the first retriever's metrics at top level, every retriever under `retrievers`."""
     main = next(iter(results))
     return {
-        **metrics[main], "retriever": main, "k": k, **meta,
+        **metrics[main],
+        "retriever": main,
+        "k": k,
+        **meta,
         "retrievers": metrics,
         "questions": {name: [asdict(r) for r in rs] for name, rs in results.items()},
     }

@@ -23,17 +23,34 @@ from .files import cache_dir
 log = logging.getLogger(__name__)
 
 
-def exported(kind: str, model_path: str | Path, exporter_version: int, export: Callable[[Path], None], ready: str,
-             inputs: tuple[str, ...] | None = None) -> Path:
+def exported(
+    kind: str,
+    model_path: str | Path,
+    exporter_version: int,
+    export: Callable[[Path], None],
+    ready: str,
+    inputs: tuple[str, ...] | None = None,
+) -> Path:
     """The folder holding the export of `model_path`, made by `export(tmp_folder)` first if this machine has
     none yet; `ready` names the file an export writes last, whose presence means it is complete; `inputs`
     the files of the model folder the export is made from (default: all of them)."""
     model_path = Path(model_path)
-    files = sorted(model_path / name for name in inputs) if inputs else sorted(p for p in model_path.rglob("*") if p.is_file())
-    key = hashlib.sha1(json.dumps([
-        str(model_path.resolve()), exporter_version, version("torch"), version("onnxruntime"),
-        [(str(p.relative_to(model_path)), p.stat().st_size, p.stat().st_mtime_ns) for p in files],
-    ]).encode()).hexdigest()[:16]
+    files = (
+        sorted(model_path / name for name in inputs)
+        if inputs
+        else sorted(p for p in model_path.rglob("*") if p.is_file())
+    )
+    key = hashlib.sha1(
+        json.dumps(
+            [
+                str(model_path.resolve()),
+                exporter_version,
+                version("torch"),
+                version("onnxruntime"),
+                [(str(p.relative_to(model_path)), p.stat().st_size, p.stat().st_mtime_ns) for p in files],
+            ]
+        ).encode()
+    ).hexdigest()[:16]
     folder = cache_dir() / kind / f"{model_path.name}-{key}"
     if (folder / ready).is_file():
         return folder

@@ -34,5 +34,9 @@ def cache_dir(*parts: str) -> Path:
     """Where derived files are kept (ONNX exports, tiktoken's BPE file): $VERBATIM_CACHE, else
     $XDG_CACHE_HOME/verbatim or ~/.cache/verbatim."""
     configured = settings.get("CACHE")
-    base = Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "verbatim"
+    base = (
+        Path(configured)
+        if configured
+        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "verbatim"
+    )
     return base.joinpath(*parts)

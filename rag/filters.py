@@ -35,12 +35,19 @@ class Filters:
         outlet = filters.get("outlet")
         if isinstance(outlet, str):
             outlet = [outlet]
-        if outlet is not None and (not isinstance(outlet, (list, tuple)) or not all(isinstance(o, str) and o.strip() for o in outlet)):
+        if outlet is not None and (
+            not isinstance(outlet, (list, tuple)) or not all(isinstance(o, str) and o.strip() for o in outlet)
+        ):
             raise InvalidQuestionError(f"filters['outlet'] must be an outlet's name or a list of them, not {outlet!r}")
-        found = cls(_day(filters.get("after"), "after"), _day(filters.get("before"), "before"),
-                    tuple(o.strip() for o in outlet) if outlet else None)
+        found = cls(
+            _day(filters.get("after"), "after"),
+            _day(filters.get("before"), "before"),
+            tuple(o.strip() for o in outlet) if outlet else None,
+        )
         if found.after and found.before and found.after >= found.before:
-            raise InvalidQuestionError(f"no day is on or after {found.after} and before {found.before}: check the filter's dates")
+            raise InvalidQuestionError(
+                f"no day is on or after {found.after} and before {found.before}: check the filter's dates"
+            )
         return found or None
 
     def __bool__(self) -> bool:

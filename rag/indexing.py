@@ -76,13 +76,22 @@ class Indexer:
     `documents_per_batch` files are embedded together: the more texts, the less padding once the
     embedder has sorted them by length."""
 
-    def __init__(self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None, documents_per_batch: int = 128):
+    def __init__(
+        self, embedder: Embedder | None = None, chunker: SentenceChunker | None = None, documents_per_batch: int = 128
+    ):
         self.embedder = embedder or Embedder()
         self.chunker = chunker or SentenceChunker()
         self.documents_per_batch = documents_per_batch
 
-    def run(self, corpus_dir: str | Path, index_dir: str | Path, rebuild: bool = False, optimize: bool = False,
-            show_progress: bool = False, on_progress: ProgressCallback | None = None) -> IndexReport:
+    def run(
+        self,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        rebuild: bool = False,
+        optimize: bool = False,
+        show_progress: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> IndexReport:
         """Index what changed in the folder, then merge segments (`optimize`: all into one). The folder is read
         under the index lock, so that two updates cannot commit what they saw of it in the wrong order."""
         started = time.perf_counter()
@@ -95,19 +104,34 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def update_files(self, index_dir: str | Path, files: list[tuple[str, Path]] = (), removed: list[str] = (),
-                     on_progress: ProgressCallback | None = None) -> IndexReport:
+    def update_files(
+        self,
+        index_dir: str | Path,
+        files: list[tuple[str, Path]] = (),
+        removed: list[str] = (),
+        on_progress: ProgressCallback | None = None,
+    ) -> IndexReport:
         """Index these (document id, path) files, new or changed, and remove these documents, without looking
         at the rest of the folder (an upload to a large library costs its own files only)."""
         started = time.perf_counter()
         with index_lock(index_dir):
-            report = self._update(list(files), Path(index_dir), False, False, on_progress, whole_folder=False, removed=removed)
+            report = self._update(
+                list(files), Path(index_dir), False, False, on_progress, whole_folder=False, removed=removed
+            )
             merge_segments(index_dir)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _update(self, files: list[tuple[str, Path]], index_dir: Path, rebuild: bool, show_progress: bool,
-                on_progress: ProgressCallback | None, whole_folder: bool = True, removed: list[str] = ()) -> IndexReport:
+    def _update(
+        self,
+        files: list[tuple[str, Path]],
+        index_dir: Path,
+        rebuild: bool,
+        show_progress: bool,
+        on_progress: ProgressCallback | None,
+        whole_folder: bool = True,
+        removed: list[str] = (),
+    ) -> IndexReport:
         """Compare the files with the live index and commit what changed (the caller holds the index lock);
         with `whole_folder`, an indexed document missing from `files` is removed, else those `removed`, and the
         index is repaired: checked in full, damaged segments indexed again, an unreadable commit rebuilt."""
@@ -120,7 +144,11 @@ class Indexer:
             if not (rebuild or whole_folder and isinstance(exc, IndexCorruptError)):
                 raise
             if not rebuild:
-                log.warning("the index at %s cannot be read (%s); rebuilding it from the corpus", index_dir, exc.__cause__ or exc)
+                log.warning(
+                    "the index at %s cannot be read (%s); rebuilding it from the corpus",
+                    index_dir,
+                    exc.__cause__ or exc,
+                )
                 rebuild = True
             live = None
         if live is not None and not rebuild:
@@ -138,7 +166,9 @@ class Indexer:
                     continue
                 (report.added if known is None else report.updated).append(doc_id)
                 to_read.append((doc_id, path))
-            report.removed = sorted(set(indexed) - {doc_id for doc_id, _ in files} if whole_folder else set(removed) & set(indexed))
+            report.removed = sorted(
+                set(indexed) - {doc_id for doc_id, _ in files} if whole_folder else set(removed) & set(indexed)
+            )
             report.repaired = writer.damaged
             if report.changed or report.repaired or live is None or rebuild:
                 self.write_files(writer, to_read, report, show_progress, on_progress)
@@ -149,12 +179,24 @@ class Indexer:
                 writer.commit()
         return report
 
-    def write_files(self, writer: IndexWriter, files: list[tuple[str, Path]], report: IndexReport,
-               show_progress: bool, on_progress: ProgressCallback | None) -> None:
+    def write_files(
+        self,
+        writer: IndexWriter,
+        files: list[tuple[str, Path]],
+        report: IndexReport,
+        show_progress: bool,
+        on_progress: ProgressCallback | None,
+    ) -> None:
         """Parse, chunk and embed the files into the writer's new segment; unreadable ones are skipped."""
         with progress_bar(total=len(files), unit="file", desc="indexing", disable=not show_progress) as bar:
             for first in range(0, len(files), self.documents_per_batch):
-                batch = [d for d in (_parse(doc_id, path, report) for doc_id, path in files[first : first + self.documents_per_batch]) if d]
+                batch = [
+                    d
+                    for d in (
+                        _parse(doc_id, path, report) for doc_id, path in files[first : first + self.documents_per_batch]
+                    )
+                    if d
+                ]
                 chunked = [self.chunker.run(document.text, document.blocks) for document in batch]
                 vectors = self.embedder.run([c.text for parts in chunked for c in parts.chunks])
                 for document, parts in zip(batch, chunked):

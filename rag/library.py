@@ -56,8 +56,14 @@ class UploadResult:
 class Library:
     """Owns the corpus folder and the index built from it; one change at a time."""
 
-    def __init__(self, corpus_dir: str | Path, index_dir: str | Path, model: str | None = None,
-                 max_upload_bytes: int = MAX_UPLOAD_BYTES, reader: str | Path | None = None):
+    def __init__(
+        self,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        model: str | None = None,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        reader: str | Path | None = None,
+    ):
         self.corpus_dir = Path(corpus_dir)
         self.index_dir = Path(index_dir)
         self.embedder = Embedder(model)
@@ -70,7 +76,9 @@ class Library:
         with self._lock:
             return self._build(show_progress=show_progress, on_progress=on_progress)
 
-    def add(self, files: list[tuple[str, bytes]], on_progress: Callable[[int, int, str], None] | None = None) -> tuple[UploadResult, QA]:
+    def add(
+        self, files: list[tuple[str, bytes]], on_progress: Callable[[int, int, str], None] | None = None
+    ) -> tuple[UploadResult, QA]:
         """Check and store uploaded (name, content) pairs, then index what was accepted."""
         result = UploadResult()
         with self._lock:
@@ -149,8 +157,9 @@ def _unused(path: Path) -> Path:
 INDEXING_BATCH = 8  # files embedded together by the indexing process: progress is reported after each batch
 
 
-def _update_in_child(model_name: str, index_dir: Path, on_progress: Callable[[int, int, str], None] | None = None,
-                     **changes) -> IndexReport:
+def _update_in_child(
+    model_name: str, index_dir: Path, on_progress: Callable[[int, int, str], None] | None = None, **changes
+) -> IndexReport:
     """Run Indexer.update_files(index_dir, **changes) in a child Python process; its errors are raised here.
 
     In a thread of this process, sentence splitting (pure Python) would hold the GIL and embedding compete for
@@ -158,8 +167,11 @@ def _update_in_child(model_name: str, index_dir: Path, on_progress: Callable[[in
     at a lower CPU priority, so a question always has a core; a new child for each change (~1 s to start)
     gives its memory back when done."""
     package_root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "OMP_NUM_THREADS": "1",  # one onnxruntime (and BLAS) thread: see rag/embedding.py
-           "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",  # one onnxruntime (and BLAS) thread: see rag/embedding.py
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+    }
     command = [sys.executable, "-c", "from rag.library import serve_update; serve_update()"]
     with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) as process:
         try:
@@ -174,8 +186,10 @@ def _update_in_child(model_name: str, index_dir: Path, on_progress: Callable[[in
                 if on_progress:
                     on_progress(*value)
         except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            raise RagError(f"the indexing process stopped (exit status {process.wait()}); the index keeps its last "
-                           "complete update: try again") from exc
+            raise RagError(
+                f"the indexing process stopped (exit status {process.wait()}); the index keeps its last "
+                "complete update: try again"
+            ) from exc
 
 
 def serve_update() -> None:
@@ -192,7 +206,10 @@ def serve_update() -> None:
     model_name, index_dir, changes = pickle.load(sys.stdin.buffer)
     try:
         indexer = Indexer(Embedder(model_name), documents_per_batch=INDEXING_BATCH)
-        send("report", indexer.update_files(index_dir, on_progress=lambda *progress: send("progress", progress), **changes))
+        send(
+            "report",
+            indexer.update_files(index_dir, on_progress=lambda *progress: send("progress", progress), **changes),
+        )
     except RagError as exc:
         send("error", exc)
     except Exception as exc:

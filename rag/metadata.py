@@ -14,26 +14,41 @@ import re
 from dataclasses import dataclass
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.DOTALL)
-_KEYS = {"title": ("title", "headline"), "outlet": ("outlet", "site", "site_name", "sitename", "publisher", "source", "publication"),
-         "published": ("published", "date", "published_at", "pubdate"), "author": ("author", "authors", "byline", "by"),
-         "url": ("url", "link", "canonical", "source_url")}
+_KEYS = {
+    "title": ("title", "headline"),
+    "outlet": ("outlet", "site", "site_name", "sitename", "publisher", "source", "publication"),
+    "published": ("published", "date", "published_at", "pubdate"),
+    "author": ("author", "authors", "byline", "by"),
+    "url": ("url", "link", "canonical", "source_url"),
+}
 _MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-DATELINE = re.compile(rf"""^\W*(?:(?:published|posted|updated|last\s+updated)(?:\s+on)?:?\s*)?
+DATELINE = re.compile(
+    rf"""^\W*(?:(?:published|posted|updated|last\s+updated)(?:\s+on)?:?\s*)?
     (?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?
     (?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}} | {_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}} | \d{{4}}-\d{{2}}-\d{{2}})
-    (?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d{{2}}\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s+[A-Z]{{2,4}})?)?\W*$""", re.IGNORECASE | re.VERBOSE)
+    (?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d{{2}}\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s+[A-Z]{{2,4}})?)?\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 # "By Jane Doe", "BY JANE DOE, Moscow Correspondent": two to four name words, then at most a short role or outlet.
-BYLINE = re.compile(r"^\s*[Bb][Yy]\s+(?!(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|(?:january|february|march|april|june|july|august|september|october|november|december)\b)"
-                    r"([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|al|and|&)){1,3})\s*(?:[,|·•–—-]\s*[^.!?]{0,60})?$",
-                    re.IGNORECASE)
+BYLINE = re.compile(
+    r"^\s*[Bb][Yy]\s+(?!(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|(?:january|february|march|april|june|july|august|september|october|november|december)\b)"
+    r"([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|al|and|&)){1,3})\s*(?:[,|·•–—-]\s*[^.!?]{0,60})?$",
+    re.IGNORECASE,
+)
 LINE = re.compile(r"[^\n]+")  # a line of text, without its line end
 _ENDS_PUNCTUATED = re.compile(r"[.!:;,…][\"'”’)\]]*\s*$")  # a headline does not (a question mark may)
-_SMALL = frozenset("a an the and or but nor of to in on at for with by from about as into over after before amid vs vs. via per is are".split())
-_OPENERS = frozenset("the a an president prime former u.s. us uk eu city police officials mayor minister chancellor "
-                     "governor senator judge sir dr mr mrs ms secretary scientists researchers".split())
+_SMALL = frozenset(
+    "a an the and or but nor of to in on at for with by from about as into over after before amid vs vs. via per is are".split()
+)
+_OPENERS = frozenset(
+    "the a an president prime former u.s. us uk eu city police officials mayor minister chancellor "
+    "governor senator judge sir dr mr mrs ms secretary scientists researchers".split()
+)
 # "© 2025 Northern Courier Media Ltd. All rights reserved.", "Copyright (c) 2024 Metro Wire": a sign or a year, then the name.
-_COPYRIGHT = re.compile(r"^\W*(?:©|\([cC]\)|[Cc]opyright\s+(?:©|\([cC]\)|(?=\d{4})))\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?"
-                        r"([A-Z][\w&'’-]*(?:\s+[\w&'’-]+){0,5}?)\s*(?:[.|,]|[Aa]ll\s+[Rr]ights|$)")
+_COPYRIGHT = re.compile(
+    r"^\W*(?:©|\([cC]\)|[Cc]opyright\s+(?:©|\([cC]\)|(?=\d{4})))\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?"
+    r"([A-Z][\w&'’-]*(?:\s+[\w&'’-]+){0,5}?)\s*(?:[.|,]|[Aa]ll\s+[Rr]ights|$)"
+)
 _COMPANY = re.compile(r"(\s+(media|group|publishing|holdings|ltd|limited|plc|inc|llc|gmbh|co)\.?)+$", re.IGNORECASE)
 HEADLINE_WORDS = 25
 
@@ -51,7 +66,9 @@ class Metadata:
 
     def merged(self, other: Metadata) -> Metadata:
         """These fields, with `other`'s where these are unknown."""
-        return Metadata(*(mine if mine is not None else theirs for mine, theirs in zip(self.astuple(), other.astuple())))
+        return Metadata(
+            *(mine if mine is not None else theirs for mine, theirs in zip(self.astuple(), other.astuple()))
+        )
 
     def astuple(self) -> tuple:
         """The fields in order: title, outlet, published, author, url."""
@@ -73,7 +90,10 @@ def front_matter(text: str) -> tuple[Metadata, int]:
     if not isinstance(data, dict):
         return Metadata(), 0
     lowered = {str(k).lower(): v for k, v in data.items()}
-    found = {field: next((lowered[k] for k in keys if lowered.get(k) not in (None, "")), None) for field, keys in _KEYS.items()}
+    found = {
+        field: next((lowered[k] for k in keys if lowered.get(k) not in (None, "")), None)
+        for field, keys in _KEYS.items()
+    }
     if isinstance(found["author"], list):
         found["author"] = ", ".join(map(str, found["author"]))
     published = iso_date(found.pop("published"))
@@ -95,13 +115,18 @@ def iso_date(value) -> str | None:
             return datetime.date.fromisoformat(iso.group(1)).isoformat()
         except ValueError:
             return None
-    if not (re.search(rf"\b{_MONTHS}(?!\w)", value, re.IGNORECASE) and re.search(r"\b\d{4}\b", value)
-            and re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\b(?![:.]\d)", value)):
+    if not (
+        re.search(rf"\b{_MONTHS}(?!\w)", value, re.IGNORECASE)
+        and re.search(r"\b\d{4}\b", value)
+        and re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\b(?![:.]\d)", value)
+    ):
         return None
     from dateutil import parser
 
     try:
-        day = parser.parse(re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", value), default=datetime.datetime(1, 1, 1), ignoretz=True)
+        day = parser.parse(
+            re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", value), default=datetime.datetime(1, 1, 1), ignoretz=True
+        )
     except (ValueError, OverflowError):
         return None
     return day.date().isoformat()
@@ -126,7 +151,9 @@ class TextMetadata:
             if seen > self.lines:
                 break
             if published is None and DATELINE.match(value):
-                published = iso_date(re.sub(r"^\W*(published|posted|updated|last\s+updated)(\s+on)?:?", "", value, flags=re.I))
+                published = iso_date(
+                    re.sub(r"^\W*(published|posted|updated|last\s+updated)(\s+on)?:?", "", value, flags=re.I)
+                )
             elif author is None and (byline := BYLINE.match(value)):
                 author = byline.group(1)
             elif looking:
@@ -155,9 +182,15 @@ def _headline_end(line: str) -> int | None:
     if run < 6 or run >= len(words):
         return None
     capitalised = [i for i in range(run) if words[i].group().strip("'\"‘’“”")[:1].isupper()]
-    subject = next((i for i in range(max(1, run - 5), run) if (words[i].group().lower().strip("'\"‘’“”,") in _OPENERS
-                    or _demonym(words[i].group())) and words[i - 1].group().lower() not in _SMALL),  # "…for City Flats" goes on
-                   capitalised[-1] if capitalised else run - 1)
+    subject = next(
+        (
+            i
+            for i in range(max(1, run - 5), run)
+            if (words[i].group().lower().strip("'\"‘’“”,") in _OPENERS or _demonym(words[i].group()))
+            and words[i - 1].group().lower() not in _SMALL
+        ),  # "…for City Flats" goes on
+        capitalised[-1] if capitalised else run - 1,
+    )
     return words[subject - 1].end() if subject >= 4 else None
 
 

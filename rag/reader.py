@@ -55,14 +55,23 @@ class Windows:
         return len(self.passage)
 
 
-def encode(tokenizer, question: str, passages: list[str], max_length: int = MAX_LENGTH, stride: int = STRIDE) -> Windows:
+def encode(
+    tokenizer, question: str, passages: list[str], max_length: int = MAX_LENGTH, stride: int = STRIDE
+) -> Windows:
     """Tokenise the question with each passage; passages longer than one window overflow into more."""
     question_ids = tokenizer(question, add_special_tokens=False)["input_ids"]
     if len(question_ids) > MAX_QUESTION_TOKENS:
         question = tokenizer.decode(question_ids[:MAX_QUESTION_TOKENS])
     encoded = tokenizer(
-        [question] * len(passages), passages, truncation="only_second", max_length=max_length, stride=stride,
-        return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", return_tensors="np",
+        [question] * len(passages),
+        passages,
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="longest",
+        return_tensors="np",
     )
     offsets = np.asarray(encoded["offset_mapping"], dtype=np.int64).copy()
     in_passage = np.array([[s == 1 for s in encoded.sequence_ids(w)] for w in range(len(offsets))], dtype=bool)
@@ -111,8 +120,13 @@ class Reading:
         return self.spans[0] if self.spans else None
 
 
-def read_spans(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray,
-               max_answer_tokens: int = MAX_ANSWER_TOKENS, excluded: dict[int, list[tuple[int, int]]] | None = None) -> Reading:
+def read_spans(
+    windows: Windows,
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    max_answer_tokens: int = MAX_ANSWER_TOKENS,
+    excluded: dict[int, list[tuple[int, int]]] | None = None,
+) -> Reading:
     """Decode the best span of each passage and the no-answer probability from the model's logits;
     `excluded`: per passage, character ranges no span may overlap."""
     start = group_log_softmax(start_logits, windows.valid)
@@ -134,7 +148,9 @@ def read_spans(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarra
         scores = np.where(valid, start[w][:, None] + end[w][None, :], -np.inf)
         i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
         passage = int(windows.passage[w])
-        reading = PassageReading(passage, int(windows.offsets[w, i, 0]), int(windows.offsets[w, j, 1]), float(np.exp(scores[i, j])))
+        reading = PassageReading(
+            passage, int(windows.offsets[w, i, 0]), int(windows.offsets[w, j, 1]), float(np.exp(scores[i, j]))
+        )
         if passage not in best or reading.probability > best[passage].probability:
             best[passage] = reading
     return Reading(sorted(best.values(), key=lambda r: -r.probability), no_answer)
@@ -149,16 +165,25 @@ class Reader:
     (`precision` or $VERBATIM_READER_PRECISION: "fp32" or "int8" to choose).
     `threads`: onnxruntime's threads per question."""
 
-    def __init__(self, path: str | os.PathLike | None = None, max_length: int = MAX_LENGTH, stride: int = STRIDE,
-                 threads: int = 2, confidence: Confidence | None = None, precision: str | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike | None = None,
+        max_length: int = MAX_LENGTH,
+        stride: int = STRIDE,
+        threads: int = 2,
+        confidence: Confidence | None = None,
+        precision: str | None = None,
+    ):
         self.path = Path(path or default_reader())
         self.max_length = max_length
         self.stride = stride
         self.threads = threads
         self.precision = precision or settings.get("READER_PRECISION")
         if self.precision not in (None, *PRECISIONS):
-            raise ModelNotFoundError(f"unknown reader precision {self.precision!r} (VERBATIM_READER_PRECISION?): use "
-                                     f"{' or '.join(PRECISIONS)}, or leave it unset to run the faster one here")
+            raise ModelNotFoundError(
+                f"unknown reader precision {self.precision!r} (VERBATIM_READER_PRECISION?): use "
+                f"{' or '.join(PRECISIONS)}, or leave it unset to run the faster one here"
+            )
         self._confidence = confidence  # None: the folder's calibration.json
         self._loaded = None
         self._lock = threading.Lock()
@@ -184,7 +209,9 @@ class Reader:
         """The precision the model runs in here: "fp32" or "int8"."""
         return self._load()[3]
 
-    def run(self, question: str, passages: list[str], excluded: dict[int, list[tuple[int, int]]] | None = None) -> Reading:
+    def run(
+        self, question: str, passages: list[str], excluded: dict[int, list[tuple[int, int]]] | None = None
+    ) -> Reading:
         """The best span of every passage, overlapping none of its `excluded` character ranges."""
         tokenizer, session, _, _ = self._load()
         if not passages:
@@ -195,15 +222,22 @@ class Reader:
 
 
 def _logits(session, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
-    start, end = session.run(None, {
-        "input_ids": windows.input_ids, "attention_mask": windows.attention_mask, "token_type_ids": windows.token_type_ids,
-    })
+    start, end = session.run(
+        None,
+        {
+            "input_ids": windows.input_ids,
+            "attention_mask": windows.attention_mask,
+            "token_type_ids": windows.token_type_ids,
+        },
+    )
     return start, end
 
 
 PRECISIONS = ("fp32", "int8")
 EXPORT_VERSION = 1
-INT8_MIN_SPEED_UP = 1.2  # int8 costs some accuracy (F1 ~92 against fp32): it is chosen only where it runs this much faster
+INT8_MIN_SPEED_UP = (
+    1.2  # int8 costs some accuracy (F1 ~92 against fp32): it is chosen only where it runs this much faster
+)
 
 
 def _load_reader(path: Path, threads: int, confidence: Confidence | None, precision: str | None):
@@ -219,12 +253,20 @@ def _load_reader(path: Path, threads: int, confidence: Confidence | None, precis
 
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         confidence = confidence or Confidence.load(path / "calibration.json")
-        folder = exported("reader", path, EXPORT_VERSION, functools.partial(_export, path), ready="model-int8.onnx",
-                          inputs=("model.safetensors", "config.json"))
+        folder = exported(
+            "reader",
+            path,
+            EXPORT_VERSION,
+            functools.partial(_export, path),
+            ready="model-int8.onnx",
+            inputs=("model.safetensors", "config.json"),
+        )
         precision = precision or _faster_precision(folder)
         session = _session(folder / f"model-{precision}.onnx", threads)
     except Exception as exc:  # a damaged file fails in the tokenizer's, torch's, onnxruntime's or json's own way
-        raise ModelNotFoundError(f"the reader model at {path} cannot be loaded ({exc}): retrain it or restore the folder") from exc
+        raise ModelNotFoundError(
+            f"the reader model at {path} cannot be loaded ({exc}): retrain it or restore the folder"
+        ) from exc
     return tokenizer, session, confidence, precision
 
 
@@ -234,7 +276,9 @@ def _session(model: Path, threads: int):
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave the cores to torch between questions
+    options.add_session_config_entry(
+        "session.intra_op.allow_spinning", "0"
+    )  # leave the cores to torch between questions
     return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
@@ -246,8 +290,9 @@ def _export(path: Path, folder: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForQuestionAnswering
 
-    model = AutoModelForQuestionAnswering.from_pretrained(path, local_files_only=True, dtype=torch.float32,
-                                                          attn_implementation="eager").eval()
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        path, local_files_only=True, dtype=torch.float32, attn_implementation="eager"
+    ).eval()
 
     class Logits(torch.nn.Module):
         def __init__(self):
@@ -262,8 +307,16 @@ def _export(path: Path, folder: Path) -> None:
     example = tuple(torch.ones((2, 16), dtype=torch.long) for _ in names)
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing are about code paths this model does not take
-        torch.onnx.export(Logits(), example, folder / "raw.onnx", input_names=names, output_names=["start_logits", "end_logits"],
-                          dynamic_axes={n: axes for n in [*names, "start_logits", "end_logits"]}, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            Logits(),
+            example,
+            folder / "raw.onnx",
+            input_names=names,
+            output_names=["start_logits", "end_logits"],
+            dynamic_axes={n: axes for n in [*names, "start_logits", "end_logits"]},
+            opset_version=17,
+            dynamo=False,
+        )
     quantize_dynamic(folder / "raw.onnx", folder / "model-int8.tmp.onnx", per_channel=True, weight_type=QuantType.QInt8)
     optimise(folder / "raw.onnx", folder / "model-fp32.onnx")
     os.replace(folder / "model-int8.tmp.onnx", folder / "model-int8.onnx")  # last: its presence marks a whole export
@@ -304,5 +357,7 @@ def cpu_flags() -> str:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
         return platform.processor()
-    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor()
+    )
     return f"{model}; {next((line for line in lines if line.startswith('flags')), 'flags: unknown')}"

@@ -14,11 +14,24 @@ from .evaluation import (
 )
 
 _ROWS = [
-    ("retrieval", "recall@1"), ("retrieval", "recall@5"), ("retrieval", "recall@10"), ("retrieval", "mrr"),
-    ("retrieval", "answer_in_top5"), ("answer", "hit"), ("answer", "em"), ("answer", "f1"),
-    ("citation", "precision"), ("citation", "recall"), ("abstain", "precision"), ("abstain", "recall"),
-    ("abstain", "false_abstain_rate"), ("abstain", "recall_at_false_abstain_0.05"), ("abstain", "recall_at_false_abstain_0.10"),
-    ("selective", "aurc"), ("latency_ms", "p50"), ("latency_ms", "p95"),
+    ("retrieval", "recall@1"),
+    ("retrieval", "recall@5"),
+    ("retrieval", "recall@10"),
+    ("retrieval", "mrr"),
+    ("retrieval", "answer_in_top5"),
+    ("answer", "hit"),
+    ("answer", "em"),
+    ("answer", "f1"),
+    ("citation", "precision"),
+    ("citation", "recall"),
+    ("abstain", "precision"),
+    ("abstain", "recall"),
+    ("abstain", "false_abstain_rate"),
+    ("abstain", "recall_at_false_abstain_0.05"),
+    ("abstain", "recall_at_false_abstain_0.10"),
+    ("selective", "aurc"),
+    ("latency_ms", "p50"),
+    ("latency_ms", "p95"),
 ]
 
 
@@ -38,7 +51,12 @@ def plot_recall(results: dict[str, list[QuestionResult]], path: Path, title: str
     for name, rs in results.items():
         ax.plot(ks, [recall_at(rs, k) for k in ks], marker="o", label=f"{name}: gold source")
         ax.plot(ks, [recall_at(rs, k, "answer_rank") for k in ks], linestyle="--", label=f"{name}: answer in passage")
-    ax.set(xlabel="k (passages retrieved)", ylabel="share of answerable questions", title=f"Recall@k — {title}", ylim=(0, 1.02))
+    ax.set(
+        xlabel="k (passages retrieved)",
+        ylabel="share of answerable questions",
+        title=f"Recall@k — {title}",
+        ylim=(0, 1.02),
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -73,9 +91,16 @@ def plot_confidence(results: list[QuestionResult], path: Path, title: str, thres
     if points:
         diagram.plot([p["confidence"] for p in points], [p["right"] for p in points], marker="o", label="answers given")
         for p in points:
-            diagram.annotate(str(p["n"]), (p["confidence"], p["right"]), textcoords="offset points", xytext=(4, -10), fontsize=7)
-    diagram.set(xlabel="confidence (bin mean)", ylabel="share right", xlim=(0, 1), ylim=(0, 1.02),
-                    title=f"Reliability of answers given ({len(answered)})")
+            diagram.annotate(
+                str(p["n"]), (p["confidence"], p["right"]), textcoords="offset points", xytext=(4, -10), fontsize=7
+            )
+    diagram.set(
+        xlabel="confidence (bin mean)",
+        ylabel="share right",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title=f"Reliability of answers given ({len(answered)})",
+    )
     diagram.grid(alpha=0.3)
     diagram.legend(fontsize=8)
     fig.tight_layout()
@@ -108,8 +133,13 @@ def plot_risk_coverage(metrics: dict[str, dict], path: Path, title: str, baselin
     for name, selective, style in curves:
         coverage, risk = zip(*selective["risk_coverage"]) if selective["risk_coverage"] else ((), ())
         ax.plot(coverage, risk, linestyle=style, marker=".", label=f"{name}: AURC {selective['aurc']:.3f}")
-    ax.set(xlabel="coverage (share of questions answered, most confident first)", ylabel="risk (share of answers wrong)",
-           title=f"Risk–coverage — {title}", xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.set(
+        xlabel="coverage (share of questions answered, most confident first)",
+        ylabel="risk (share of answers wrong)",
+        title=f"Risk–coverage — {title}",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -121,7 +151,10 @@ def threshold_table(results: list[QuestionResult], threshold: float) -> list[str
     """What abstaining below each confidence would give: the trade-off the threshold is chosen from."""
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
-    lines = ["| abstain below | answered right | false abstain rate | abstain recall | abstain precision |", "|---|---|---|---|---|"]
+    lines = [
+        "| abstain below | answered right | false abstain rate | abstain recall | abstain precision |",
+        "|---|---|---|---|---|",
+    ]
     for below in sorted({0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(threshold, 3)}):
         abstain = [r.abstained or r.confidence < below for r in results]
         kept_right = sum(r.hit and r.confidence >= below for r in answerable)
@@ -135,50 +168,94 @@ def threshold_table(results: list[QuestionResult], threshold: float) -> list[str
     return lines
 
 
-def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, dict], path: str | Path, title: str,
-                 meta: dict, max_failures: int = 60, baseline: dict | None = None) -> list[Path]:
+def write_report(
+    results: dict[str, list[QuestionResult]],
+    metrics: dict[str, dict],
+    path: str | Path,
+    title: str,
+    meta: dict,
+    max_failures: int = 60,
+    baseline: dict | None = None,
+) -> list[Path]:
     """Write the Markdown report and its plots (`metrics`: `summarize` of each retriever; `baseline`: the JSON of
     an earlier `rag eval`, shown beside them); return the files written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     main = next(iter(results))
-    recall_png, confidence_png = path.with_name(f"{path.stem}-recall.png"), path.with_name(f"{path.stem}-confidence.png")
-    risk_png = path.with_name(f"{path.stem}-risk-coverage.png")
+    recall_png, confidence_png, risk_png = (
+        path.with_name(f"{path.stem}-{n}.png") for n in ("recall", "confidence", "risk-coverage")
+    )
     plot_recall(results, recall_png, title)
-    threshold = meta["abstain_below"]
-    plot_confidence(results[main], confidence_png, f"{title} ({main})", threshold)
+    plot_confidence(results[main], confidence_png, f"{title} ({main})", meta["abstain_below"])
     if baseline:
         baseline = {**baseline, "selective": baseline_selective(baseline)}
         metrics = {**metrics, "previous": baseline}
     plot_risk_coverage({n: m for n, m in metrics.items() if n != "previous"}, risk_png, title, baseline)
+    lines = _summary(metrics, main, title, meta)
+    lines += _by_type(metrics[main], main, recall_png)
+    lines += _abstention(results[main], main, meta["abstain_below"], confidence_png)
+    lines += _risk_coverage(risk_png, bool(baseline))
+    lines += _failures(results[main], main, max_failures)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [path, recall_png, confidence_png, risk_png]
 
+
+def _summary(metrics: dict[str, dict], main: str, title: str, meta: dict) -> list[str]:
+    """The run's settings, the retrievers side by side and the answer states."""
+    names = list(metrics)
     lines = [f"# Evaluation: {title}", ""]
     lines += [f"- {key}: `{value}`" for key, value in meta.items()]
     lines += ["", f"## Retrievers side by side (k = {meta.get('k', 5)} passages for the answer)", ""]
-    lines += ["| metric | " + " | ".join(list(metrics)) + " |", "|---|" + "---|" * len(metrics)]
-    names = list(metrics)
-    lines += [f"| {group} {key} | " + " | ".join(f"{metrics[n].get(group, {}).get(key, '-')}" for n in names) + " |"
-              for group, key in _ROWS]
+    lines += ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(metrics)]
+    lines += [
+        f"| {group} {key} | " + " | ".join(f"{metrics[n].get(group, {}).get(key, '-')}" for n in names) + " |"
+        for group, key in _ROWS
+    ]
     lines += ["", f"## Answer states ({main})", "", "| state | share | right |", "|---|---|---|"]
     lines += [f"| {state} | {v['share']} | {v['right']} |" for state, v in metrics[main].get("states", {}).items()]
-    lines += ["", f"Sure (*answered*) from {meta.get('answered_from', '-')}, *abstained* below {meta['abstain_below']}, "
-              "*tentative* between. An abstention is right on an unanswerable question."]
-    lines += ["", f"![recall@k]({recall_png.name})", "", f"## Per question type ({main})", ""]
+    return lines + [
+        "",
+        f"Sure (*answered*) from {meta.get('answered_from', '-')}, *abstained* below {meta['abstain_below']}, "
+        "*tentative* between. An abstention is right on an unanswerable question.",
+    ]
+
+
+def _by_type(metrics: dict, main: str, recall_png: Path) -> list[str]:
+    lines = ["", f"![recall@k]({recall_png.name})", "", f"## Per question type ({main})", ""]
     lines += ["| type | n | hit | em | f1 |", "|---|---|---|---|---|"]
-    lines += [f"| {t} | {m['n']} | {m['hit']} | {m['em']} | {m['f1']} |" for t, m in metrics[main]["by_type"].items()]
-    lines += ["", "On `unanswerable` questions a right abstention counts as a hit (and em = f1 = 1).", ""]
-    lines += [f"## Confidence and abstention ({main})", "", f"![confidence]({confidence_png.name})", ""]
-    lines += ["Confidence is the reader's calibrated probability that the quote holds the answer; the answer builder",
-              f"abstains below {threshold:.3g} (chosen on held-out training questions, see the reader's model card, rag/models/reader/README.md).",
-              "Rows below the chosen threshold count only abstentions that already happened; each row shows what",
-              "abstaining below that value would give.", ""]
-    lines += threshold_table(results[main], threshold)
-    lines += ["", "## Risk–coverage", "", f"![risk-coverage]({risk_png.name})", "",
-              "Answering only the most confident share of the questions: the share of those answers that are wrong (an",
-              "answer to an unanswerable question is wrong). AURC is the area under the curve; lower is better."
-              + (" The dotted curve is the previous version's run." if baseline else "")]
-    failures = [r for r in results[main] if not r.correct]
-    lines += ["", f"## Failed questions ({main}: {len(failures)} of {len(results[main])}" + (f", first {max_failures} shown" if len(failures) > max_failures else "") + ")", ""]
+    lines += [f"| {t} | {m['n']} | {m['hit']} | {m['em']} | {m['f1']} |" for t, m in metrics["by_type"].items()]
+    return lines + ["", "On `unanswerable` questions a right abstention counts as a hit (and em = f1 = 1).", ""]
+
+
+def _abstention(results: list[QuestionResult], main: str, threshold: float, confidence_png: Path) -> list[str]:
+    lines = [f"## Confidence and abstention ({main})", "", f"![confidence]({confidence_png.name})", ""]
+    lines += [
+        "Confidence is the reader's calibrated probability that the quote holds the answer; the answer builder",
+        f"abstains below {threshold:.3g} (chosen on held-out training questions, see the reader's model card, rag/models/reader/README.md).",
+        "Rows below the chosen threshold count only abstentions that already happened; each row shows what",
+        "abstaining below that value would give.",
+        "",
+    ]
+    return lines + threshold_table(results, threshold)
+
+
+def _risk_coverage(risk_png: Path, with_baseline: bool) -> list[str]:
+    return [
+        "",
+        "## Risk–coverage",
+        "",
+        f"![risk-coverage]({risk_png.name})",
+        "",
+        "Answering only the most confident share of the questions: the share of those answers that are wrong (an",
+        "answer to an unanswerable question is wrong). AURC is the area under the curve; lower is better."
+        + (" The dotted curve is the previous version's run." if with_baseline else ""),
+    ]
+
+
+def _failures(results: list[QuestionResult], main: str, max_failures: int) -> list[str]:
+    failures = [r for r in results if not r.correct]
+    shown = f", first {max_failures} shown" if len(failures) > max_failures else ""
+    lines = ["", f"## Failed questions ({main}: {len(failures)} of {len(results)}{shown})", ""]
     lines += ["| id | type | question | expected | returned | cited | confidence |", "|---|---|---|---|---|---|---|"]
     for r in failures[:max_failures]:
         returned = r.error or ("(abstained)" if r.abstained else (r.span or r.answer))
@@ -186,5 +263,4 @@ def write_report(results: dict[str, list[QuestionResult]], metrics: dict[str, di
             f"| {r.id} | {r.type} | {_cell(r.question)} | {_cell(' / '.join(r.expected) or '(unanswerable)', 60)} | "
             f"{_cell(returned)} | {_cell(', '.join(r.cited) or '-', 60)} | {r.confidence:.2f} |"
         )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [path, recall_png, confidence_png, risk_png]
+    return lines

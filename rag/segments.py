@@ -147,18 +147,33 @@ class SegmentWriter:
 
     def add(self, document: Document, chunked: ChunkedText, vectors: np.ndarray) -> None:
         newlines = [i for i, ch in enumerate(document.text) if ch == "\n"]
-        self.db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (document.id, document.meta.title, document.text, document.sha256, len(chunked.chunks), text_sha256(document.text),
-                         *document.meta.astuple()[1:],
-                         json.dumps(document.pages) if document.pages else None))
-        self.db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", [
-            (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
-            for position, s in enumerate(chunked.sentences)
-        ])
-        self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (self.n_chunks + i, document.id, c.position, c.start, c.end, c.first_sentence, c.last_sentence)
-            for i, c in enumerate(chunked.chunks)
-        ])
+        self.db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                document.id,
+                document.meta.title,
+                document.text,
+                document.sha256,
+                len(chunked.chunks),
+                text_sha256(document.text),
+                *document.meta.astuple()[1:],
+                json.dumps(document.pages) if document.pages else None,
+            ),
+        )
+        self.db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+            [
+                (document.id, position, s.start, s.end, bisect.bisect_left(newlines, s.start) + 1)
+                for position, s in enumerate(chunked.sentences)
+            ],
+        )
+        self.db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (self.n_chunks + i, document.id, c.position, c.start, c.end, c.first_sentence, c.last_sentence)
+                for i, c in enumerate(chunked.chunks)
+            ],
+        )
         self._append(vectors)
         self.n_documents += 1
 
@@ -170,17 +185,23 @@ class SegmentWriter:
             self.db.execute("CREATE TEMP TABLE gone (id TEXT PRIMARY KEY)")
             self.db.executemany("INSERT INTO gone VALUES (?)", [(d,) for d in deleted])
             live = "doc_id NOT IN (SELECT id FROM temp.gone)"
-            rows = [r for r, in self.db.execute(f"SELECT id FROM old.chunks WHERE {live} ORDER BY id")]
+            rows = [r for (r,) in self.db.execute(f"SELECT id FROM old.chunks WHERE {live} ORDER BY id")]
             self.db.execute(
-                "INSERT INTO documents SELECT * FROM old.documents WHERE id NOT IN (SELECT id FROM temp.gone)")
+                "INSERT INTO documents SELECT * FROM old.documents WHERE id NOT IN (SELECT id FROM temp.gone)"
+            )
             self.db.execute(f"INSERT INTO sentences SELECT * FROM old.sentences WHERE {live}")
-            self.db.execute("CREATE TEMP TABLE renumbered AS SELECT id AS old_id, "
-                            f"ROW_NUMBER() OVER (ORDER BY id) - 1 + ? AS new_id FROM old.chunks WHERE {live}",
-                            (self.n_chunks,))
-            self.db.execute("INSERT INTO chunks SELECT r.new_id, c.doc_id, c.position, c.start, c.end, c.first_sentence,"
-                            " c.last_sentence FROM old.chunks c JOIN temp.renumbered r ON c.id = r.old_id")
+            self.db.execute(
+                "CREATE TEMP TABLE renumbered AS SELECT id AS old_id, "
+                f"ROW_NUMBER() OVER (ORDER BY id) - 1 + ? AS new_id FROM old.chunks WHERE {live}",
+                (self.n_chunks,),
+            )
+            self.db.execute(
+                "INSERT INTO chunks SELECT r.new_id, c.doc_id, c.position, c.start, c.end, c.first_sentence,"
+                " c.last_sentence FROM old.chunks c JOIN temp.renumbered r ON c.id = r.old_id"
+            )
             self.n_documents += self.db.execute(
-                "SELECT COUNT(*) FROM old.documents WHERE id NOT IN (SELECT id FROM temp.gone)").fetchone()[0]
+                "SELECT COUNT(*) FROM old.documents WHERE id NOT IN (SELECT id FROM temp.gone)"
+            ).fetchone()[0]
             self.db.execute("DROP TABLE temp.gone")
             self.db.execute("DROP TABLE temp.renumbered")
             self.db.commit()
@@ -198,7 +219,10 @@ class SegmentWriter:
         rename into place; return the name."""
         self.db.commit()
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, self.dimension), np.float32)
-        if len(vectors) != self.n_chunks or self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] != self.n_chunks:
+        if (
+            len(vectors) != self.n_chunks
+            or self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] != self.n_chunks
+        ):
             raise ValueError("chunk rows and vectors disagree")
         np.save(self.directory / "vectors.npy", vectors)
         if self.n_chunks:
@@ -208,8 +232,11 @@ class SegmentWriter:
             _write_ivf(vectors, self.directory / "ivf.faiss")
         for path in self.directory.rglob("*"):
             fsync(path)
-        (self.directory / "segment.json").write_text(json.dumps({"chunks": self.n_chunks, "documents": self.n_documents,
-                                                                 "files": file_checksums(self.directory)}))
+        (self.directory / "segment.json").write_text(
+            json.dumps(
+                {"chunks": self.n_chunks, "documents": self.n_documents, "files": file_checksums(self.directory)}
+            )
+        )
         fsync(self.directory / "segment.json")
         fsync(self.directory)
         final = self.segments_dir / self.name
@@ -222,8 +249,12 @@ class SegmentWriter:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.ERROR)  # it warns on every index build
-        texts = [t for t, in self.db.execute(
-            "SELECT substr(d.text, c.start + 1, c.end - c.start) FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.id")]
+        texts = [
+            t
+            for (t,) in self.db.execute(
+                "SELECT substr(d.text, c.start + 1, c.end - c.start) FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
+            )
+        ]
         index = bm25s.BM25()
         index.index(self.analyzer.run(texts, as_ids=True), show_progress=False)
         index.save(self.directory / "bm25", show_progress=False)
@@ -294,9 +325,14 @@ class Segment:
 
     def _rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         doc_ids = list(doc_ids)
-        rows = [r for first in range(0, len(doc_ids), 500) for r, in self._query(
-            f"SELECT id FROM chunks WHERE doc_id IN ({','.join('?' * len(doc_ids[first:first + 500]))})",
-            doc_ids[first : first + 500])]
+        rows = [
+            r
+            for first in range(0, len(doc_ids), 500)
+            for (r,) in self._query(
+                f"SELECT id FROM chunks WHERE doc_id IN ({','.join('?' * len(doc_ids[first : first + 500]))})",
+                doc_ids[first : first + 500],
+            )
+        ]
         return np.array(rows, dtype=np.int64)
 
     @property
@@ -334,8 +370,9 @@ class Segment:
                 days, outlets = np.full(self.n_chunks, -1, dtype=np.int32), np.full(self.n_chunks, -1, dtype=np.int32)
                 names: dict[str, int] = {}
                 for first, last, published, outlet in self._query(
-                        "SELECT MIN(c.id), MAX(c.id), d.published, d.outlet FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                        "GROUP BY c.doc_id"):  # a document's chunks are numbered in one run
+                    "SELECT MIN(c.id), MAX(c.id), d.published, d.outlet FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                    "GROUP BY c.doc_id"
+                ):  # a document's chunks are numbered in one run
                     if published:
                         days[first : last + 1] = datetime.date.fromisoformat(published).toordinal()
                     if outlet:
@@ -362,7 +399,9 @@ class Segment:
             if admitted is not None:  # more lists probed as fewer chunks pass, so k of them are still found
                 bits = np.packbits(admitted, bitorder="little")  # referenced until the search returns
                 probes = min(self.ann.nlist, math.ceil(IVF_PROBES * len(admitted) / passing))
-                parameters = faiss.SearchParametersIVF(nprobe=probes, sel=faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)))
+                parameters = faiss.SearchParametersIVF(
+                    nprobe=probes, sel=faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+                )
             scores, rows = self.ann.search(vector.reshape(1, -1), k, params=parameters)
             del bits
             return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
@@ -388,71 +427,120 @@ class Segment:
         found = {}
         for first in range(0, len(rows), 500):
             batch = rows[first : first + 500]
-            found.update((row[0], StoredChunk(*row[:7], Metadata(*row[7:12]))) for row in self._checked(self._query(
-                "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
-                "c.last_sentence, d.title, d.outlet, d.published, d.author, d.url, text_ok(d.text, d.text_sha256) "
-                "FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                f"WHERE c.id IN ({','.join('?' * len(batch))})", batch), doc=1))
+            found.update(
+                (row[0], StoredChunk(*row[:7], Metadata(*row[7:12])))
+                for row in self._checked(
+                    self._query(
+                        "SELECT c.id, c.doc_id, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start), c.first_sentence, "
+                        "c.last_sentence, d.title, d.outlet, d.published, d.author, d.url, text_ok(d.text, d.text_sha256) "
+                        "FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                        f"WHERE c.id IN ({','.join('?' * len(batch))})",
+                        batch,
+                    ),
+                    doc=1,
+                )
+            )
         if len(found) != len(set(rows)):
-            raise DamagedSegmentError(self.name, [f"chunk rows {sorted(set(rows) - set(found))} or their documents are missing"])
+            raise DamagedSegmentError(
+                self.name, [f"chunk rows {sorted(set(rows) - set(found))} or their documents are missing"]
+            )
         return found
 
     def _checked(self, rows: list[tuple], doc: int) -> list[tuple]:
         """The rows, whose last column says whether their document's text matches its recorded sha256."""
         damaged = sorted({row[doc] for row in rows if not row[-1]})
         if damaged:
-            raise DamagedSegmentError(self.name, [f"the text of {', '.join(damaged)} does not match its recorded sha256"])
+            raise DamagedSegmentError(
+                self.name, [f"the text of {', '.join(damaged)} does not match its recorded sha256"]
+            )
         return rows
 
     def document(self, doc_id: str) -> StoredDocument | None:
         if doc_id in self.deleted:
             return None
-        rows = self._checked(self._query(
-            "SELECT id, title, text, sha256, n_chunks, outlet, published, author, url, pages, text_ok(text, text_sha256) "
-            "FROM documents WHERE id = ?", (doc_id,)), doc=0)
+        rows = self._checked(
+            self._query(
+                "SELECT id, title, text, sha256, n_chunks, outlet, published, author, url, pages, text_ok(text, text_sha256) "
+                "FROM documents WHERE id = ?",
+                (doc_id,),
+            ),
+            doc=0,
+        )
         if not rows:
             return None
         doc_id, title, text, sha256, n_chunks, outlet, published, author, url, pages, _ = rows[0]
-        return StoredDocument(doc_id, text, sha256, n_chunks, Metadata(title, outlet, published, author, url),
-                              tuple(json.loads(pages)) if pages else None)
+        return StoredDocument(
+            doc_id,
+            text,
+            sha256,
+            n_chunks,
+            Metadata(title, outlet, published, author, url),
+            tuple(json.loads(pages)) if pages else None,
+        )
 
     def hashes(self, doc_ids: list[str] | None = None) -> dict[str, str]:
         """Live document id → sha256 of its file, for every document or those of `doc_ids` held here."""
         if doc_ids is None:
             rows = self._query("SELECT id, sha256 FROM documents")
         else:
-            rows = [row for first in range(0, len(doc_ids), 500) for row in self._query(
-                f"SELECT id, sha256 FROM documents WHERE id IN ({','.join('?' * len(doc_ids[first:first + 500]))})",
-                doc_ids[first : first + 500])]
+            rows = [
+                row
+                for first in range(0, len(doc_ids), 500)
+                for row in self._query(
+                    f"SELECT id, sha256 FROM documents WHERE id IN ({','.join('?' * len(doc_ids[first : first + 500]))})",
+                    doc_ids[first : first + 500],
+                )
+            ]
         return {doc_id: sha for doc_id, sha in rows if doc_id not in self.deleted}
 
     def documents(self) -> list[DocumentInfo]:
-        return [DocumentInfo(doc_id, sha256, n_chunks, Metadata(*meta)) for doc_id, sha256, n_chunks, *meta in self._query(
-                    "SELECT id, sha256, n_chunks, title, outlet, published, author, url FROM documents ORDER BY id")
-                if doc_id not in self.deleted]
+        return [
+            DocumentInfo(doc_id, sha256, n_chunks, Metadata(*meta))
+            for doc_id, sha256, n_chunks, *meta in self._query(
+                "SELECT id, sha256, n_chunks, title, outlet, published, author, url FROM documents ORDER BY id"
+            )
+            if doc_id not in self.deleted
+        ]
 
     def rows_from(self, doc_id: str, offset: int, n: int) -> list[int]:
         """The rows of the first `n` chunks of a document that end after a character offset, in document order."""
         if doc_id in self.deleted:
             return []
-        return [row for row, in self._query("SELECT id FROM chunks WHERE doc_id = ? AND end > ? ORDER BY start LIMIT ?", (doc_id, offset, n))]
+        return [
+            row
+            for (row,) in self._query(
+                "SELECT id FROM chunks WHERE doc_id = ? AND end > ? ORDER BY start LIMIT ?", (doc_id, offset, n)
+            )
+        ]
 
     def sentences(self, doc_id: str, first: int, last: int) -> list[StoredSentence]:
         """Sentences `first`..`last` (positions) of a document, with their text."""
-        return [StoredSentence(*row[:-1]) for row in self._checked(self._query(
-            "SELECT s.doc_id, s.position, s.start, s.end, s.line, substr(d.text, s.start + 1, s.end - s.start), "
-            "text_ok(d.text, d.text_sha256) FROM sentences s JOIN documents d ON d.id = s.doc_id "
-            "WHERE s.doc_id = ? AND s.position BETWEEN ? AND ? ORDER BY s.position", (doc_id, first, last)), doc=0)]
+        return [
+            StoredSentence(*row[:-1])
+            for row in self._checked(
+                self._query(
+                    "SELECT s.doc_id, s.position, s.start, s.end, s.line, substr(d.text, s.start + 1, s.end - s.start), "
+                    "text_ok(d.text, d.text_sha256) FROM sentences s JOIN documents d ON d.id = s.doc_id "
+                    "WHERE s.doc_id = ? AND s.position BETWEEN ? AND ? ORDER BY s.position",
+                    (doc_id, first, last),
+                ),
+                doc=0,
+            )
+        ]
 
     def check(self) -> list[str]:
         """What is wrong inside the segment, read in full (`rag check`): SQLite's own integrity check, every
         document text against its sha256, chunk and sentence offsets, vectors, and the BM25 and IVF row counts."""
-        problems = [f"rows.sqlite: {row}" for row, in self._query("PRAGMA integrity_check") if row != "ok"]
-        problems += [f"the text of {doc_id} does not match its recorded sha256"
-                     for doc_id, in self._query("SELECT id FROM documents WHERE NOT text_ok(text, text_sha256)")]
+        problems = [f"rows.sqlite: {row}" for (row,) in self._query("PRAGMA integrity_check") if row != "ok"]
+        problems += [
+            f"the text of {doc_id} does not match its recorded sha256"
+            for (doc_id,) in self._query("SELECT id FROM documents WHERE NOT text_ok(text, text_sha256)")
+        ]
         for table in ("chunks", "sentences"):
-            outside = self._query(f"SELECT COUNT(*) FROM {table} t LEFT JOIN documents d ON d.id = t.doc_id "
-                                  "WHERE d.id IS NULL OR t.start < 0 OR t.end > length(d.text) OR t.start >= t.end")[0][0]
+            outside = self._query(
+                f"SELECT COUNT(*) FROM {table} t LEFT JOIN documents d ON d.id = t.doc_id "
+                "WHERE d.id IS NULL OR t.start < 0 OR t.end > length(d.text) OR t.start >= t.end"
+            )[0][0]
             if outside:
                 problems.append(f"{outside} {table} point outside their document")
         norms = np.linalg.norm(self.vectors, axis=1) if self.n_chunks else np.ones(0)
@@ -480,8 +568,11 @@ def text_sha256(text: str) -> str:
 
 def file_checksums(directory: Path) -> dict[str, list]:
     """[size, sha256] of every file of a segment folder but segment.json, by path relative to it."""
-    return {path.relative_to(directory).as_posix(): [path.stat().st_size, sha256_of(path)]
-            for path in sorted(directory.rglob("*")) if path.is_file() and path.name != "segment.json"}
+    return {
+        path.relative_to(directory).as_posix(): [path.stat().st_size, sha256_of(path)]
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != "segment.json"
+    }
 
 
 def verify_files(directory: Path, files: dict[str, list], full: bool) -> list[str]:

@@ -29,5 +29,7 @@ def get(name: str) -> str | None:
 
 def described() -> str:
     """One line per setting, for --help texts."""
-    return "\n".join(f"  {PREFIX}{name}: {text}" + (f" (default: {default})" if default else "")
-                     for name, (default, text) in SETTINGS.items())
+    return "\n".join(
+        f"  {PREFIX}{name}: {text}" + (f" (default: {default})" if default else "")
+        for name, (default, text) in SETTINGS.items()
+    )

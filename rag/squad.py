@@ -58,8 +58,11 @@ def import_squad(squad_file: str | Path, out_dir: str | Path) -> tuple[Path, Pat
                     start = qa["answers"][0]["answer_start"] if answers else None
                     evidence = next((s.text for s in sentences if start is not None and s.start <= start < s.end), "")
                     record = {
-                        "id": qa["id"], "question": qa["question"].strip(), "answers": answers,
-                        "sources": [name] if answers else [], "type": _question_type(qa["question"], impossible),
+                        "id": qa["id"],
+                        "question": qa["question"].strip(),
+                        "answers": answers,
+                        "sources": [name] if answers else [],
+                        "type": _question_type(qa["question"], impossible),
                         "evidence": evidence,
                     }
                     gold.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -63,8 +63,19 @@ COMMIT_FILE = "COMMIT"
 SEGMENTS_DIR = "segments"
 MERGE_FACTOR = 10  # this many segments of one size tier (a power of ten of chunks) merge into one
 
-__all__ = ["Commit", "DocumentInfo", "Hit", "IndexStore", "IndexWriter", "LiveSegment", "StoredChunk",
-           "StoredDocument", "StoredSentence", "index_lock", "read_commit"]
+__all__ = [
+    "Commit",
+    "DocumentInfo",
+    "Hit",
+    "IndexStore",
+    "IndexWriter",
+    "LiveSegment",
+    "StoredChunk",
+    "StoredDocument",
+    "StoredSentence",
+    "index_lock",
+    "read_commit",
+]
 
 
 def rebuild_hint(index_dir: str | Path) -> str:
@@ -106,8 +117,13 @@ class Commit:
         data = dict(data)
         if data.pop("sha256") != _json_sha256(data):
             raise ValueError("COMMIT does not match its recorded sha256")
-        return cls(**{**data, "segments": tuple(LiveSegment(**{**s, "deleted": tuple(s["deleted"])}) for s in data["segments"]),
-                      "previous": tuple(data["previous"])})
+        return cls(
+            **{
+                **data,
+                "segments": tuple(LiveSegment(**{**s, "deleted": tuple(s["deleted"])}) for s in data["segments"]),
+                "previous": tuple(data["previous"]),
+            }
+        )
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -127,8 +143,10 @@ def _json_sha256(data: dict) -> str:
 
 
 def _unreadable(index_dir: str | Path, exc: Exception) -> IndexCorruptError:
-    return IndexCorruptError(f"the index at {index_dir} is unreadable ({exc}); rebuild it from the corpus with: "
-                             f"rag index CORPUS_DIR --index-dir {index_dir}")
+    return IndexCorruptError(
+        f"the index at {index_dir} is unreadable ({exc}); rebuild it from the corpus with: "
+        f"rag index CORPUS_DIR --index-dir {index_dir}"
+    )
 
 
 def read_commit(index_dir: str | Path) -> Commit | None:
@@ -185,15 +203,19 @@ def _reads_index(method: Callable) -> Callable:
             return method(self, *args, **kwargs)
         except (KeyError, IndexCorruptError):
             raise
-        except Exception as exc:  # sqlite3.Error, DamagedSegmentError, and what numpy, FAISS and bm25s raise on damaged data
+        except (
+            Exception
+        ) as exc:  # sqlite3.Error, DamagedSegmentError, and what numpy, FAISS and bm25s raise on damaged data
             raise _damaged(self.index_dir, exc) from exc
 
     return reading
 
 
 def _damaged(index_dir: str | Path, exc: Exception) -> IndexCorruptError:
-    return IndexCorruptError(f"the index at {index_dir} is damaged ({exc}); check it with: rag check --index-dir {index_dir}; "
-                             f"repair it with: rag index CORPUS_DIR --index-dir {index_dir} (re-indexes what is damaged)")
+    return IndexCorruptError(
+        f"the index at {index_dir} is damaged ({exc}); check it with: rag check --index-dir {index_dir}; "
+        f"repair it with: rag index CORPUS_DIR --index-dir {index_dir} (re-indexes what is damaged)"
+    )
 
 
 class IndexStore:
@@ -212,12 +234,16 @@ class IndexStore:
         for attempt in range(3):
             commit = read_commit(index_dir)
             if commit is None:
-                raise IndexNotFoundError(f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}")
+                raise IndexNotFoundError(
+                    f"no index at {index_dir}; build one with: rag index CORPUS_DIR --index-dir {index_dir}"
+                )
             if model is not None:
                 commit.check_compatible(model, commit.chunker, index_dir)
             try:
                 return cls(index_dir, commit, open_segments(index_dir, commit))
-            except Exception as exc:  # OSError, ValueError, sqlite3.Error, and what FAISS and bm25s raise on a damaged file
+            except (
+                Exception
+            ) as exc:  # OSError, ValueError, sqlite3.Error, and what FAISS and bm25s raise on a damaged file
                 newer = read_commit(index_dir)
                 if attempt < 2 and newer is not None and newer.segments != commit.segments:
                     continue  # a writer committed and cleaned up while this was opening: open its commit
@@ -246,7 +272,9 @@ class IndexStore:
         return self._best(((seg, seg.lexical(terms, k, seg.admitted(filters))) for seg in self.segments), k)
 
     def _best(self, found, k: int) -> list[Hit]:
-        hits = [Hit(live.offset + row, score) for (_, rows), live in zip(found, self.commit.segments) for row, score in rows]
+        hits = [
+            Hit(live.offset + row, score) for (_, rows), live in zip(found, self.commit.segments) for row, score in rows
+        ]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
     @_reads_index
@@ -331,7 +359,7 @@ class IndexWriter:
             if not self.start_empty:
                 raise
             for path in (self.index_dir / COMMIT_FILE, self.index_dir / "CURRENT"):  # starting afresh: what cannot be
-                _remove(path)                                                        # read goes, so nothing stops the commit
+                _remove(path)  # read goes, so nothing stops the commit
             live = None
         if not (self.index_dir / SEGMENTS_DIR).is_dir():
             _remove(self.index_dir / SEGMENTS_DIR)
@@ -339,8 +367,13 @@ class IndexWriter:
         if self.start_empty:
             live = None
         base = live or self.target
-        self._live = replace(self.target, generation=base.generation, next_offset=base.next_offset,
-                             segments=live.segments if live else (), previous=())
+        self._live = replace(
+            self.target,
+            generation=base.generation,
+            next_offset=base.next_offset,
+            segments=live.segments if live else (),
+            previous=(),
+        )
         self._store = self._open_live() if self._live.segments else None
         self._deleted = {s.name: set(s.deleted) for s in self._live.segments}
         return self
@@ -357,7 +390,9 @@ class IndexWriter:
                         raise _damaged(self.index_dir, exc) from exc
                     self.damaged.append(live.name)
                     log.warning("%s; its documents will be indexed again", exc)
-                    self._live = replace(self._live, segments=tuple(s for s in self._live.segments if s.name != live.name))
+                    self._live = replace(
+                        self._live, segments=tuple(s for s in self._live.segments if s.name != live.name)
+                    )
         except BaseException:
             for segment in segments:
                 segment.close()
@@ -429,14 +464,23 @@ class IndexWriter:
         if self._writer is not None:
             self._added.append(LiveSegment.written(self.segments_dir, self._writer.finish()))
             self._writer = None
-        segments = [replace(s, deleted=tuple(sorted(self._deleted[s.name]))) for s in self._live.segments if s.name not in self._dropped]
+        segments = [
+            replace(s, deleted=tuple(sorted(self._deleted[s.name])))
+            for s in self._live.segments
+            if s.name not in self._dropped
+        ]
         offset = self._live.next_offset
         for added in self._added:
             segments.append(replace(added, offset=offset))
             offset += added.chunks
         segments = [s for s in segments if len(s.deleted) < s.documents]  # a segment with nothing live is dropped
-        commit = replace(self._live, generation=self._live.generation + 1, next_offset=offset, segments=tuple(segments),
-                         previous=self._previous)
+        commit = replace(
+            self._live,
+            generation=self._live.generation + 1,
+            next_offset=offset,
+            segments=tuple(segments),
+            previous=self._previous,
+        )
         pointer = self.index_dir / f"{COMMIT_FILE}.tmp"
         pointer.write_text(commit.to_json())
         fsync(pointer)
@@ -468,8 +512,15 @@ def leftovers(index_dir: Path, commit: Commit | None) -> list[Path]:
     """What no commit needs, given the live one: segments neither it nor the previous commit names, half-written
     segments and commit, and (once there is a commit in this format) an older format's generations."""
     keep = {s.name for s in commit.segments} | set(commit.previous) if commit else set()
-    found = [path for path in (index_dir / SEGMENTS_DIR).iterdir() if path.name not in keep or path.name.startswith(
-        TEMPORARY_PREFIX)] if (index_dir / SEGMENTS_DIR).is_dir() else []
+    found = (
+        [
+            path
+            for path in (index_dir / SEGMENTS_DIR).iterdir()
+            if path.name not in keep or path.name.startswith(TEMPORARY_PREFIX)
+        ]
+        if (index_dir / SEGMENTS_DIR).is_dir()
+        else []
+    )
     if commit is not None:
         found += [*sorted(index_dir.glob("gen-*")), index_dir / "CURRENT", index_dir / "CURRENT.tmp"]
     found.append(index_dir / f"{COMMIT_FILE}.tmp")
@@ -498,7 +549,9 @@ def open_segment(index_dir: Path, live: LiveSegment, dimension: int, full_check:
         raise DamagedSegmentError(live.name, [str(exc)]) from exc
     try:
         if segment.n_chunks != live.chunks or segment.vectors.shape[1:] != (dimension,):
-            problems = [f"{segment.n_chunks} vectors of shape {segment.vectors.shape[1:]}, the commit says {live.chunks} of ({dimension},)"]
+            problems = [
+                f"{segment.n_chunks} vectors of shape {segment.vectors.shape[1:]}, the commit says {live.chunks} of ({dimension},)"
+            ]
         elif full_check:
             problems = segment.check()
     except Exception as exc:  # what SQLite, numpy or the indexes raise on rows they cannot read

@@ -32,8 +32,13 @@ def reader_with(threshold: float, answered: float) -> Reader:
 
 def reader_for(state: str, probability: float) -> Reader:
     """The shipped reader with thresholds that put an answer this probable in `state`."""
-    return reader_with(*{"answered": (0.0, probability / 2), "tentative": (probability / 2, (1 + probability) / 2),
-                         "abstained": ((1 + probability) / 2, 1.0)}[state])
+    return reader_with(
+        *{
+            "answered": (0.0, probability / 2),
+            "tentative": (probability / 2, (1 + probability) / 2),
+            "abstained": ((1 + probability) / 2, 1.0),
+        }[state]
+    )
 
 
 @pytest.fixture(scope="session")

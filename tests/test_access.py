@@ -18,7 +18,11 @@ PASSWORD = "correct horse battery"
 def test_passwords_are_kept_as_salted_scrypt_hashes_and_checked():
     hashed = hash_password(PASSWORD)
     assert hashed.startswith("scrypt$") and PASSWORD not in hashed and hashed != hash_password(PASSWORD)
-    assert verify_password(PASSWORD, hashed) and not verify_password("wrong", hashed) and not verify_password(PASSWORD, "garbage")
+    assert (
+        verify_password(PASSWORD, hashed)
+        and not verify_password("wrong", hashed)
+        and not verify_password(PASSWORD, "garbage")
+    )
 
 
 def test_users_come_from_the_environment_or_a_file_and_a_bad_line_is_a_clear_error(tmp_path, monkeypatch):
@@ -42,7 +46,10 @@ def test_users_come_from_the_environment_or_a_file_and_a_bad_line_is_a_clear_err
 def locked(tmp_path_factory, articles_index, qa):
     """Two servers over copies of the library: one that needs a login for changes, one read-only."""
     servers = {}
-    for mode, access in (("login", Access("login", {"editor": hash_password(PASSWORD)})), ("read-only", Access("read-only"))):
+    for mode, access in (
+        ("login", Access("login", {"editor": hash_password(PASSWORD)})),
+        ("read-only", Access("read-only")),
+    ):
         root = tmp_path_factory.mktemp(mode)
         shutil.copytree(ARTICLES, root / "corpus")
         shutil.copytree(articles_index, root / "index")
@@ -71,7 +78,9 @@ def test_questions_stay_open_and_removal_needs_the_right_login(locked):
 def test_a_read_only_library_refuses_every_change(locked):
     url, root, _ = locked["read-only"]
     client = Client(url, verbose=False)
-    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/ask"]  # no /remove at all
+    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == [
+        "/ask"
+    ]  # no /remove at all
     with pytest.raises(ValueError, match="Cannot find a function with `api_name`: /remove"):
         client.predict("000_9cebef51757e5eed.txt", "editor", PASSWORD, api_name="/remove")
     assert (root / "corpus" / "000_9cebef51757e5eed.txt").is_file()

@@ -47,7 +47,9 @@ def test_ask_endpoint_says_each_state_and_abstained_only_with_the_abstained_stat
         monkeypatch.setattr(qa.answer_builder, "reader", reader_for(state, probability))  # the served QA's
         answer = client.predict(question, api_name="/ask")
         assert (answer["state"], answer["abstained"]) == (state, state == "abstained")
-        assert bool(answer["citations"]) == (state != "abstained") and answer["confidence"] == pytest.approx(probability)
+        assert bool(answer["citations"]) == (state != "abstained") and answer["confidence"] == pytest.approx(
+            probability
+        )
 
 
 def test_ask_endpoint_abstains_and_reports_bad_questions(client):
@@ -77,7 +79,11 @@ class DamagedIndex:
 
 def test_a_damaged_index_is_said_readably_in_the_chat_and_through_the_api():
     history, box, _, answers = chat_reply(DamagedIndex(), "Who is the Kremlin spokesperson?", [], [], 5.0, "hybrid")
-    assert box == "" and answers == [] and "the index at index is damaged (bad rows); check it with: rag check" in history[-1]["content"]
+    assert (
+        box == ""
+        and answers == []
+        and "the index at index is damaged (bad rows); check it with: rag check" in history[-1]["content"]
+    )
     with pytest.raises(gr.Error, match="the index at index is damaged"):
         answer_json(DamagedIndex(), "Who is the Kremlin spokesperson?")
 

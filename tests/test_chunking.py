@@ -18,7 +18,7 @@ def test_abbreviations_do_not_end_sentences():
 
 
 def test_closing_quotes_stay_with_their_sentence():
-    text = 'Putin said, “We are always open to this and ready for negotiations,” emphasizing peace. He added: “It would be better for us to meet.” Trump agreed.'
+    text = "Putin said, “We are always open to this and ready for negotiations,” emphasizing peace. He added: “It would be better for us to meet.” Trump agreed."
     assert sentences_of(text) == [
         "Putin said, “We are always open to this and ready for negotiations,” emphasizing peace.",
         "He added: “It would be better for us to meet.”",
@@ -28,10 +28,12 @@ def test_closing_quotes_stay_with_their_sentence():
 
 def test_a_sentence_the_segmenter_drops_is_kept():
     # pysbd returns no segment for the second sentence of this SQuAD paragraph (CC BY-SA 4.0).
-    text = ("Sax's patent expired in 1866; thereafter, numerous saxophonists and instrument manufacturers implemented "
-            "their own improvements to the design and keywork. The first substantial modification was by a French "
-            "manufacturer who extended the bell slightly and added an extra key to extend the range downwards by one "
-            "semitone to B\u266d. It is suspected that Sax himself may have attempted this modification.")
+    text = (
+        "Sax's patent expired in 1866; thereafter, numerous saxophonists and instrument manufacturers implemented "
+        "their own improvements to the design and keywork. The first substantial modification was by a French "
+        "manufacturer who extended the bell slightly and added an extra key to extend the range downwards by one "
+        "semitone to B\u266d. It is suspected that Sax himself may have attempted this modification."
+    )
     sentences = SentenceSplitter().run(text)
     assert "".join(s.text for s in sentences).replace(" ", "") == text.replace(" ", "")
     assert any(s.text.startswith("The first substantial modification") for s in sentences)
@@ -39,7 +41,9 @@ def test_a_sentence_the_segmenter_drops_is_kept():
 
 def test_lines_are_sentence_boundaries():
     assert sentences_of("Thursday, 19 December 2024\n\nPutin Signals Readiness\nHe spoke.") == [
-        "Thursday, 19 December 2024", "Putin Signals Readiness", "He spoke.",
+        "Thursday, 19 December 2024",
+        "Putin Signals Readiness",
+        "He spoke.",
     ]
 
 
@@ -65,7 +69,10 @@ def test_a_sentence_over_the_budget_is_cut_at_word_boundaries():
 
 
 odd_text = st.lists(
-    st.sampled_from(list("abc XYZ.,!?;:\"'“”‘’()\n\t—-0123456789") + ["Mr. ", "U.S. ", "é", "日本", "🙂", "\r\n", "  ", "...", "\u00a0", "wordy "]),
+    st.sampled_from(
+        list("abc XYZ.,!?;:\"'“”‘’()\n\t—-0123456789")
+        + ["Mr. ", "U.S. ", "é", "日本", "🙂", "\r\n", "  ", "...", "\u00a0", "wordy "]
+    ),
     max_size=300,
 ).map("".join)
 
@@ -97,6 +104,12 @@ def test_a_chunk_never_spans_text_outside_the_blocks():
     text = "First sentence of the story is here. Second one follows it.\nSubscribe For Free Breaking News Updates!\nThird sentence comes after the box."
     blocks = ((0, 59), (101, len(text)))
     chunked = SentenceChunker(max_tokens=128, overlap_sentences=1).run(text, blocks)
-    assert [s.text for s in chunked.sentences] == ["First sentence of the story is here.", "Second one follows it.",
-                                                   "Third sentence comes after the box."]
-    assert [c.text for c in chunked.chunks] == [text[:59], "Third sentence comes after the box."]  # no overlap across the gap
+    assert [s.text for s in chunked.sentences] == [
+        "First sentence of the story is here.",
+        "Second one follows it.",
+        "Third sentence comes after the box.",
+    ]
+    assert [c.text for c in chunked.chunks] == [
+        text[:59],
+        "Third sentence comes after the box.",
+    ]  # no overlap across the gap

@@ -12,13 +12,21 @@ from tests.conftest import ARTICLES, reader_for
 RAG = [sys.executable, "-m", "rag.cli"]
 KREMLIN = "Who is the Kremlin spokesperson?"
 CAKE = "What is the recipe for a chocolate cake?"
-PESKOV = ("Kremlin spokesperson Dmitry Peskov stated on Thursday, “We do not perceive anything new in this context,” when "
-          "asked about Trump’s economic ultimatums.")  # 000_9cebef51757e5eed.txt, line 20, chars 3269-3420
+PESKOV = (
+    "Kremlin spokesperson Dmitry Peskov stated on Thursday, “We do not perceive anything new in this context,” when "
+    "asked about Trump’s economic ultimatums."
+)  # 000_9cebef51757e5eed.txt, line 20, chars 3269-3420
 
 
 def run(*args, cwd=None):
-    return subprocess.run([*RAG, *args], capture_output=True, text=True, timeout=300, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    return subprocess.run(
+        [*RAG, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
 
 
 def test_index_then_ask_prints_quote_file_and_line(tmp_path):
@@ -41,7 +49,9 @@ def test_index_then_ask_prints_quote_file_and_line(tmp_path):
         "002_aa8d7564ce6ae218.txt, line 1, chars 114-218",  # "…Putin’s spokesperson, Dmitry Peskov, confirmed this."
     ] and lines[-1].startswith("confidence 0.")
 
-    as_json = json.loads(run("ask", "Who is the Kremlin spokesperson?", "--index-dir", index_dir, "--json", "-k", "3").stdout)
+    as_json = json.loads(
+        run("ask", "Who is the Kremlin spokesperson?", "--index-dir", index_dir, "--json", "-k", "3").stdout
+    )
     assert len(as_json["passages"]) == 3 and as_json["citations"][0]["line"] == 20
 
     abstained = run("ask", "What is the recipe for a chocolate cake?", "--index-dir", index_dir)
@@ -87,7 +97,10 @@ def test_optimize_merges_an_updated_index_into_one_segment(tmp_path):
     assert optimized.returncode == 0 and "5 unchanged" in optimized.stdout
     [segment] = json.loads((tmp_path / "index" / "COMMIT").read_text())["segments"]
     assert segment["deleted"] == [] and segment["documents"] == 5
-    assert "forty years" in run("ask", "How long did the lighthouse keeper of Port Ellen work?", "--index-dir", index_dir).stdout
+    assert (
+        "forty years"
+        in run("ask", "How long did the lighthouse keeper of Port Ellen work?", "--index-dir", index_dir).stdout
+    )
 
 
 def test_user_errors_exit_non_zero_with_one_line_and_no_traceback(tmp_path):

@@ -7,8 +7,12 @@ from rag.distributed import RayIndexer
 from rag.indexing import Indexer
 from rag.store import read_commit
 
-QUESTIONS = ["Who is the Kremlin spokesperson?", "How many nuclear warheads does Russia possess?",
-             "In which city did Trump address the World Economic Forum?", "Who won the 1998 Tour de France?"]
+QUESTIONS = [
+    "Who is the Kremlin spokesperson?",
+    "How many nuclear warheads does Russia possess?",
+    "In which city did Trump address the World Economic Forum?",
+    "Who won the 1998 Tour de France?",
+]
 
 
 def test_a_build_on_a_local_ray_cluster_answers_exactly_as_the_single_process_build(corpus, tmp_path, embedder):
@@ -23,7 +27,9 @@ def test_a_build_on_a_local_ray_cluster_answers_exactly_as_the_single_process_bu
         ray.shutdown()
 
     assert len(report.added) == 5 and [s.path for s in report.skipped] == ["broken.txt"]
-    assert len(read_commit(tmp_path / "index").segments) == 2  # three workers' batches merged into one segment per update
+    assert (
+        len(read_commit(tmp_path / "index").segments) == 2
+    )  # three workers' batches merged into one segment per update
     assert update.added == ["extra.txt"] and update.removed == ["003_11d5bc04a0aec479.txt"] and update.unchanged == 4
     Indexer(embedder).run(corpus, tmp_path / "local")
     distributed, local = rag.load(tmp_path / "index"), rag.load(tmp_path / "local")

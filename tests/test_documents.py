@@ -7,8 +7,13 @@ import pytest
 from rag.documents import DocumentLoader, inside_corpus, parse_document, read_document
 from rag.errors import CorpusError, UnreadableFileError
 
-SHIPPED = ["000_9cebef51757e5eed.txt", "001_50e1bebe41a30cea.txt", "002_aa8d7564ce6ae218.txt", "003_11d5bc04a0aec479.txt",
-           "004_cb8e39e41f690045.txt"]  # data/articles
+SHIPPED = [
+    "000_9cebef51757e5eed.txt",
+    "001_50e1bebe41a30cea.txt",
+    "002_aa8d7564ce6ae218.txt",
+    "003_11d5bc04a0aec479.txt",
+    "004_cb8e39e41f690045.txt",
+]  # data/articles
 
 HTML = b"""<html><head><title>Kremlin says talks possible</title></head><body>
 <nav>Home | World | Sport</nav>
@@ -34,9 +39,11 @@ def test_loads_txt_md_html_recursively_with_relative_ids(tmp_path):
     assert by_id["world/b.md"].meta.title == "Markdown title"
     html_doc = by_id["world/europe/c.html"]
     assert html_doc.meta.title == "Kremlin says talks possible"
-    assert html_doc.text == ("Kremlin says talks possible\n"  # the article only: no navigation, footer or tags
-                             "Kremlin spokesperson Dmitry Peskov said on Thursday that talks with Washington were possible.\n"
-                             "He added that no date had been set for a meeting between the two presidents.")
+    assert html_doc.text == (
+        "Kremlin says talks possible\n"  # the article only: no navigation, footer or tags
+        "Kremlin spokesperson Dmitry Peskov said on Thursday that talks with Washington were possible.\n"
+        "He added that no date had been set for a meeting between the two presidents."
+    )
     assert corpus.skipped == []
 
 
@@ -59,8 +66,10 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path, caplog):
     corpus = DocumentLoader().run(tmp_path)
 
     assert [d.id for d in corpus.documents] == ["good.txt"]
-    assert [(s.path, s.reason) for s in corpus.skipped] == [("binary.txt", "binary file (contains NUL bytes)"),
-                                                             ("empty.txt", "empty file (no text to index)")]
+    assert [(s.path, s.reason) for s in corpus.skipped] == [
+        ("binary.txt", "binary file (contains NUL bytes)"),
+        ("empty.txt", "empty file (no text to index)"),
+    ]
     assert "skipped binary.txt" in caplog.text and "skipped empty.txt" in caplog.text
 
 
@@ -199,8 +208,15 @@ def test_an_index_holds_no_text_from_outside_the_corpus(tmp_path, corpus, embedd
 TEXT = "Le président a déclaré « oui » — 5 €.\nSecond line."
 
 
-@pytest.mark.parametrize("bom, encoding", [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
-                                           (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be")])
+@pytest.mark.parametrize(
+    "bom, encoding",
+    [
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+    ],
+)
 def test_utf16_and_utf32_with_a_byte_order_mark_are_decoded(bom, encoding, caplog):
     raw = bom + TEXT.encode(encoding)
     caplog.set_level(logging.WARNING)
@@ -243,10 +259,20 @@ def _pdf(pages: list[str] | None, title: str = "Harbour report") -> bytes:
 
 
 def test_a_pdf_is_read_page_by_page_with_offsets_into_its_text_and_a_page_for_each_offset():
-    document = parse_document("report.pdf", _pdf(["Harbour Report 2025\nThe harbour handled 4.2 million containers in 2024.",
-                                                 "The new crane terminal opens in June 2026, the authority said."]))
+    document = parse_document(
+        "report.pdf",
+        _pdf(
+            [
+                "Harbour Report 2025\nThe harbour handled 4.2 million containers in 2024.",
+                "The new crane terminal opens in June 2026, the authority said.",
+            ]
+        ),
+    )
     assert document.meta.title == "Harbour report" and len(document.pages) == 2
-    assert document.page_of(document.text.index("4.2 million")) == 1 and document.page_of(document.text.index("crane")) == 2
+    assert (
+        document.page_of(document.text.index("4.2 million")) == 1
+        and document.page_of(document.text.index("crane")) == 2
+    )
 
 
 def test_a_pdf_without_a_text_layer_is_refused_saying_so():
@@ -259,8 +285,16 @@ def test_a_pdf_without_a_text_layer_is_refused_saying_so():
 def test_a_pdf_answer_cites_its_page(tmp_path, embedder):
     import rag
 
-    (tmp_path / "report.pdf").write_bytes(_pdf(["Harbour Report 2025\nThe harbour handled 4.2 million containers in 2024.",
-                                                "The new crane terminal opens in June 2026, the port authority said."]))
-    answer = rag.build(tmp_path, index_dir=tmp_path / "index", embedder=embedder).ask("When does the new crane terminal open?")
+    (tmp_path / "report.pdf").write_bytes(
+        _pdf(
+            [
+                "Harbour Report 2025\nThe harbour handled 4.2 million containers in 2024.",
+                "The new crane terminal opens in June 2026, the port authority said.",
+            ]
+        )
+    )
+    answer = rag.build(tmp_path, index_dir=tmp_path / "index", embedder=embedder).ask(
+        "When does the new crane terminal open?"
+    )
     assert not answer.abstained and answer.citations[0].page == 2 and "June 2026" in answer.text
     assert answer.citations[0].label.endswith("page 2")

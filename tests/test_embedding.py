@@ -13,11 +13,13 @@ pytestmark = pytest.mark.model
 
 
 def test_vectors_are_normalised_and_meaningful(embedder):
-    vectors = embedder.run([
-        "Kremlin spokesperson Dmitry Peskov spoke to reporters.",
-        "Who is the Kremlin spokesperson?",
-        "The recipe needs two cups of flour.",
-    ])
+    vectors = embedder.run(
+        [
+            "Kremlin spokesperson Dmitry Peskov spoke to reporters.",
+            "Who is the Kremlin spokesperson?",
+            "The recipe needs two cups of flour.",
+        ]
+    )
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[2] @ vectors[1] + 0.3
@@ -28,7 +30,9 @@ def test_every_shipped_chunk_fits_the_model_window(embedder, articles_index):
     from rag.store import IndexStore
 
     # Chunked as the indexer chunks them: within each document's blocks.
-    texts = [c.text for d in DocumentLoader().run(ARTICLES).documents for c in SentenceChunker().run(d.text, d.blocks).chunks]
+    texts = [
+        c.text for d in DocumentLoader().run(ARTICLES).documents for c in SentenceChunker().run(d.text, d.blocks).chunks
+    ]
     store = IndexStore.open(articles_index)
     assert texts == [c.text for c in store.chunks(list(range(store.n_chunks)))]  # every chunk the index holds
     counts = embedder.count_tokens(texts)
@@ -55,7 +59,9 @@ def test_counting_tokens_first_loads_the_model_without_deadlock():
 
 def test_the_onnx_backend_gives_the_vectors_of_sentence_transformers_and_is_exported_once(tmp_path, monkeypatch):
     monkeypatch.setenv("VERBATIM_CACHE", str(tmp_path))
-    texts = [c.text for d in DocumentLoader().run(ARTICLES).documents for c in SentenceChunker().run(d.text).chunks][:20]
+    texts = [c.text for d in DocumentLoader().run(ARTICLES).documents for c in SentenceChunker().run(d.text).chunks][
+        :20
+    ]
     texts += ["Who is the Kremlin spokesperson?", "peace talks " * 400]
 
     exported = Embedder(backend="onnx")

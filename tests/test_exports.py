@@ -60,7 +60,11 @@ def test_an_export_is_made_once_then_reused(cache, model):
     export = Exporter()
     folder = exported("kind", model, 1, export, "done")
     assert export.calls == 1
-    assert folder.parent == cache / "kind" and folder.name.startswith("tiny-model-") and len(folder.name) == len("tiny-model-") + 16
+    assert (
+        folder.parent == cache / "kind"
+        and folder.name.startswith("tiny-model-")
+        and len(folder.name) == len("tiny-model-") + 16
+    )
     assert sorted(p.name for p in folder.iterdir()) == ["done", "model.onnx"]
     assert (folder / "model.onnx").read_bytes() == b"onnx"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # a shared cache is readable by everyone

@@ -14,9 +14,21 @@ from rag.indexing import Indexer
 from rag.store import IndexStore
 
 ARTICLES = {  # outlet, date, text: the same story told three times
-    "ledger.md": ("The Daily Ledger", "2024-12-10", "The Harbour Bridge will reopen on Monday after repairs, the city engineer said."),
-    "wire.md": ("Metro Wire", "2025-01-20", "The Harbour Bridge will reopen on Friday after repairs ran late, the city engineer said."),
-    "courier.md": ("Northern Courier", "2025-02-02", "The Harbour Bridge reopened to traffic on Saturday after four months of repairs."),
+    "ledger.md": (
+        "The Daily Ledger",
+        "2024-12-10",
+        "The Harbour Bridge will reopen on Monday after repairs, the city engineer said.",
+    ),
+    "wire.md": (
+        "Metro Wire",
+        "2025-01-20",
+        "The Harbour Bridge will reopen on Friday after repairs ran late, the city engineer said.",
+    ),
+    "courier.md": (
+        "Northern Courier",
+        "2025-02-02",
+        "The Harbour Bridge reopened to traffic on Saturday after four months of repairs.",
+    ),
     "undated.txt": (None, None, "The Harbour Bridge repairs cost the city more than planned, an audit found."),
 }
 
@@ -26,8 +38,10 @@ def news(tmp_path_factory):
     folder = tmp_path_factory.mktemp("news")
     for name, (outlet, day, text) in ARTICLES.items():
         head = f"---\noutlet: {outlet}\npublished: {day}\n---\n" if outlet else ""
-        filler = "".join(f"In item {i} the council of {name.split('.')[0]} discussed roads, parks, libraries and bins in ward {i}.\n"
-                         for i in range(16))  # several chunks an article, enough to train an IVF
+        filler = "".join(
+            f"In item {i} the council of {name.split('.')[0]} discussed roads, parks, libraries and bins in ward {i}.\n"
+            for i in range(16)
+        )  # several chunks an article, enough to train an IVF
         (folder / name).write_text(f"{head}Bridge works\n{text}\n{filler}")
     return folder
 
@@ -40,17 +54,22 @@ def news_qa(news, tmp_path_factory, embedder):
 QUESTION = "When will the Harbour Bridge reopen?"
 
 
-@pytest.mark.parametrize("filters, sources", [
-    ({"after": "2025-01-01"}, {"wire.md", "courier.md"}),
-    ({"before": "2025-01-01"}, {"ledger.md"}),
-    ({"after": "2025-01-01", "before": "2025-02-01"}, {"wire.md"}),
-    ({"outlet": ["metro wire", "Northern Courier"]}, {"wire.md", "courier.md"}),
-    ({"outlet": "The Daily Ledger"}, {"ledger.md"}),
-])
+@pytest.mark.parametrize(
+    "filters, sources",
+    [
+        ({"after": "2025-01-01"}, {"wire.md", "courier.md"}),
+        ({"before": "2025-01-01"}, {"ledger.md"}),
+        ({"after": "2025-01-01", "before": "2025-02-01"}, {"wire.md"}),
+        ({"outlet": ["metro wire", "Northern Courier"]}, {"wire.md", "courier.md"}),
+        ({"outlet": "The Daily Ledger"}, {"ledger.md"}),
+    ],
+)
 def test_filtered_passages_all_pass_and_fill_k_from_those_that_do(news_qa, filters, sources):
     passages = news_qa.retrieve(QUESTION, k=10, filters=filters)
     admitted = sum(d.n_chunks for d in news_qa.store.documents() if d.id in sources)
-    assert {p.source for p in passages} == sources and len(passages) == min(10, admitted)  # k of these, none of the others
+    assert {p.source for p in passages} == sources and len(passages) == min(
+        10, admitted
+    )  # k of these, none of the others
     answer = news_qa.ask(QUESTION, filters=filters)
     assert all(c.source in sources for c in answer.citations)
 
@@ -60,10 +79,16 @@ def test_an_unknown_date_or_outlet_never_passes_a_filter_on_it(news_qa):
     assert "undated.txt" not in {p.source for p in news_qa.retrieve(QUESTION, k=50, filters={"after": "1900-01-01"})}
 
 
-@pytest.mark.parametrize("filters, message", [
-    ({"after": "last week"}, "YYYY-MM-DD"), ({"since": "2025-01-01"}, "keys among"), ({"outlet": [3]}, "outlet"),
-    ({"after": "2025-02-01", "before": "2025-01-01"}, "no day"), ("2025", "must be a dict"),
-])
+@pytest.mark.parametrize(
+    "filters, message",
+    [
+        ({"after": "last week"}, "YYYY-MM-DD"),
+        ({"since": "2025-01-01"}, "keys among"),
+        ({"outlet": [3]}, "outlet"),
+        ({"after": "2025-02-01", "before": "2025-01-01"}, "no day"),
+        ("2025", "must be a dict"),
+    ],
+)
 def test_malformed_filters_are_a_clear_error(news_qa, filters, message):
     with pytest.raises(InvalidQuestionError, match=message):
         news_qa.ask(QUESTION, filters=filters)

@@ -28,7 +28,9 @@ def test_build_writes_one_segment_and_a_commit(articles_index):
     store = IndexStore.open(articles_index)
     documents = store.documents()
     assert [d.id for d in documents] == SHIPPED and store.n_documents == 5
-    assert [d.sha256 for d in documents] == [hashlib.sha256((ARTICLES / d.id).read_bytes()).hexdigest() for d in documents]
+    assert [d.sha256 for d in documents] == [
+        hashlib.sha256((ARTICLES / d.id).read_bytes()).hexdigest() for d in documents
+    ]
     assert store.n_chunks == sum(d.n_chunks for d in documents) > 30
     for chunk in store.chunks(list(range(store.n_chunks))):
         text = store.document(chunk.doc_id).text
@@ -66,11 +68,14 @@ def test_added_changed_and_removed_files_are_updated_incrementally(corpus, tmp_p
     assert qa.store.n_chunks == sum(d.n_chunks for d in qa.store.documents())
     commit = read_commit(index_dir)
     assert [s.documents for s in commit.segments] == [2, 3]  # the new segment, then the old one rewritten without the
-    assert [s.deleted for s in commit.segments] == [(), ()]   # 2 of its 5 documents (over a quarter) deleted
+    assert [s.deleted for s in commit.segments] == [(), ()]  # 2 of its 5 documents (over a quarter) deleted
     answer = qa.ask("What colour was the zebra crossing on Elm Street repainted?")
     assert answer.citations[0].source == "new/extra.txt"
     assert answer.text == "The zebra crossing on Elm Street was repainted bright purple on Monday."
-    assert qa.ask("What did the mayor of Springfield unveil?").text == "The mayor of Springfield unveiled a statue of a giant donut."
+    assert (
+        qa.ask("What did the mayor of Springfield unveil?").text
+        == "The mayor of Springfield unveiled a statue of a giant donut."
+    )
     assert all(p.source != "003_11d5bc04a0aec479.txt" for p in qa.ask("Putin readiness talks Trump", k=20).passages)
 
 
@@ -101,7 +106,9 @@ def test_missing_index_says_how_to_build(tmp_path):
 def test_index_from_another_model_or_format_is_refused_with_rebuild_hint(articles_index, tmp_path, corpus, embedder):
     index_dir = tmp_path / "index"
     shutil.copytree(articles_index, index_dir)
-    with pytest.raises(IndexIncompatibleError, match="built with model 'all-MiniLM-L6-v2', not 'other-model'.*--rebuild"):
+    with pytest.raises(
+        IndexIncompatibleError, match="built with model 'all-MiniLM-L6-v2', not 'other-model'.*--rebuild"
+    ):
         rag.load(index_dir, model="other-model")
     (index_dir / "COMMIT").write_text(replace(read_commit(index_dir), model="paraphrase-MiniLM-L3-v2").to_json())
     with pytest.raises(IndexIncompatibleError, match="paraphrase-MiniLM-L3-v2.*--rebuild"):
@@ -146,9 +153,19 @@ def test_update_files_indexes_and_removes_only_the_files_named(corpus, tmp_path,
     extra.write_text("The lighthouse keeper of Port Ellen retired after forty years on Friday.")
     (corpus / "003_11d5bc04a0aec479.txt").unlink()  # not looked at: update_files does not scan the folder
 
-    report = Indexer(embedder).update_files(index_dir, [("new/extra.txt", extra)], removed=["001_50e1bebe41a30cea.txt", "nope.txt"])
+    report = Indexer(embedder).update_files(
+        index_dir, [("new/extra.txt", extra)], removed=["001_50e1bebe41a30cea.txt", "nope.txt"]
+    )
 
-    assert report.added == ["new/extra.txt"] and report.removed == ["001_50e1bebe41a30cea.txt"] and report.chunks_embedded == 1
+    assert (
+        report.added == ["new/extra.txt"]
+        and report.removed == ["001_50e1bebe41a30cea.txt"]
+        and report.chunks_embedded == 1
+    )
     assert Indexer(embedder).update_files(index_dir, [("new/extra.txt", extra)]).unchanged == 1
     qa = rag.load(index_dir)
-    assert qa.store.n_documents == 5 and "001_50e1bebe41a30cea.txt" not in {d.id for d in qa.store.documents()} and qa.ask("How long did the lighthouse keeper of Port Ellen work?").citations[0].source == "new/extra.txt"
+    assert (
+        qa.store.n_documents == 5
+        and "001_50e1bebe41a30cea.txt" not in {d.id for d in qa.store.documents()}
+        and qa.ask("How long did the lighthouse keeper of Port Ellen work?").citations[0].source == "new/extra.txt"
+    )

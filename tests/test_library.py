@@ -8,14 +8,17 @@ from rag.library import Library, safe_file_name
 from tests.conftest import ARTICLES
 
 
-@pytest.mark.parametrize("name, safe", [
-    ("../../etc/passwd.txt", "passwd.txt"),
-    ("..\\..\\win.ini.MD", "win.ini.md"),
-    (".hidden.txt", "hidden.txt"),
-    ("Putin & Trump: talks?.html", "Putin_Trump_talks.html"),
-    ("/abs/path/ok.txt", "ok.txt"),
-    ("....txt", "article.txt"),
-])
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\win.ini.MD", "win.ini.md"),
+        (".hidden.txt", "hidden.txt"),
+        ("Putin & Trump: talks?.html", "Putin_Trump_talks.html"),
+        ("/abs/path/ok.txt", "ok.txt"),
+        ("....txt", "article.txt"),
+    ],
+)
 def test_upload_names_are_sanitised(name, safe):
     assert safe_file_name(name) == safe
 
@@ -31,15 +34,18 @@ def library(tmp_path_factory, articles_index):
 def test_uploads_are_checked_one_by_one_and_the_good_ones_indexed(library):
     good = b"The lighthouse keeper of Port Ellen retired on Tuesday after forty-two years of service."
     progress = []
-    result, qa = library.add(on_progress=lambda *step: progress.append(step), files=[
-        ("../../keeper.txt", good),
-        ("copy.txt", (ARTICLES / "000_9cebef51757e5eed.txt").read_bytes()),
-        ("again.txt", good),
-        ("empty.md", b"  \n"),
-        ("blob.txt", bytes(range(256)) * 8),
-        ("huge.txt", b"word " * 5000),
-        ("slides.pptx", b"PK\x03\x04"),
-    ])
+    result, qa = library.add(
+        on_progress=lambda *step: progress.append(step),
+        files=[
+            ("../../keeper.txt", good),
+            ("copy.txt", (ARTICLES / "000_9cebef51757e5eed.txt").read_bytes()),
+            ("again.txt", good),
+            ("empty.md", b"  \n"),
+            ("blob.txt", bytes(range(256)) * 8),
+            ("huge.txt", b"word " * 5000),
+            ("slides.pptx", b"PK\x03\x04"),
+        ],
+    )
     assert result.added == ["keeper.txt"]
     reasons = dict(result.rejected)
     assert "same content as 000_9cebef51757e5eed.txt" in reasons["copy.txt"]
@@ -57,8 +63,12 @@ def test_uploads_are_checked_one_by_one_and_the_good_ones_indexed(library):
 def test_dotfiles_get_plain_names_and_files_the_usual_mode(library):
     umask = os.umask(0o022)
     try:
-        result, qa = library.add([(".env.txt", b"The ferry to Port Ellen sails at dawn on Sundays."),
-                                  (".txt", b"The old mill of Port Ellen closed on Friday.")])
+        result, qa = library.add(
+            [
+                (".env.txt", b"The ferry to Port Ellen sails at dawn on Sundays."),
+                (".txt", b"The old mill of Port Ellen closed on Friday."),
+            ]
+        )
     finally:
         os.umask(umask)
     assert result.added == ["env.txt", "article.txt"] and not result.rejected
@@ -70,8 +80,10 @@ def test_a_batch_with_nothing_to_index_changes_nothing(library):
     before = {d.id for d in library.open().store.documents()}
     result, qa = library.add([("empty.md", b" "), ("copy.txt", (ARTICLES / "001_50e1bebe41a30cea.txt").read_bytes())])
     assert not result.added and result.report is None
-    assert result.rejected == [("empty.md", "empty file (no text to index)"),
-                               ("copy.txt", "same content as 001_50e1bebe41a30cea.txt, already in the library")]
+    assert result.rejected == [
+        ("empty.md", "empty file (no text to index)"),
+        ("copy.txt", "same content as 001_50e1bebe41a30cea.txt, already in the library"),
+    ]
     assert {d.id for d in qa.store.documents()} == before
 
 

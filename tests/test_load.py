@@ -10,7 +10,9 @@ from tests.conftest import ARTICLES
 
 def test_concurrent_users_get_no_errors_and_no_mixed_answers(articles_index):
     commit = (articles_index / COMMIT_FILE).read_bytes()
-    report = main(["--corpus", str(ARTICLES), "--index-dir", str(articles_index), "--users", "10", "--questions-per-user", "2"])
+    report = main(
+        ["--corpus", str(ARTICLES), "--index-dir", str(articles_index), "--users", "10", "--questions-per-user", "2"]
+    )
     assert report.requests == 20 and report.distinct_questions == 20
     assert report.errors == 0 and report.mixed == 0, report.samples
     assert 0 < report.answering.p50_s <= report.latency.p50_s and report.waiting.p50_s >= 0

@@ -22,8 +22,11 @@ QUESTION = "Who is the Kremlin spokesperson?"
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(ROOT)],
-                   check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(ROOT)],
+        check=True,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
     [built] = out.glob("verbatim_rag-*.whl")
     return built
 
@@ -35,11 +38,18 @@ def installed(wheel, tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("elsewhere")
     venv.create(home / "venv", with_pip=True)
     python = home / "venv" / "bin" / "python"
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--ignore-installed", str(wheel)], check=True,
-                   env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--ignore-installed", str(wheel)],
+        check=True,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
     return home
 
 
@@ -61,16 +71,20 @@ def test_the_wheel_holds_the_reader_and_the_web_app(wheel):
 
 def test_the_installed_package_answers_as_the_checkout_does(installed, qa):
     bin_ = installed / "venv" / "bin"
-    script = (f"import json, rag, rag.reader\n"
-              f"qa = rag.build({str(ARTICLES)!r}, 'index')\n"
-              f"answer = qa.ask({QUESTION!r})\n"
-              f"print(json.dumps({{'file': rag.__file__, 'reader': str(rag.reader.DEFAULT_READER), 'answer': answer.to_dict()}}))")
+    script = (
+        f"import json, rag, rag.reader\n"
+        f"qa = rag.build({str(ARTICLES)!r}, 'index')\n"
+        f"answer = qa.ask({QUESTION!r})\n"
+        f"print(json.dumps({{'file': rag.__file__, 'reader': str(rag.reader.DEFAULT_READER), 'answer': answer.to_dict()}}))"
+    )
     found = json.loads(run_there(installed, bin_ / "python", "-c", script).strip().splitlines()[-1])
     assert found["file"].startswith(str(installed / "venv")) and found["reader"].startswith(str(installed / "venv"))
     here = qa.ask(QUESTION).to_dict()
     there = found["answer"]
     assert (there["text"], there["state"], there["span"]) == (here["text"], here["state"], here["span"])
-    assert there["citations"] == here["citations"] and there["confidence"] == pytest.approx(here["confidence"], abs=1e-6)
+    assert there["citations"] == here["citations"] and there["confidence"] == pytest.approx(
+        here["confidence"], abs=1e-6
+    )
 
     printed = json.loads(run_there(installed, bin_ / "rag", "ask", QUESTION, "--index-dir", "index", "--json"))
     assert (printed["text"], printed["citations"]) == (here["text"], here["citations"])

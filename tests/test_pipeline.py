@@ -6,10 +6,17 @@ import pytest
 import rag
 from rag.errors import InvalidQuestionError
 
-PESKOV = ("Kremlin spokesperson Dmitry Peskov stated on Thursday, “We do not perceive anything new in this context,” when "
-          "asked about Trump’s economic ultimatums.")  # 000_9cebef51757e5eed.txt, line 20
-SHIPPED = ["000_9cebef51757e5eed.txt", "001_50e1bebe41a30cea.txt", "002_aa8d7564ce6ae218.txt", "003_11d5bc04a0aec479.txt",
-           "004_cb8e39e41f690045.txt"]
+PESKOV = (
+    "Kremlin spokesperson Dmitry Peskov stated on Thursday, “We do not perceive anything new in this context,” when "
+    "asked about Trump’s economic ultimatums."
+)  # 000_9cebef51757e5eed.txt, line 20
+SHIPPED = [
+    "000_9cebef51757e5eed.txt",
+    "001_50e1bebe41a30cea.txt",
+    "002_aa8d7564ce6ae218.txt",
+    "003_11d5bc04a0aec479.txt",
+    "004_cb8e39e41f690045.txt",
+]
 
 
 def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
@@ -17,7 +24,10 @@ def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
     assert not answer.abstained and 0.5 <= answer.confidence <= 1
     assert answer.text == PESKOV
     # 002 names him too ("Russian President Vladimir Putin’s spokesperson, Dmitry Peskov, confirmed this"), on line 1
-    assert [(c.source, c.line) for c in answer.citations] == [("000_9cebef51757e5eed.txt", 20), ("002_aa8d7564ce6ae218.txt", 1)]
+    assert [(c.source, c.line) for c in answer.citations] == [
+        ("000_9cebef51757e5eed.txt", 20),
+        ("002_aa8d7564ce6ae218.txt", 1),
+    ]
     citation = answer.citations[0]
     document = qa.store.document(citation.source).text
     assert document[citation.start : citation.end] == citation.quote == answer.text
@@ -25,11 +35,17 @@ def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):
     assert answer.passages and answer.passages == sorted(answer.passages, key=lambda p: -p.probability)
 
 
-@pytest.mark.parametrize("question, span", [
-    ("Who is the Kremlin spokesperson?", "Dmitry Peskov"),
-    ("In what year did Russia launch its full-scale invasion of Ukraine?", "2022"),  # the year alone, not "February 2022"
-    ("In which city did Trump address the World Economic Forum?", "Davos"),
-])
+@pytest.mark.parametrize(
+    "question, span",
+    [
+        ("Who is the Kremlin spokesperson?", "Dmitry Peskov"),
+        (
+            "In what year did Russia launch its full-scale invasion of Ukraine?",
+            "2022",
+        ),  # the year alone, not "February 2022"
+        ("In which city did Trump address the World Economic Forum?", "Davos"),
+    ],
+)
 def test_short_answer_span_points_inside_the_quote(qa, question, span):
     answer = qa.ask(question)
     assert answer.span.text == span
@@ -39,7 +55,10 @@ def test_short_answer_span_points_inside_the_quote(qa, question, span):
 
 
 def test_questions_asking_for_a_figure_the_articles_never_give_abstain(qa):
-    for question in ["What is the range of the Oreshnik hypersonic missile?", "How many nuclear warheads does Russia possess?"]:
+    for question in [
+        "What is the range of the Oreshnik hypersonic missile?",
+        "How many nuclear warheads does Russia possess?",
+    ]:
         answer = qa.ask(question)
         assert answer.abstained and answer.span is None, question
 
@@ -53,7 +72,11 @@ def test_every_article_stating_the_answer_is_cited(qa):
 
 
 def test_every_citation_and_passage_is_verbatim(qa):
-    for question in ["When did Putin launch the invasion?", "What did Trump ask OPEC to do?", "Where was Putin's annual press conference?"]:
+    for question in [
+        "When did Putin launch the invasion?",
+        "What did Trump ask OPEC to do?",
+        "Where was Putin's annual press conference?",
+    ]:
         answer = qa.ask(question, k=5)
         for citation in answer.citations:
             assert qa.store.document(citation.source).text[citation.start : citation.end] == citation.quote
@@ -72,10 +95,27 @@ def test_unanswerable_question_abstains_but_returns_passages(qa):
 def test_answer_serialises_to_json(qa):
     data = json.loads(json.dumps(qa.ask("Who is the Kremlin spokesperson?").to_dict()))
     assert set(data) >= {"text", "abstained", "confidence", "citations", "passages"}
-    assert set(data["citations"][0]) == {"source", "start", "end", "line", "quote", "title", "outlet", "published", "author", "url",
-                                         "page", "span", "agrees"}
+    assert set(data["citations"][0]) == {
+        "source",
+        "start",
+        "end",
+        "line",
+        "quote",
+        "title",
+        "outlet",
+        "published",
+        "author",
+        "url",
+        "page",
+        "span",
+        "agrees",
+    }
     cited = data["citations"][0]
-    assert cited["title"] and cited["page"] is None and cited["quote"][cited["span"]["start"] - cited["start"]:].startswith(cited["span"]["text"])
+    assert (
+        cited["title"]
+        and cited["page"] is None
+        and cited["quote"][cited["span"]["start"] - cited["start"] :].startswith(cited["span"]["text"])
+    )
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000])
@@ -98,8 +138,12 @@ def test_every_retriever_finds_the_spokesperson(qa, retriever):
 
 
 def test_ask_is_safe_from_many_threads(qa):
-    questions = ["Who is the Kremlin spokesperson?", "What did Trump urge OPEC to do?",
-                 "What is the recipe for a chocolate cake?", "When did the invasion begin?"] * 6
+    questions = [
+        "Who is the Kremlin spokesperson?",
+        "What did Trump urge OPEC to do?",
+        "What is the recipe for a chocolate cake?",
+        "When did the invasion begin?",
+    ] * 6
     expected = {q: qa.ask(q).to_dict() for q in set(questions)}
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(qa.ask, questions))
@@ -139,10 +183,15 @@ def test_a_follow_up_asked_with_history_is_understood_and_says_how(qa):
     assert follow.question == "When did he say it?"
     assert follow.context.question == "When did Zelenskyy say it (said Putin trying manipulate Trump President)?"
     assert follow.context.turn == 0 and follow.context.source == first.citations[0].source
-    assert qa.ask("When did he say it?", history=[first.to_dict()]).to_dict() == follow.to_dict()  # as /ask returns them
+    assert (
+        qa.ask("When did he say it?", history=[first.to_dict()]).to_dict() == follow.to_dict()
+    )  # as /ask returns them
     assert qa.ask("When did he say it?").context is None
-    assert follow.abstained or not (follow.citations[0].source == first.citations[0].source
-                                    and follow.span.start < first.span.end and follow.span.end > first.span.start)  # says something new
+    assert follow.abstained or not (
+        follow.citations[0].source == first.citations[0].source
+        and follow.span.start < first.span.end
+        and follow.span.end > first.span.start
+    )  # says something new
     assert qa.ask("Who is the Kremlin spokesperson?", history=[first]).context is None  # a new subject stands alone
     assert json.loads(json.dumps(follow.to_dict()))["context"]["question"] == follow.context.question
 
@@ -151,6 +200,10 @@ def test_a_follow_ups_quote_is_judged_by_its_own_words_not_the_carried_ones(qa):
     first = qa.ask("Who said Putin is trying to manipulate Trump?")
     context = qa.ask("When did he say it?", history=[first]).context
     query = qa.retrieval(context.question)[0]
-    assert set(qa._as_read(query, context).terms) == set(qa.analyzer.run(["When did Zelenskyy say it?"])[0]) < set(query.terms)
+    assert (
+        set(qa._as_read(query, context).terms)
+        == set(qa.analyzer.run(["When did Zelenskyy say it?"])[0])
+        < set(query.terms)
+    )
     why = qa.ask("Why?", history=[first]).context  # no words of its own: judged by what it carries
     assert qa._as_read(qa.retrieval(why.question)[0], why).terms == qa.retrieval(why.question)[0].terms

@@ -10,8 +10,10 @@ from rag.reader import DEFAULT_READER, MAX_LENGTH, Reader, Windows, encode, read
 
 pytestmark = pytest.mark.model
 
-PESKOV = ("Kremlin spokesman Dmitry Peskov told reporters on Monday that no date had been set for the talks, "
-          "adding that Moscow was waiting for signals from Washington.")
+PESKOV = (
+    "Kremlin spokesman Dmitry Peskov told reporters on Monday that no date had been set for the talks, "
+    "adding that Moscow was waiting for signals from Washington."
+)
 WEATHER = "Heavy snow fell across the Moscow region on Monday, and airports reported delays of several hours."
 
 
@@ -66,7 +68,11 @@ def test_shipped_model_is_compact_and_calibrated():
     report = json.loads((DEFAULT_READER / "calibration-report.json").read_text())
     assert report["threshold"] == confidence.threshold and report["weights"] == confidence.weights
     card = (DEFAULT_READER / "README.md").read_text()
-    assert "## Confidence" in card and "## Reproduce" in card and "?" not in card.split("## Training\n")[1].split("## Reproduce")[0]
+    assert (
+        "## Confidence" in card
+        and "## Reproduce" in card
+        and "?" not in card.split("## Training\n")[1].split("## Reproduce")[0]
+    )
 
 
 def test_the_weights_are_exported_once_per_machine_in_both_precisions(tmp_path, monkeypatch):
@@ -105,7 +111,6 @@ def test_damaged_reader_folder_is_a_clear_error(tmp_path, damage):
         Reader(folder).run("Who?", [PESKOV])
 
 
-
 def synthetic_windows() -> Windows:
     """Two passages: passage 0 in one window (tokens 3-6), passage 1 in two windows (tokens 3-6 each)."""
     offsets = np.full((3, 8, 2), -1)
@@ -137,7 +142,12 @@ def test_the_odds_of_a_span_against_no_answer_do_not_change_when_more_passages_w
     start, end = np.full((3, 8), -5.0), np.full((3, 8), -5.0)
     start[:, 0] = end[:, 0] = 5.0  # every window says "not here" equally
     start[0, 4] = end[0, 5] = 8.0  # passage 0 holds a span
-    one = Windows(*(getattr(windows, f)[:1] for f in ("input_ids", "attention_mask", "token_type_ids", "passage", "offsets", "valid")))
+    one = Windows(
+        *(
+            getattr(windows, f)[:1]
+            for f in ("input_ids", "attention_mask", "token_type_ids", "passage", "offsets", "valid")
+        )
+    )
     alone, among_three = read_spans(one, start[:1], end[:1]), read_spans(windows, start, end)
     assert alone.best.passage == among_three.best.passage == 0
     odds = lambda r: np.log(r.best.probability) - np.log(r.no_answer)  # noqa: E731

@@ -20,27 +20,85 @@ def result(**fields) -> QuestionResult:
 def hybrid() -> list[QuestionResult]:
     return [
         # Right, sure, its source first.
-        result(id="q1", question="Who speaks for the Kremlin?", expected=["Peskov"], sources=["a.txt"],
-               retrieved=["a.txt", "b.txt"], answer_rank=1, abstained=False, state="answered", confidence=0.9,
-               cited=["a.txt"], hit=True, em=1.0, f1=1.0, latency_ms=10, quote_holds_answer=True,
-               answer="Dmitry Peskov said", span="Peskov"),
+        result(
+            id="q1",
+            question="Who speaks for the Kremlin?",
+            expected=["Peskov"],
+            sources=["a.txt"],
+            retrieved=["a.txt", "b.txt"],
+            answer_rank=1,
+            abstained=False,
+            state="answered",
+            confidence=0.9,
+            cited=["a.txt"],
+            hit=True,
+            em=1.0,
+            f1=1.0,
+            latency_ms=10,
+            quote_holds_answer=True,
+            answer="Dmitry Peskov said",
+            span="Peskov",
+        ),
         # Wrong, tentative, its source second, citing the wrong article.
-        result(id="q2", question="Where were the talks?", expected=["Moscow"], sources=["b.txt"],
-               retrieved=["a.txt", "b.txt"], answer_rank=2, abstained=False, state="tentative", confidence=0.5,
-               cited=["a.txt"], latency_ms=20, answer="in Kyiv", span="Kyiv"),
+        result(
+            id="q2",
+            question="Where were the talks?",
+            expected=["Moscow"],
+            sources=["b.txt"],
+            retrieved=["a.txt", "b.txt"],
+            answer_rank=2,
+            abstained=False,
+            state="tentative",
+            confidence=0.5,
+            cited=["a.txt"],
+            latency_ms=20,
+            answer="in Kyiv",
+            span="Kyiv",
+        ),
         # Unanswerable, rightly abstained.
-        result(id="q3", type="unanswerable", question="Who won in 2030?", expected=[], sources=[], retrieved=["a.txt"],
-               confidence=0.1, latency_ms=30),
+        result(
+            id="q3",
+            type="unanswerable",
+            question="Who won in 2030?",
+            expected=[],
+            sources=[],
+            retrieved=["a.txt"],
+            confidence=0.1,
+            latency_ms=30,
+        ),
         # Unanswerable, answered all the same (a "|" in it, which a Markdown cell escapes).
-        result(id="q4", type="unanswerable", question="Is it yes | no?", expected=[], sources=[], retrieved=["b.txt"],
-               abstained=False, state="answered", confidence=0.8, cited=["b.txt"], latency_ms=40, answer="Yes | no"),
+        result(
+            id="q4",
+            type="unanswerable",
+            question="Is it yes | no?",
+            expected=[],
+            sources=[],
+            retrieved=["b.txt"],
+            abstained=False,
+            state="answered",
+            confidence=0.8,
+            cited=["b.txt"],
+            latency_ms=40,
+            answer="Yes | no",
+        ),
     ]
 
 
 def bm25() -> list[QuestionResult]:
     """The same questions, every one abstained at confidence 0.2, only b.txt retrieved."""
-    return [result(id=r.id, type=r.type, question=r.question, expected=r.expected, sources=r.sources,
-                   retrieved=["b.txt"], confidence=0.2, latency_ms=5) for r in hybrid()]
+    return [
+        result(
+            id=r.id,
+            type=r.type,
+            question=r.question,
+            expected=r.expected,
+            sources=r.sources,
+            retrieved=["b.txt"],
+            confidence=0.2,
+            latency_ms=5,
+        )
+        for r in hybrid()
+    ]
 
 
 def table(markdown: str, heading: str) -> list[str]:
@@ -79,23 +137,30 @@ SIDE_BY_SIDE = [  # hybrid worked out by hand; bm25 abstains on all four, its on
 @pytest.fixture
 def report(tmp_path) -> tuple[list[Path], str]:
     results = {"hybrid": hybrid(), "bm25": bm25()}
-    written = write_report(results, {n: summarize(rs) for n, rs in results.items()}, tmp_path / "out" / "tiny.md",
-                           "Tiny", META)
+    written = write_report(
+        results, {n: summarize(rs) for n, rs in results.items()}, tmp_path / "out" / "tiny.md", "Tiny", META
+    )
     return written, written[0].read_text(encoding="utf-8")
 
 
 def test_the_report_and_its_three_plots_are_written(report, tmp_path):
     written, markdown = report
     folder = tmp_path / "out"
-    assert written == [folder / "tiny.md", folder / "tiny-recall.png", folder / "tiny-confidence.png",
-                       folder / "tiny-risk-coverage.png"]
+    assert written == [
+        folder / "tiny.md",
+        folder / "tiny-recall.png",
+        folder / "tiny-confidence.png",
+        folder / "tiny-risk-coverage.png",
+    ]
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in written)
     for png in ("tiny-recall.png", "tiny-confidence.png", "tiny-risk-coverage.png"):
         assert f"]({png})" in markdown
 
 
-@pytest.mark.parametrize("name, size", [("tiny-recall.png", (660, 440)), ("tiny-confidence.png", (1210, 440)),
-                                        ("tiny-risk-coverage.png", (660, 440))])
+@pytest.mark.parametrize(
+    "name, size",
+    [("tiny-recall.png", (660, 440)), ("tiny-confidence.png", (1210, 440)), ("tiny-risk-coverage.png", (660, 440))],
+)
 def test_the_plots_are_valid_pngs_of_their_size(report, tmp_path, name, size):
     import matplotlib.image
 
@@ -108,8 +173,15 @@ def test_the_plots_are_valid_pngs_of_their_size(report, tmp_path, name, size):
 
 def test_the_header_lists_the_runs_settings(report):
     lines = report[1].splitlines()
-    assert lines[:7] == ["# Evaluation: Tiny", "", "- gold: `tiny.jsonl`", "- k: `5`", "- abstain_below: `0.3`",
-                         "- answered_from: `0.7`", ""]
+    assert lines[:7] == [
+        "# Evaluation: Tiny",
+        "",
+        "- gold: `tiny.jsonl`",
+        "- k: `5`",
+        "- abstain_below: `0.3`",
+        "- answered_from: `0.7`",
+        "",
+    ]
     assert "Sure (*answered*) from 0.7, *abstained* below 0.3, *tentative* between." in report[1]
 
 
@@ -119,13 +191,15 @@ def test_retrievers_side_by_side(report):
 
 def test_answer_states_and_question_types_of_the_first_retriever(report):
     assert table(report[1], "Answer states (hybrid)") == [
-        "| state | share | right |", "|---|---|---|",
+        "| state | share | right |",
+        "|---|---|---|",
         "| answered | 0.5 | 0.5 |",  # q1 right, q4 answered an unanswerable question
         "| tentative | 0.25 | 0.0 |",
         "| abstained | 0.25 | 1.0 |",
     ]
     assert table(report[1], "Per question type (hybrid)") == [
-        "| type | n | hit | em | f1 |", "|---|---|---|---|---|",
+        "| type | n | hit | em | f1 |",
+        "|---|---|---|---|---|",
         "| factoid | 2 | 0.5 | 0.5 | 0.5 |",
         "| unanswerable | 2 | 0.5 | 0.5 | 0.5 |",  # q3's abstention scores 1, q4's answer 0
     ]
@@ -148,8 +222,17 @@ def test_the_threshold_table(report):
 
 def test_a_threshold_off_the_grid_gets_its_own_row():
     rows = threshold_table(hybrid(), 0.45)
-    assert [row.split(" | ")[0] for row in rows[2:]] == ["| 0.2", "| 0.3", "| 0.4", "| 0.45", "| 0.5", "| 0.6", "| 0.7",
-                                                          "| 0.8", "| 0.9"]
+    assert [row.split(" | ")[0] for row in rows[2:]] == [
+        "| 0.2",
+        "| 0.3",
+        "| 0.4",
+        "| 0.45",
+        "| 0.5",
+        "| 0.6",
+        "| 0.7",
+        "| 0.8",
+        "| 0.9",
+    ]
     answerable_only = threshold_table(hybrid()[:2], 0.3)
     assert answerable_only[2] == "| 0.2 | 0.500 | 0.000 | - | 0.000 |"  # no unanswerable question: no abstain recall
 
@@ -157,7 +240,8 @@ def test_a_threshold_off_the_grid_gets_its_own_row():
 def test_failed_questions(report):
     assert "## Failed questions (hybrid: 2 of 4)" in report[1].splitlines()
     assert table(report[1], "Failed questions") == [
-        "| id | type | question | expected | returned | cited | confidence |", "|---|---|---|---|---|---|---|",
+        "| id | type | question | expected | returned | cited | confidence |",
+        "|---|---|---|---|---|---|---|",
         "| q2 | factoid | Where were the talks? | Moscow | Kyiv | a.txt | 0.50 |",
         "| q4 | unanswerable | Is it yes \\| no? | (unanswerable) | Yes \\| no | b.txt | 0.80 |",
     ]
@@ -167,12 +251,16 @@ def test_failed_questions(report):
 def test_failures_past_the_limit_are_counted_not_shown_and_long_cells_cut(tmp_path):
     long = "Why " + "very " * 30 + "long?"
     failed = [result(id=f"f{i}", question=long, expected=["x"], error="boom" if i == 0 else None) for i in range(3)]
-    path = write_report({"dense": failed}, {"dense": summarize(failed)}, tmp_path / "r.md", "T", META, max_failures=2)[0]
+    path = write_report({"dense": failed}, {"dense": summarize(failed)}, tmp_path / "r.md", "T", META, max_failures=2)[
+        0
+    ]
     markdown = path.read_text(encoding="utf-8")
     assert "## Failed questions (dense: 3 of 3, first 2 shown)" in markdown
     cut = long[:89] + "…"
-    assert table(markdown, "Failed questions")[2:] == [f"| f0 | factoid | {cut} | x | boom | - | 0.00 |",
-                                                       f"| f1 | factoid | {cut} | x | (abstained) | - | 0.00 |"]
+    assert table(markdown, "Failed questions")[2:] == [
+        f"| f0 | factoid | {cut} | x | boom | - | 0.00 |",
+        f"| f1 | factoid | {cut} | x | (abstained) | - | 0.00 |",
+    ]
 
 
 def test_a_baseline_is_shown_beside_the_retrievers(tmp_path):
@@ -187,13 +275,18 @@ def test_a_baseline_is_shown_beside_the_retrievers(tmp_path):
 
 
 def test_an_old_baseline_without_selective_is_rebuilt_from_its_questions(tmp_path):
-    old = {"retriever": "hybrid", "answer": {"hit": 0.25}, "retrieval": {"mrr": 0.125},
-           "questions": {"hybrid": [{"confidence": 0.9, "hit": True}, {"confidence": 0.4, "hit": False}]}}
+    old = {
+        "retriever": "hybrid",
+        "answer": {"hit": 0.25},
+        "retrieval": {"mrr": 0.125},
+        "questions": {"hybrid": [{"confidence": 0.9, "hit": True}, {"confidence": 0.4, "hit": False}]},
+    }
     assert baseline_selective(old) == {"aurc": 0.25, "risk_coverage": [[0.5, 0.0], [1.0, 0.5]]}
     assert baseline_selective({"selective": {"aurc": 0.1, "risk_coverage": []}}) == {"aurc": 0.1, "risk_coverage": []}
     results = {"hybrid": hybrid()}
-    markdown = write_report(results, {"hybrid": summarize(hybrid())}, tmp_path / "r.md", "Tiny", META,
-                            baseline=old)[0].read_text()
+    markdown = write_report(results, {"hybrid": summarize(hybrid())}, tmp_path / "r.md", "Tiny", META, baseline=old)[
+        0
+    ].read_text()
     rows = {row.split(" | ")[0]: row for row in table(markdown, "Retrievers side by side")}
     assert rows["| answer hit"] == "| answer hit | 0.5 | 0.25 |"
     assert rows["| retrieval mrr"] == "| retrieval mrr | 0.75 | 0.125 |"

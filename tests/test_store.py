@@ -17,8 +17,11 @@ from rag.check import IndexChecker
 from rag.indexing import Indexer
 from rag.store import Commit, IndexStore, LiveSegment, merge_candidates, read_commit
 
-QUESTIONS = ["Who is the Kremlin spokesperson?", "How many nuclear warheads does Russia possess?",
-             "Why has Zelensky's presidential term been prolonged?"]
+QUESTIONS = [
+    "Who is the Kremlin spokesperson?",
+    "How many nuclear warheads does Russia possess?",
+    "Why has Zelensky's presidential term been prolonged?",
+]
 
 
 def answers(index_dir):
@@ -60,8 +63,9 @@ def test_optimize_merges_segments_purges_deletions_and_answers_the_same(corpus, 
     [merged] = read_commit(index_dir).segments
     assert merged.deleted == () and merged.chunks == live_chunks and merged.documents == 5
     assert IndexStore.open(index_dir).documents() == documents
-    assert [(text, [c.quote for c in cites]) for text, cites, _ in answers(index_dir)] == \
-        [(text, [c.quote for c in cites]) for text, cites, _ in before]
+    assert [(text, [c.quote for c in cites]) for text, cites, _ in answers(index_dir)] == [
+        (text, [c.quote for c in cites]) for text, cites, _ in before
+    ]
     kept = {s.name for s in read_commit(index_dir).segments} | set(read_commit(index_dir).previous)
     assert {p.name for p in (index_dir / "segments").iterdir()} == kept
 
@@ -73,11 +77,15 @@ def test_the_merge_policy_merges_ten_segments_of_one_size_tier():
     assert merge_candidates(commit([5] * 9 + [50_000])) == []
     assert merge_candidates(commit([5] * 10 + [50_000])) == [f"s{i}" for i in range(10)]
     assert merge_candidates(commit([40] * 10 + [3] * 4)) == [f"s{i}" for i in range(10)]
-    purged = Commit(4, "m", 384, {}, segments=(LiveSegment("a", 0, 90, 9, ("x", "y")), LiveSegment("b", 90, 90, 9, ("x", "y", "z"))))
+    purged = Commit(
+        4, "m", 384, {}, segments=(LiveSegment("a", 0, 90, 9, ("x", "y")), LiveSegment("b", 90, 90, 9, ("x", "y", "z")))
+    )
     assert merge_candidates(purged) == ["b"]  # more than a quarter of its documents deleted: rewritten without them
 
 
-def test_past_the_ann_threshold_a_segment_is_searched_through_ivf_with_the_exact_top_hits(corpus, tmp_path, embedder, monkeypatch):
+def test_past_the_ann_threshold_a_segment_is_searched_through_ivf_with_the_exact_top_hits(
+    corpus, tmp_path, embedder, monkeypatch
+):
     monkeypatch.setattr(segments, "ANN_MIN_CHUNKS", 10)
     index_dir = tmp_path / "index"
     Indexer(embedder).run(corpus, index_dir)
@@ -112,7 +120,9 @@ def test_kill_9_at_random_moments_leaves_the_last_commit_usable_and_the_next_run
     script.write_text(CRASHING_WRITER)
     rng = random.Random(7)
     for _ in range(5):
-        writer = subprocess.Popen([sys.executable, str(script), str(corpus), str(index_dir)], stdout=subprocess.PIPE, text=True)
+        writer = subprocess.Popen(
+            [sys.executable, str(script), str(corpus), str(index_dir)], stdout=subprocess.PIPE, text=True
+        )
         assert writer.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.2, 2.5))
         os.kill(writer.pid, signal.SIGKILL)
@@ -125,7 +135,9 @@ def test_kill_9_at_random_moments_leaves_the_last_commit_usable_and_the_next_run
     report = Indexer(embedder).run(corpus, index_dir)
 
     commit = read_commit(index_dir)
-    assert {p.name for p in (index_dir / "segments").iterdir()} == {s.name for s in commit.segments} | set(commit.previous)
+    assert {p.name for p in (index_dir / "segments").iterdir()} == {s.name for s in commit.segments} | set(
+        commit.previous
+    )
     assert not (index_dir / "COMMIT.tmp").exists()
     files = len(list(corpus.glob("*.txt")))
     assert report.unchanged + len(report.added) + len(report.updated) == files > 5

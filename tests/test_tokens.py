@@ -20,4 +20,7 @@ def test_cl100k_loads_offline_from_packaged_file(tmp_path):
     assert result.stdout.strip() == "[12555, 13, 21810, 1071, 24748]"
     url = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
     cached = tmp_path / hashlib.sha1(url.encode()).hexdigest()
-    assert hashlib.sha256(cached.read_bytes()).hexdigest() == "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+    assert (
+        hashlib.sha256(cached.read_bytes()).hexdigest()
+        == "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+    )

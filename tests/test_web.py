@@ -13,8 +13,15 @@ from rag.library import MAX_UPLOAD_BYTES
 from tests.conftest import ARTICLES, ROOT, free_port, reader_with
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +33,12 @@ def server(tmp_path_factory, articles_index):
 def locked_server(tmp_path_factory, articles_index):
     from rag.access import hash_password
 
-    yield from serve(tmp_path_factory.mktemp("locked"), articles_index, "--auth", env={"VERBATIM_AUTH": f"editor:{hash_password(PASSWORD)}"})
+    yield from serve(
+        tmp_path_factory.mktemp("locked"),
+        articles_index,
+        "--auth",
+        env={"VERBATIM_AUTH": f"editor:{hash_password(PASSWORD)}"},
+    )
 
 
 PASSWORD = "correct horse battery"
@@ -55,8 +67,21 @@ def serve(root, articles_index, *options: str, env: dict | None = None):
     port = free_port()
     log = open(root / "app.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "app.py", "--corpus", str(root / "corpus"), "--index-dir", str(root / "index"), "--port", str(port), *options],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio"), **(env or {})},
+        [
+            sys.executable,
+            "app.py",
+            "--corpus",
+            str(root / "corpus"),
+            "--index-dir",
+            str(root / "index"),
+            "--port",
+            str(port),
+            *options,
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio"), **(env or {})},
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
@@ -132,7 +157,9 @@ def test_question_shows_quote_span_and_citation_and_keeps_history(page):
     assert "000_9cebef51757e5eed.txt · line 20" in answer.locator(".vb-chip").first.inner_text()
     assert page.locator("#vb-passages .vb-passage").count() == 5
     reading = page.locator("#vb-passages .vb-passage").first.locator(".vb-reading")
-    assert reading.locator("q").inner_text() == "Dmitry Peskov" and reading.inner_text().endswith("% likely to hold the answer")
+    assert reading.locator("q").inner_text() == "Dmitry Peskov" and reading.inner_text().endswith(
+        "% likely to hold the answer"
+    )
     ask(page, "In which city did Trump address the World Economic Forum?")
     assert page.locator(".vb-answer").last.locator("mark").inner_text() == "Davos"
     assert page.locator("#vb-chat .vb-answer").count() == 2  # the follow-up kept the first answer
@@ -157,8 +184,11 @@ def test_a_follow_up_is_read_with_the_conversation_and_a_new_conversation_forget
     assert "Zelenskyy" in follow["context"]["question"] and follow["question"] == "When did he say it?"
 
 
-STATE_QUESTIONS = ["In which city did Trump address the World Economic Forum?", "What did Putin say about meeting Trump?",
-                   "How many nuclear warheads does Russia possess?"]
+STATE_QUESTIONS = [
+    "In which city did Trump address the World Economic Forum?",
+    "What did Putin say about meeting Trump?",
+    "How many nuclear warheads does Russia possess?",
+]
 # WCAG's contrast ratio of an element's text against the first background behind it that is not transparent
 CONTRAST = """(element) => {
   const rgb = (color) => color.match(/[\\d.]+/g).map(Number);
@@ -184,12 +214,16 @@ def ask_anew(page, question: str):
 
 
 def test_sure_tentative_and_unanswered_replies_each_have_their_own_box_and_words_readable_light_and_dark(
-        browser, in_process, qa, monkeypatch):
+    browser, in_process, qa, monkeypatch
+):
     probability = {q: qa.ask(q).confidence for q in STATE_QUESTIONS}
     sure, unsure, unanswered = sorted(STATE_QUESTIONS, key=probability.get, reverse=True)
     assert probability[sure] > probability[unsure] > probability[unanswered]
-    monkeypatch.setattr(qa.answer_builder, "reader", reader_with((probability[unsure] + probability[unanswered]) / 2,
-                                                                 (probability[sure] + probability[unsure]) / 2))
+    monkeypatch.setattr(
+        qa.answer_builder,
+        "reader",
+        reader_with((probability[unsure] + probability[unanswered]) / 2, (probability[sure] + probability[unsure]) / 2),
+    )
     for scheme in ("light", "dark"):
         page = open_page(browser, in_process, scheme)
         try:
@@ -200,10 +234,14 @@ def test_sure_tentative_and_unanswered_replies_each_have_their_own_box_and_words
             assert answered.evaluate("e => getComputedStyle(e).borderTopStyle") != "dashed"
             assert answered.locator("blockquote").evaluate(CONTRAST) >= 4.5, scheme
             tentative = ask_anew(page, unsure)
-            assert "vb-tentative" in tentative.get_attribute("class") and "vb-answered" not in tentative.get_attribute("class")
+            assert "vb-tentative" in tentative.get_attribute("class") and "vb-answered" not in tentative.get_attribute(
+                "class"
+            )
             assert tentative.locator(".vb-state").inner_text() == "The articles may not answer this. Closest quote:"
             assert tentative.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
-            assert min(tentative.locator(words).evaluate(CONTRAST) for words in (".vb-state", "blockquote")) >= 4.5, scheme
+            assert min(tentative.locator(words).evaluate(CONTRAST) for words in (".vb-state", "blockquote")) >= 4.5, (
+                scheme
+            )
             abstained = ask_anew(page, unanswered)
             assert "The articles do not answer this question." in abstained.inner_text()
             assert "vb-abstain" in abstained.get_attribute("class") and abstained.locator("blockquote").count() == 0
@@ -329,7 +367,9 @@ def test_citations_name_the_date_and_the_settings_keep_only_articles_since_a_day
     sources = page.locator("#vb-passages .vb-passage")
     assert all("19 Dec 2024" in sources.nth(i).inner_text() for i in range(sources.count()))
     page.get_by_role("tab", name="Library").click()
-    assert page.locator("#vb-library").inner_text().index("2024-12-19") < page.locator("#vb-library").inner_text().index("000_")
+    assert page.locator("#vb-library").inner_text().index("2024-12-19") < page.locator(
+        "#vb-library"
+    ).inner_text().index("000_")
 
 
 def test_a_locked_library_answers_anyone_but_removes_only_after_a_login(browser, locked_server):

@@ -70,7 +70,11 @@ def machine_facts() -> dict:
 def chunk_texts(corpus: Path) -> list[str]:
     """The texts the indexer embeds: every chunk of every document."""
     chunker = SentenceChunker()
-    return [c.text for document in DocumentLoader().run(corpus).documents for c in chunker.run(document.text, document.blocks).chunks]
+    return [
+        c.text
+        for document in DocumentLoader().run(corpus).documents
+        for c in chunker.run(document.text, document.blocks).chunks
+    ]
 
 
 def questions(corpus: Path, n: int) -> list[str]:
@@ -104,8 +108,13 @@ def latency(call, asks: list[str], retriever: str, clear_cache) -> dict:
         call(question, k=5, retriever=retriever)
         times.append((time.perf_counter() - started) * 1000)
     ms = np.array(times)
-    return {"n": len(times), "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-            "mean_ms": float(ms.mean()), "max_ms": float(ms.max())}
+    return {
+        "n": len(times),
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "mean_ms": float(ms.mean()),
+        "max_ms": float(ms.max()),
+    }
 
 
 def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
@@ -117,7 +126,9 @@ def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
     for line in conversations.read_text(encoding="utf-8").splitlines():
         history = []
         for turn in json.loads(line)["turns"] if line.strip() else []:
-            turns.append((turn["question"], turn["standalone"], list(history), turn["kind"] not in ("first", "self_contained")))
+            turns.append(
+                (turn["question"], turn["standalone"], list(history), turn["kind"] not in ("first", "self_contained"))
+            )
             history.append(qa.ask(turn["question"], history=history))
     ways = ("with_history", "alone", "standalone")
     medians = {way: [] for way in ways}
@@ -125,7 +136,7 @@ def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
         asks = {"with_history": (question, history), "alone": (question, None), "standalone": (standalone, None)}
         times = {way: [] for way in ways}
         for round_ in range(repeat):
-            for way in ways[round_ % 3:] + ways[: round_ % 3]:  # rotate which goes first
+            for way in ways[round_ % 3 :] + ways[: round_ % 3]:  # rotate which goes first
                 qa.clear_cache()
                 started = time.perf_counter()
                 qa.ask(asks[way][0], history=asks[way][1])
@@ -138,8 +149,12 @@ def follow_up_latency(qa: rag.QA, conversations: Path, repeat: int) -> dict:
         if not inside.any():
             continue
         p50 = {way: float(np.percentile(np.array(ms)[inside], 50)) for way, ms in medians.items()}
-        figures[name] = {"turns": int(inside.sum()), **{f"{way}_p50_ms": v for way, v in p50.items()},
-                         "ratio": p50["with_history"] / p50["alone"], "ratio_to_standalone": p50["with_history"] / p50["standalone"]}
+        figures[name] = {
+            "turns": int(inside.sum()),
+            **{f"{way}_p50_ms": v for way, v in p50.items()},
+            "ratio": p50["with_history"] / p50["alone"],
+            "ratio_to_standalone": p50["with_history"] / p50["standalone"],
+        }
     return figures
 
 
@@ -148,9 +163,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--corpus", type=Path, default=ARTICLES)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--conversations", type=Path, default=None, metavar="FILE",
-                        help="also time each turn of these conversations with its history, alone and as its standalone version")
-    parser.add_argument("--baseline", default=None, metavar="REV", help="also run this commit's benchmark and compare ask()")
+    parser.add_argument(
+        "--conversations",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also time each turn of these conversations with its history, alone and as its standalone version",
+    )
+    parser.add_argument(
+        "--baseline", default=None, metavar="REV", help="also run this commit's benchmark and compare ask()"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
     args = parser.parse_args(argv)
 
@@ -166,10 +188,16 @@ def main(argv: list[str] | None = None) -> dict:
 
     texts = chunk_texts(args.corpus)
     n_tokens = embedder.count_tokens(texts)
-    window = {"max_tokens": embedder.max_tokens, "chunk_max": max(n_tokens), "chunk_mean": statistics.fmean(n_tokens),
-              "chunks_over": sum(n > embedder.max_tokens for n in n_tokens)}
-    print(f"window: chunks max {window['chunk_max']} / mean {window['chunk_mean']:.1f} model tokens "
-          f"vs window {window['max_tokens']}; {window['chunks_over']} over")
+    window = {
+        "max_tokens": embedder.max_tokens,
+        "chunk_max": max(n_tokens),
+        "chunk_mean": statistics.fmean(n_tokens),
+        "chunks_over": sum(n > embedder.max_tokens for n in n_tokens),
+    }
+    print(
+        f"window: chunks max {window['chunk_max']} / mean {window['chunk_mean']:.1f} model tokens "
+        f"vs window {window['max_tokens']}; {window['chunks_over']} over"
+    )
 
     with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as tmp:
         index_dir = Path(tmp) / "index"
@@ -185,10 +213,19 @@ def main(argv: list[str] | None = None) -> dict:
         if embedded != len(texts):
             print(f"warning: indexer embedded {embedded} texts, benchmark collected {len(texts)}")
         build_s, encode_s = statistics.median(builds), statistics.median(encodes)
-        build = {"seconds_median": build_s, "seconds": builds, "chunks": report.chunks_embedded,
-                 "chunks_per_s": report.chunks_embedded / build_s}
-        raw = {"seconds_median": encode_s, "seconds": encodes, "texts": len(texts), "texts_per_s": len(texts) / encode_s,
-               "build_over_encode": build_s / encode_s}
+        build = {
+            "seconds_median": build_s,
+            "seconds": builds,
+            "chunks": report.chunks_embedded,
+            "chunks_per_s": report.chunks_embedded / build_s,
+        }
+        raw = {
+            "seconds_median": encode_s,
+            "seconds": encodes,
+            "texts": len(texts),
+            "texts_per_s": len(texts) / encode_s,
+            "build_over_encode": build_s / encode_s,
+        }
 
         again = Indexer(embedder).run(args.corpus, index_dir)
         incremental = {"seconds": again.seconds, "embedded": again.chunks_embedded}
@@ -203,33 +240,56 @@ def main(argv: list[str] | None = None) -> dict:
     baseline = bracketed(before, run_baseline(args.baseline, args.corpus, args.questions)) if args.baseline else None
 
     print()
-    print(f"{'index build (median of ' + str(args.repeat) + ')':<34} {build_s:8.3f} s   "
-          f"{report.chunks_embedded} chunks   {build['chunks_per_s']:6.1f} chunks/s")
-    print(f"{'raw encode, same texts (median)':<34} {encode_s:8.3f} s   {len(texts)} texts   "
-          f"{raw['texts_per_s']:7.1f} texts/s   build/encode = {raw['build_over_encode']:.2f}x")
+    print(
+        f"{'index build (median of ' + str(args.repeat) + ')':<34} {build_s:8.3f} s   "
+        f"{report.chunks_embedded} chunks   {build['chunks_per_s']:6.1f} chunks/s"
+    )
+    print(
+        f"{'raw encode, same texts (median)':<34} {encode_s:8.3f} s   {len(texts)} texts   "
+        f"{raw['texts_per_s']:7.1f} texts/s   build/encode = {raw['build_over_encode']:.2f}x"
+    )
     print(f"{'no-change re-run':<34} {incremental['seconds']:8.3f} s   embedded {incremental['embedded']}")
     print(f"{'rag.load (model loads on 1st ask)':<34} {open_s:8.3f} s")
     print(f"\nlatency over {len(asks)} questions, k=5, question embedding included (ms)")
-    print(f"{'retriever':<10}{'ask p50':>9}{'p95':>9}{'mean':>9}{'max':>9}{'retrieve p50':>14}{'p95':>9}"
-          + (f"{'baseline ask p50':>18}{'p95':>9}" if baseline else ""))
+    print(
+        f"{'retriever':<10}{'ask p50':>9}{'p95':>9}{'mean':>9}{'max':>9}{'retrieve p50':>14}{'p95':>9}"
+        + (f"{'baseline ask p50':>18}{'p95':>9}" if baseline else "")
+    )
     for name, row in asks_latency.items():
-        line = (f"{name:<10}{row['p50_ms']:9.2f}{row['p95_ms']:9.2f}{row['mean_ms']:9.2f}{row['max_ms']:9.2f}"
-                f"{retrieve_latency[name]['p50_ms']:14.2f}{retrieve_latency[name]['p95_ms']:9.2f}")
+        line = (
+            f"{name:<10}{row['p50_ms']:9.2f}{row['p95_ms']:9.2f}{row['mean_ms']:9.2f}{row['max_ms']:9.2f}"
+            f"{retrieve_latency[name]['p50_ms']:14.2f}{retrieve_latency[name]['p95_ms']:9.2f}"
+        )
         if baseline:
             line += f"{baseline['ask'][name]['p50_ms']:18.2f}{baseline['ask'][name]['p95_ms']:9.2f}"
         print(line)
 
     if follow_ups:
-        print(f"\nask() with history vs alone vs the standalone version, hybrid (median of {max(3, args.repeat)} each, "
-              "then p50 over the turns)")
+        print(
+            f"\nask() with history vs alone vs the standalone version, hybrid (median of {max(3, args.repeat)} each, "
+            "then p50 over the turns)"
+        )
         for name, row in follow_ups.items():
-            print(f"{name + ' (' + str(row['turns']) + ' turns)':<24}{row['with_history_p50_ms']:9.2f} vs {row['alone_p50_ms']:.2f} "
-                  f"vs {row['standalone_p50_ms']:.2f} ms   x{row['ratio']:.3f} alone, x{row['ratio_to_standalone']:.3f} standalone")
+            print(
+                f"{name + ' (' + str(row['turns']) + ' turns)':<24}{row['with_history_p50_ms']:9.2f} vs {row['alone_p50_ms']:.2f} "
+                f"vs {row['standalone_p50_ms']:.2f} ms   x{row['ratio']:.3f} alone, x{row['ratio_to_standalone']:.3f} standalone"
+            )
 
-    figures = {"machine": facts, "corpus": str(args.corpus), "model": embedder.model_name, "model_load_s": load_s,
-               "window": window, "build": build, "raw_encode": raw, "incremental": incremental,
-               "open_s": open_s, "ask": asks_latency, "retrieve": retrieve_latency, "follow_ups": follow_ups,
-               "baseline": {"rev": args.baseline, **baseline} if baseline else None}
+    figures = {
+        "machine": facts,
+        "corpus": str(args.corpus),
+        "model": embedder.model_name,
+        "model_load_s": load_s,
+        "window": window,
+        "build": build,
+        "raw_encode": raw,
+        "incremental": incremental,
+        "open_s": open_s,
+        "ask": asks_latency,
+        "retrieve": retrieve_latency,
+        "follow_ups": follow_ups,
+        "baseline": {"rev": args.baseline, **baseline} if baseline else None,
+    }
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
         print(f"\nwrote {args.json}")
@@ -239,8 +299,10 @@ def main(argv: list[str] | None = None) -> dict:
 def bracketed(before: dict, after: dict) -> dict:
     """The baseline's ask() figures as the mean of its runs before and after this version's: a VM whose speed drifts
     during the benchmark (seen: 0.78 x to 0.92 x in runs an hour apart) then drifts for both alike."""
-    ask = {name: {key: (before["ask"][name][key] + after["ask"][name][key]) / 2 for key in after["ask"][name]}
-           for name in after["ask"]}
+    ask = {
+        name: {key: (before["ask"][name][key] + after["ask"][name][key]) / 2 for key in after["ask"][name]}
+        for name in after["ask"]
+    }
     return {"ask": ask, "before": before["ask"], "after": after["ask"]}
 
 
@@ -250,10 +312,27 @@ def run_baseline(rev: str, corpus: Path, n_questions: int) -> dict:
         tree, out = Path(tmp) / "tree", Path(tmp) / "figures.json"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), rev], check=True)
         try:
-            script = ["-m", "eval.bench.bench"] if (tree / "eval" / "bench" / "bench.py").is_file() else ["eval/bench.py"]
+            script = (
+                ["-m", "eval.bench.bench"] if (tree / "eval" / "bench" / "bench.py").is_file() else ["eval/bench.py"]
+            )
             print(f"\nbaseline {rev}: running its {' '.join(script)}")
-            subprocess.run([sys.executable, *script, "--corpus", str(corpus.resolve()), "--questions", str(n_questions),
-                            "--repeat", "1", "--json", str(out)], cwd=tree, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    *script,
+                    "--corpus",
+                    str(corpus.resolve()),
+                    "--questions",
+                    str(n_questions),
+                    "--repeat",
+                    "1",
+                    "--json",
+                    str(out),
+                ],
+                cwd=tree,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             return json.loads(out.read_text())
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)

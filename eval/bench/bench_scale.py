@@ -54,8 +54,10 @@ from rag.store import FORMAT_VERSION, Commit, IndexStore, IndexWriter
 QA_TRAIN = SHARED / "qa-train"
 CHARS_PER_CHUNK = 560  # what the default chunker averages on these contexts
 FILTER = {"after": "2025-01-01"}
-NEW_ARTICLE = ("The lighthouse keeper of Port Ellen, Morag Campbell, retired on Friday after forty-one years. "
-               "She said the lamp had failed only twice in that time, both times in storms in January.\n")
+NEW_ARTICLE = (
+    "The lighthouse keeper of Port Ellen, Morag Campbell, retired on Friday after forty-one years. "
+    "She said the lamp had failed only twice in that time, both times in storms in January.\n"
+)
 
 
 def real_corpus(target: Path, min_chunks: int, seed: int = 0) -> list[str]:
@@ -70,7 +72,9 @@ def real_corpus(target: Path, min_chunks: int, seed: int = 0) -> list[str]:
             articles = json.load(file)["data"]
         for number, article in enumerate(articles):
             paragraphs = [p["context"].replace("\n", " ") for p in article["paragraphs"]]
-            (target / f"{path.name.split('.')[0]}-{number:04d}.txt").write_text(article["title"] + "\n\n" + "\n\n".join(paragraphs) + "\n")
+            (target / f"{path.name.split('.')[0]}-{number:04d}.txt").write_text(
+                article["title"] + "\n\n" + "\n\n".join(paragraphs) + "\n"
+            )
             questions += [q["question"] for p in article["paragraphs"] for q in p["qas"] if not q.get("is_impossible")]
             chars += sum(map(len, paragraphs))
             if chars >= min_chunks * CHARS_PER_CHUNK:
@@ -90,9 +94,14 @@ def build_rate(corpus: Path, index_dir: Path, embedder: Embedder) -> dict:
     started = time.perf_counter()
     embedder.run(texts)
     encode_s = time.perf_counter() - started
-    return {"real_chunks": len(texts), "real_documents": len(report.added), "build_s": round(build_s, 1),
-            "build_texts_per_s": round(len(texts) / build_s, 1), "encode_texts_per_s": round(len(texts) / encode_s, 1),
-            "build_over_encode": round(build_s / encode_s, 3)}
+    return {
+        "real_chunks": len(texts),
+        "real_documents": len(report.added),
+        "build_s": round(build_s, 1),
+        "build_texts_per_s": round(len(texts) / build_s, 1),
+        "encode_texts_per_s": round(len(texts) / encode_s, 1),
+        "build_over_encode": round(build_s / encode_s, 3),
+    }
 
 
 def real_rows(index_dir: Path) -> list[tuple[Document, ChunkedText, np.ndarray]]:
@@ -102,12 +111,21 @@ def real_rows(index_dir: Path) -> list[tuple[Document, ChunkedText, np.ndarray]]
     rows = []
     for info in store.documents():
         document = store.document(info.id)
-        chunk_rows = segment._query("SELECT id, position, start, end, first_sentence, last_sentence FROM chunks "
-                                    "WHERE doc_id = ? ORDER BY position", (info.id,))
+        chunk_rows = segment._query(
+            "SELECT id, position, start, end, first_sentence, last_sentence FROM chunks "
+            "WHERE doc_id = ? ORDER BY position",
+            (info.id,),
+        )
         sentences = [Sentence(s.start, s.end, s.text) for s in segment.sentences(info.id, 0, 1 << 30)]
         chunks = [Chunk(p, a, b, document.text[a:b], f, last, 0) for _, p, a, b, f, last in chunk_rows]
         vectors = np.asarray(segment.vectors[[r[0] for r in chunk_rows]])
-        rows.append((Document(info.id, document.text, document.sha256, Metadata(title=document.meta.title)), ChunkedText(sentences, chunks), vectors))
+        rows.append(
+            (
+                Document(info.id, document.text, document.sha256, Metadata(title=document.meta.title)),
+                ChunkedText(sentences, chunks),
+                vectors,
+            )
+        )
     return rows
 
 
@@ -134,13 +152,21 @@ def synthetic_index(index_dir: Path, size: int, rows: list, commit: Commit, seed
                     break
                 if copy:
                     vectors = perturbed(vectors, pool, rng)
-                    document = replace(document, id=f"copy-{copy:03d}/{document.id}", sha256=f"{copy}:{document.sha256}")
+                    document = replace(
+                        document, id=f"copy-{copy:03d}/{document.id}", sha256=f"{copy}:{document.sha256}"
+                    )
                     synthetic += len(vectors)
-                writer.add(replace(document, published="2025-06-01" if rng.random() < 0.1 else "2024-06-01"), chunked, vectors)
+                writer.add(
+                    replace(document, published="2025-06-01" if rng.random() < 0.1 else "2024-06-01"), chunked, vectors
+                )
                 chunks += len(vectors)
             copy += 1
         writer.commit()
-    return {"chunks": chunks, "synthetic_share": round(synthetic / chunks, 3), "write_s": round(time.perf_counter() - started, 1)}
+    return {
+        "chunks": chunks,
+        "synthetic_share": round(synthetic / chunks, 3),
+        "write_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
@@ -177,8 +203,12 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
             started = time.perf_counter()
             for v in vectors:
                 big.ann.search(v.reshape(1, -1), 10) if big.ann is not None else np.argpartition(-(big.vectors @ v), 10)
-            threads[f"search_ms_{n}_thread{'s' if n > 1 else ''}"] = round((time.perf_counter() - started) * 1000 / len(vectors), 2)
-    if big.ann is not None:  # recall and time for other numbers of lists probed (one segment here: its top 10 is the global one)
+            threads[f"search_ms_{n}_thread{'s' if n > 1 else ''}"] = round(
+                (time.perf_counter() - started) * 1000 / len(vectors), 2
+            )
+    if (
+        big.ann is not None
+    ):  # recall and time for other numbers of lists probed (one segment here: its top 10 is the global one)
         faiss.omp_set_num_threads(1)
         offset = qa.store.commit.segments[qa.store.segments.index(big)].offset
         for probes in (8, 16, 32, 64):
@@ -186,7 +216,10 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
             started = time.perf_counter()
             rows = [big.ann.search(v.reshape(1, -1), 10)[1][0] for v in vectors]
             ms = (time.perf_counter() - started) * 1000 / len(vectors)
-            hit = statistics.mean(len({offset + int(r) for r in found_rows} & set(e)) / 10 for found_rows, e in zip(rows, exact, strict=True))
+            hit = statistics.mean(
+                len({offset + int(r) for r in found_rows} & set(e)) / 10
+                for found_rows, e in zip(rows, exact, strict=True)
+            )
             sweep[f"nprobe{probes}"] = {"recall_at_10": round(hit, 4), "ms": round(ms, 3)}
     with threadpool_limits(limits=1, user_api="blas"):
         started = time.perf_counter()
@@ -196,14 +229,27 @@ def measure(index_dir: Path, questions: list[str], article: Path) -> dict:
     started = time.perf_counter()
     Indexer(embedder).update_files(index_dir, [(f"new/{article.name}", article)])
     add_one_s = time.perf_counter() - started
-    return {"open_s": round(open_s, 3), "rss_mb": round(rss_mb), "p50_ms": round(asked["p50_ms"], 1),
-            "p95_ms": round(asked["p95_ms"], 1), "recall_at_10": round(recall, 4), "add_one_s": round(add_one_s, 3),
-            "retrieve_p50_ms": round(retrieved["p50_ms"], 1), "retrieve_p95_ms": round(retrieved["p95_ms"], 1),
-            "filtered_p50_ms": round(filtered["p50_ms"], 1), "filtered_p95_ms": round(filtered["p95_ms"], 1),
-            "filtered_retrieve_p50_ms": round(filtered_retrieve["p50_ms"], 1), "filtered_share": round(admitted, 4),
-            "filtered_ratio": round(filtered["p50_ms"] / asked["p50_ms"], 3),
-            "segments": len(qa.store.segments), "ivf": big.ann is not None, "exact_search_ms": round(exact_ms, 2), **threads,
-            "ivf_probes": segments.IVF_PROBES if big.ann is not None else None, "ivf_sweep": sweep}
+    return {
+        "open_s": round(open_s, 3),
+        "rss_mb": round(rss_mb),
+        "p50_ms": round(asked["p50_ms"], 1),
+        "p95_ms": round(asked["p95_ms"], 1),
+        "recall_at_10": round(recall, 4),
+        "add_one_s": round(add_one_s, 3),
+        "retrieve_p50_ms": round(retrieved["p50_ms"], 1),
+        "retrieve_p95_ms": round(retrieved["p95_ms"], 1),
+        "filtered_p50_ms": round(filtered["p50_ms"], 1),
+        "filtered_p95_ms": round(filtered["p95_ms"], 1),
+        "filtered_retrieve_p50_ms": round(filtered_retrieve["p50_ms"], 1),
+        "filtered_share": round(admitted, 4),
+        "filtered_ratio": round(filtered["p50_ms"] / asked["p50_ms"], 3),
+        "segments": len(qa.store.segments),
+        "ivf": big.ann is not None,
+        "exact_search_ms": round(exact_ms, 2),
+        **threads,
+        "ivf_probes": segments.IVF_PROBES if big.ann is not None else None,
+        "ivf_sweep": sweep,
+    }
 
 
 def _rss_mb() -> float:
@@ -231,7 +277,9 @@ def _exact_top(store: IndexStore, queries: np.ndarray, k: int) -> list[list[int]
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated chunk counts (default: %(default)s)")
+    parser.add_argument(
+        "--sizes", default="10000,100000,1000000", help="comma-separated chunk counts (default: %(default)s)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--real-chunks", type=int, default=10_000, help="real passages to embed (default: %(default)s)")
     parser.add_argument("--questions", type=int, default=200)
@@ -257,9 +305,14 @@ def main(argv: list[str] | None = None) -> dict:
     for size in (int(s) for s in args.sizes.split(",")):
         index_dir = args.work / f"size-{size}"
         made = synthetic_index(index_dir, size, rows, commit)
-        child = subprocess.run([sys.executable, "-m", "eval.bench.bench_scale", "--measure", str(index_dir)], check=True,
-                               capture_output=True, text=True, env=child_env(),
-                               input=json.dumps({"questions": questions, "article": str(article)}))
+        child = subprocess.run(
+            [sys.executable, "-m", "eval.bench.bench_scale", "--measure", str(index_dir)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            input=json.dumps({"questions": questions, "article": str(article)}),
+        )
         results[str(size)] = {**json.loads(child.stdout.strip().splitlines()[-1]), **made, **build}
         print(f"{size}: " + ", ".join(f"{k}={v}" for k, v in results[str(size)].items() if k not in build), flush=True)
         shutil.rmtree(index_dir)

@@ -42,15 +42,21 @@ from rag.embedding import Embedder
 from rag.indexing import Indexer
 from rag.store import read_commit
 
-QUESTIONS = ["Who is the Kremlin spokesperson?", "How many nuclear warheads does Russia possess?",
-             "In which city did Trump address the World Economic Forum?",
-             "Why has Zelensky's presidential term been prolonged?"]
+QUESTIONS = [
+    "Who is the Kremlin spokesperson?",
+    "How many nuclear warheads does Russia possess?",
+    "In which city did Trump address the World Economic Forum?",
+    "Why has Zelensky's presidential term been prolonged?",
+]
 
 
 def answers(index_dir: Path) -> list[tuple]:
     """What a reader would see for each question: quote, citations, confidence."""
     qa = rag.load(index_dir)
-    return [(a.text, [(c.source, c.start, c.end) for c in a.citations], round(a.confidence, 6)) for a in map(qa.ask, QUESTIONS)]
+    return [
+        (a.text, [(c.source, c.start, c.end) for c in a.citations], round(a.confidence, 6))
+        for a in map(qa.ask, QUESTIONS)
+    ]
 
 
 def only_segment(index_dir: Path) -> Path:
@@ -59,6 +65,7 @@ def only_segment(index_dir: Path) -> Path:
 
 
 # --- kinds of damage: each changes an index folder in place, at a place drawn from `rng` ---
+
 
 def _garble(path: Path, rng: random.Random, n: int = 64) -> None:
     data = bytearray(path.read_bytes())
@@ -79,7 +86,7 @@ def _segment_file(name: str) -> Callable[[Path], Path]:
 def _rewrite_text(index_dir: Path, rng: random.Random) -> None:
     """A document's text changed inside a valid database: what a quote would be cut from."""
     with sqlite3.connect(only_segment(index_dir) / "rows.sqlite") as db:
-        ids = [i for i, in db.execute("SELECT id FROM documents ORDER BY id")]
+        ids = [i for (i,) in db.execute("SELECT id FROM documents ORDER BY id")]
         db.execute("UPDATE documents SET text = replace(text, ' the ', ' no ') WHERE id = ?", (rng.choice(ids),))
 
 
@@ -108,13 +115,24 @@ def _commit_folder(index_dir: Path, rng: random.Random) -> None:
     (index_dir / "COMMIT").mkdir()
 
 
-def _file_damage(what: Callable[[Path], Path], how: Callable[[Path, random.Random], None]) -> Callable[[Path, random.Random], None]:
+def _file_damage(
+    what: Callable[[Path], Path], how: Callable[[Path, random.Random], None]
+) -> Callable[[Path, random.Random], None]:
     return lambda index_dir, rng: how(what(index_dir), rng)
 
 
-_BM25_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json", "params.index.json")
-_FILES = {"rows.sqlite": _segment_file("rows.sqlite"), "vectors.npy": _segment_file("vectors.npy"),
-          **{f"bm25/{name}": _segment_file(f"bm25/{name}") for name in _BM25_FILES}}
+_BM25_FILES = (
+    "data.csc.index.npy",
+    "indices.csc.index.npy",
+    "indptr.csc.index.npy",
+    "vocab.index.json",
+    "params.index.json",
+)
+_FILES = {
+    "rows.sqlite": _segment_file("rows.sqlite"),
+    "vectors.npy": _segment_file("vectors.npy"),
+    **{f"bm25/{name}": _segment_file(f"bm25/{name}") for name in _BM25_FILES},
+}
 DAMAGES: dict[str, Callable[[Path, random.Random], None]] = {
     **{f"garble {name}": _file_damage(path, _garble) for name, path in _FILES.items()},
     **{f"truncate {name}": _file_damage(path, _truncate) for name, path in _FILES.items()},
@@ -123,7 +141,9 @@ DAMAGES: dict[str, Callable[[Path, random.Random], None]] = {
     "rewrite a document text, file checksums fixed": _rewrite_text_unseen,
     "garble COMMIT": _file_damage(lambda d: d / "COMMIT", lambda p, rng: _garble(p, rng, 8)),
     "truncate COMMIT": _file_damage(lambda d: d / "COMMIT", _truncate),
-    "COMMIT not UTF-8": _file_damage(lambda d: d / "COMMIT", lambda p, rng: p.write_bytes(b"\xff\xfe\x80" + p.read_bytes())),
+    "COMMIT not UTF-8": _file_damage(
+        lambda d: d / "COMMIT", lambda p, rng: p.write_bytes(b"\xff\xfe\x80" + p.read_bytes())
+    ),
     "COMMIT a folder": _commit_folder,
     "COMMIT edited": _commit_edit,
 }
@@ -139,7 +159,9 @@ class DamageOutcome:
     repaired: bool  # rag index on the unchanged corpus gave a healthy index and the same answers
 
 
-def try_damage(kind: str, index_dir: Path, corpus: Path, embedder: Embedder, reference: list[tuple], rng: random.Random) -> DamageOutcome:
+def try_damage(
+    kind: str, index_dir: Path, corpus: Path, embedder: Embedder, reference: list[tuple], rng: random.Random
+) -> DamageOutcome:
     """Damage a copy of an index one way, then see who notices and whether `rag index` repairs it."""
     DAMAGES[kind](index_dir, rng)
     at_open = at_ask = silent = False
@@ -149,7 +171,10 @@ def try_damage(kind: str, index_dir: Path, corpus: Path, embedder: Embedder, ref
         at_open = True
     else:
         try:
-            seen = [(a.text, [(c.source, c.start, c.end) for c in a.citations], round(a.confidence, 6)) for a in map(qa.ask, QUESTIONS)]
+            seen = [
+                (a.text, [(c.source, c.start, c.end) for c in a.citations], round(a.confidence, 6))
+                for a in map(qa.ask, QUESTIONS)
+            ]
             silent = seen != reference
         except rag.RagError:
             at_ask = True
@@ -186,8 +211,20 @@ WRITER = textwrap.dedent("""
         (corpus / f"note-{(n + 1) % 3}.txt").unlink(missing_ok=True)
         indexer.run(corpus, index_dir, optimize=n % 2 == 1)
 """)
-STAGES = ("Indexer.write_files", "SegmentWriter.finish", "SegmentWriter._write_bm25", "file_checksums", "fsync", "os.rename",
-          "IndexWriter.commit", "os.replace", "remove_leftovers", "IndexWriter.merge", "SegmentWriter.copy_live", "_remove")
+STAGES = (
+    "Indexer.write_files",
+    "SegmentWriter.finish",
+    "SegmentWriter._write_bm25",
+    "file_checksums",
+    "fsync",
+    "os.rename",
+    "IndexWriter.commit",
+    "os.replace",
+    "remove_leftovers",
+    "IndexWriter.merge",
+    "SegmentWriter.copy_live",
+    "_remove",
+)
 
 
 @dataclass
@@ -198,11 +235,23 @@ class KillOutcome:
     clean: bool  # the next run left only the live and previous segments and no temporary files
 
 
-def kill_writer(corpus: Path, index_dir: Path, embedder: Embedder, reference: list[tuple], target: str, nth: int,
-                delay: float, script: Path) -> KillOutcome:
+def kill_writer(
+    corpus: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    reference: list[tuple],
+    target: str,
+    nth: int,
+    delay: float,
+    script: Path,
+) -> KillOutcome:
     """Run the looping writer, kill it (at `target`'s nth call, or after `delay` s), then check the index."""
-    writer = subprocess.Popen([sys.executable, str(script), str(corpus), str(index_dir), target, str(nth)],
-                              stdout=subprocess.PIPE, text=True, env=child_env())  # the repository's rag
+    writer = subprocess.Popen(
+        [sys.executable, str(script), str(corpus), str(index_dir), target, str(nth)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )  # the repository's rag
     assert writer.stdout.readline().strip() == "ready"
     if target == "random":
         time.sleep(delay)
@@ -217,8 +266,9 @@ def kill_writer(corpus: Path, index_dir: Path, embedder: Embedder, reference: li
     Indexer(embedder).run(corpus, index_dir)
     commit = read_commit(index_dir)
     names = {p.name for p in (index_dir / "segments").iterdir()}
-    clean = names == {s.name for s in commit.segments} | set(commit.previous) and sorted(p.name for p in index_dir.iterdir()) == [
-        ".lock", "COMMIT", "segments"]
+    clean = names == {s.name for s in commit.segments} | set(commit.previous) and sorted(
+        p.name for p in index_dir.iterdir()
+    ) == [".lock", "COMMIT", "segments"]
     return KillOutcome(target, killed, usable, clean)
 
 
@@ -231,9 +281,13 @@ def writer_script(folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=str(ARTICLES))
-    parser.add_argument("--trials", type=int, default=5, help="random placements of each kind of damage (default: %(default)s)")
+    parser.add_argument(
+        "--trials", type=int, default=5, help="random placements of each kind of damage (default: %(default)s)"
+    )
     parser.add_argument("--random-kills", type=int, default=30, help="kills at random moments (default: %(default)s)")
-    parser.add_argument("--aimed-kills", type=int, default=2, help="kills aimed at each commit stage (default: %(default)s)")
+    parser.add_argument(
+        "--aimed-kills", type=int, default=2, help="kills aimed at each commit stage (default: %(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="write every outcome as JSON")
     args = parser.parse_args()
@@ -257,31 +311,48 @@ def main() -> None:
         print(f"{'damage':<48}{'n':>3}{'open':>6}{'ask':>5}{'silent':>8}{'check':>7}{'repaired':>10}")
         for kind in DAMAGES:
             rows = [d for d in damages if d.kind == kind]
-            print(f"{kind:<48}{len(rows):>3}" + "".join(f"{sum(getattr(d, f) for d in rows):>{w}}" for f, w in (
-                ("at_open", 6), ("at_ask", 5), ("silent", 8), ("checked", 7), ("repaired", 10))))
+            print(
+                f"{kind:<48}{len(rows):>3}"
+                + "".join(
+                    f"{sum(getattr(d, f) for d in rows):>{w}}"
+                    for f, w in (("at_open", 6), ("at_ask", 5), ("silent", 8), ("checked", 7), ("repaired", 10))
+                )
+            )
         undetected = sum(not (d.at_open or d.at_ask) for d in damages)
-        print(f"damage: {len(damages)} trials of {len(DAMAGES)} kinds; undetected {undetected}, silent wrong answers "
-              f"{sum(d.silent for d in damages)}, missed by rag check {sum(not d.checked for d in damages)}, "
-              f"not repaired {sum(not d.repaired for d in damages)}")
+        print(
+            f"damage: {len(damages)} trials of {len(DAMAGES)} kinds; undetected {undetected}, silent wrong answers "
+            f"{sum(d.silent for d in damages)}, missed by rag check {sum(not d.checked for d in damages)}, "
+            f"not repaired {sum(not d.repaired for d in damages)}"
+        )
 
         script = writer_script(tmp)
         kills = []
         index_dir = tmp / "killed"
         shutil.copytree(fresh, index_dir)
         for _ in range(args.random_kills):
-            kills.append(kill_writer(corpus, index_dir, embedder, reference, "random", 0, rng.uniform(0.1, 4.0), script))
+            kills.append(
+                kill_writer(corpus, index_dir, embedder, reference, "random", 0, rng.uniform(0.1, 4.0), script)
+            )
         for stage in STAGES:
             for _ in range(args.aimed_kills):
                 kills.append(kill_writer(corpus, index_dir, embedder, reference, stage, rng.randint(1, 3), 0, script))
         print(f"{'kill':<28}{'n':>3}{'killed':>8}{'usable':>8}{'clean':>7}")
         for target in ("random", *STAGES):
             rows = [k for k in kills if k.target == target]
-            print(f"{target:<28}{len(rows):>3}" + "".join(f"{sum(getattr(k, f) for k in rows):>{w}}" for f, w in (
-                ("killed", 8), ("usable", 8), ("clean", 7))))
-        print(f"kills: {sum(k.killed for k in kills)} of {len(kills)} runs killed; last commit unusable after "
-              f"{sum(not k.usable for k in kills)}, not cleaned up after {sum(not k.clean for k in kills)}")
+            print(
+                f"{target:<28}{len(rows):>3}"
+                + "".join(
+                    f"{sum(getattr(k, f) for k in rows):>{w}}" for f, w in (("killed", 8), ("usable", 8), ("clean", 7))
+                )
+            )
+        print(
+            f"kills: {sum(k.killed for k in kills)} of {len(kills)} runs killed; last commit unusable after "
+            f"{sum(not k.usable for k in kills)}, not cleaned up after {sum(not k.clean for k in kills)}"
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps({"damage": [asdict(d) for d in damages], "kills": [asdict(k) for k in kills]}, indent=1))
+        Path(args.json).write_text(
+            json.dumps({"damage": [asdict(d) for d in damages], "kills": [asdict(k) for k in kills]}, indent=1)
+        )
 
 
 if __name__ == "__main__":

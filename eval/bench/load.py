@@ -137,8 +137,14 @@ class ApiClient:
         started = time.perf_counter()
         reply = None
         try:
-            joined = self.http.post("/queue/join", json={"data": [question, k, retriever, None, None], "fn_index": self.fn_index,
-                                                         "session_hash": self.session})
+            joined = self.http.post(
+                "/queue/join",
+                json={
+                    "data": [question, k, retriever, None, None],
+                    "fn_index": self.fn_index,
+                    "session_hash": self.session,
+                },
+            )
             joined.raise_for_status()
             event_id = joined.json()["event_id"]
             with self.http.stream("GET", "/queue/data", params={"session_hash": self.session}) as stream:
@@ -181,8 +187,10 @@ def gold_questions(path: Path = GOLD) -> list[str]:
 
 def schedule(questions: list[str], users: int, per_user: int) -> list[list[str]]:
     """Each user's questions: consecutive ones from a start spread over the list, so users differ at each moment."""
-    return [[questions[(user * len(questions) // users + i) % len(questions)] for i in range(per_user)]
-            for user in range(users)]
+    return [
+        [questions[(user * len(questions) // users + i) % len(questions)] for i in range(per_user)]
+        for user in range(users)
+    ]
 
 
 class CpuMeter:
@@ -204,7 +212,9 @@ class CpuMeter:
 
     def used(self, before: tuple[float, float | None, float | None], seconds: float) -> Usage:
         after = self.read()
-        server, machine = ((None if b is None or a is None else (a - b) / seconds) for b, a in zip(before[1:], after[1:], strict=True))
+        server, machine = (
+            (None if b is None or a is None else (a - b) / seconds) for b, a in zip(before[1:], after[1:], strict=True)
+        )
         return Usage(server, (after[0] - before[0]) / seconds, machine)
 
 
@@ -219,8 +229,9 @@ def ask_alone(url: str, fn_index: int, questions: list[str], k: int, retriever: 
     return replies
 
 
-def ask_together(url: str, fn_index: int, plan: list[list[str]], k: int, retriever: str,
-                 meter: CpuMeter) -> tuple[list[tuple[str, Reply]], float, Usage]:
+def ask_together(
+    url: str, fn_index: int, plan: list[list[str]], k: int, retriever: str, meter: CpuMeter
+) -> tuple[list[tuple[str, Reply]], float, Usage]:
     """All users at once, each with its own session, released together; (question, reply) pairs, seconds, CPU used."""
     replies: list[list[tuple[str, Reply]]] = [[] for _ in plan]
     start = threading.Barrier(len(plan) + 1)
@@ -243,8 +254,15 @@ def ask_together(url: str, fn_index: int, plan: list[list[str]], k: int, retriev
     return [pair for asks in replies for pair in asks], seconds, meter.used(before, seconds)
 
 
-def run_load(url: str, users: int = 20, questions_per_user: int = 10, k: int = 5, retriever: str = "hybrid",
-             questions: list[str] | None = None, server_pid: int | None = None) -> LoadReport:
+def run_load(
+    url: str,
+    users: int = 20,
+    questions_per_user: int = 10,
+    k: int = 5,
+    retriever: str = "hybrid",
+    questions: list[str] | None = None,
+    server_pid: int | None = None,
+) -> LoadReport:
     """Warm up, put all users to work at once, then ask every question alone for its reference; compare and time.
 
     The references come after the load so that under load each question reaches the server for the
@@ -257,13 +275,24 @@ def run_load(url: str, users: int = 20, questions_per_user: int = 10, k: int = 5
     alone = ask_alone(url, fn_index, distinct, k, retriever)
 
     errors = [f"error: {q!r}: {r.error}" for q, r in done if r.error]
-    mixed = [f"mixed: {q!r} got {r.answer.get('text')!r} instead of {alone[q].answer.get('text')!r}"
-             for q, r in done if r.answer is not None and r.answer != alone[q].answer]
+    mixed = [
+        f"mixed: {q!r} got {r.answer.get('text')!r} instead of {alone[q].answer.get('text')!r}"
+        for q, r in done
+        if r.answer is not None and r.answer != alone[q].answer
+    ]
     answered = [r for _, r in done if r.answer is not None and r.answering_s is not None]
     return LoadReport(
-        url=url, users=users, questions_per_user=questions_per_user, k=k, retriever=retriever,
-        distinct_questions=len(distinct), requests=len(done), errors=len(errors), mixed=len(mixed),
-        seconds=seconds, throughput=len(done) / seconds,
+        url=url,
+        users=users,
+        questions_per_user=questions_per_user,
+        k=k,
+        retriever=retriever,
+        distinct_questions=len(distinct),
+        requests=len(done),
+        errors=len(errors),
+        mixed=len(mixed),
+        seconds=seconds,
+        throughput=len(done) / seconds,
         latency=Percentiles.of([r.total_s for _, r in done]),
         answering=Percentiles.of([r.answering_s for r in answered]),
         waiting=Percentiles.of([r.total_s - r.answering_s for r in answered]),
@@ -306,9 +335,20 @@ def served(corpus: Path, index_dir: Path) -> Iterator[Server]:
         port = free_port()
         with (work / "app.log").open("w") as log:
             process = subprocess.Popen(
-                [sys.executable, str(ROOT / "app.py"), "--corpus", str(Path(corpus).resolve()),
-                 "--index-dir", str(work / "index"), "--port", str(port)],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    str(ROOT / "app.py"),
+                    "--corpus",
+                    str(Path(corpus).resolve()),
+                    "--index-dir",
+                    str(work / "index"),
+                    "--port",
+                    str(port),
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             url = f"http://127.0.0.1:{port}/"
             _wait_until_up(url, process, work / "app.log")
@@ -335,10 +375,14 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 def print_report(report: LoadReport) -> None:
-    print(f"\n{report.users} users × {report.questions_per_user} questions, k={report.k}, {report.retriever}, "
-          f"{report.distinct_questions} distinct questions, {report.url}")
-    print(f"requests {report.requests}   errors {report.errors}   mixed {report.mixed}   "
-          f"{report.seconds:.1f} s   throughput {report.throughput:.1f} answers/s")
+    print(
+        f"\n{report.users} users × {report.questions_per_user} questions, k={report.k}, {report.retriever}, "
+        f"{report.distinct_questions} distinct questions, {report.url}"
+    )
+    print(
+        f"requests {report.requests}   errors {report.errors}   mixed {report.mixed}   "
+        f"{report.seconds:.1f} s   throughput {report.throughput:.1f} answers/s"
+    )
     print("latency (ms)")
     print(f"  {'under load':<14}{report.latency.ms()}")
     print(f"  {'  answering':<14}{report.answering.ms()}")
@@ -346,9 +390,16 @@ def print_report(report: LoadReport) -> None:
     print(f"  {'alone':<14}{report.alone_latency.ms()}")
     print(f"  {'  answering':<14}{report.alone_answering.ms()}")
     usage = report.cores
-    cores = [f"{name} {value:.2f}" for name, value in (("server", usage.server), ("client", usage.client),
-                                                       ("machine", usage.machine), ("other processes", usage.others))
-             if value is not None]
+    cores = [
+        f"{name} {value:.2f}"
+        for name, value in (
+            ("server", usage.server),
+            ("client", usage.client),
+            ("machine", usage.machine),
+            ("other processes", usage.others),
+        )
+        if value is not None
+    ]
     print(f"CPU cores used under load ({os.cpu_count()} here): " + ", ".join(cores))
     for sample in report.samples:
         print(f"  {sample}")
@@ -366,7 +417,12 @@ def main(argv: list[str] | None = None) -> LoadReport:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    options = {"users": args.users, "questions_per_user": args.questions_per_user, "k": args.k, "retriever": args.retriever}
+    options = {
+        "users": args.users,
+        "questions_per_user": args.questions_per_user,
+        "k": args.k,
+        "retriever": args.retriever,
+    }
     if args.url:
         report = run_load(args.url, **options)
     else:

@@ -40,7 +40,9 @@ from eval import ARTICLES, GOLD, ROOT
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", type=int, default=500_000, help="bytes of the uploaded article (default: %(default)s)")
+    parser.add_argument(
+        "--size", type=int, default=500_000, help="bytes of the uploaded article (default: %(default)s)"
+    )
     parser.add_argument("--idle", type=int, default=40, help="questions timed idle (default: %(default)s)")
     args = parser.parse_args()
     questions = [json.loads(line)["question"] for line in GOLD.read_text().splitlines() if line.strip()]
@@ -63,8 +65,10 @@ def main() -> None:
     print(f"upload: {args.size:,} bytes; the click returned in {click:.2f} s; indexed in {indexed:.1f} s")
     print(f"idle: {summary(idle)}")
     print(f"while indexing: {summary(busy)}")
-    print(f"ratio: p50 {statistics.median(busy) / statistics.median(idle):.2f}×, "
-          f"p95 {percentile(busy, 95) / percentile(idle, 95):.2f}×")
+    print(
+        f"ratio: p50 {statistics.median(busy) / statistics.median(idle):.2f}×, "
+        f"p95 {percentile(busy, 95) / percentile(idle, 95):.2f}×"
+    )
 
 
 def write_article(path: Path, size: int) -> Path:
@@ -86,8 +90,21 @@ def serving(root: Path) -> Iterator[str]:
         port = s.getsockname()[1]
     log = root / "app.log"
     process = subprocess.Popen(
-        [sys.executable, "app.py", "--corpus", str(root / "corpus"), "--index-dir", str(root / "index"), "--port", str(port)],
-        cwd=ROOT, env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio")}, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "app.py",
+            "--corpus",
+            str(root / "corpus"),
+            "--index-dir",
+            str(root / "index"),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio")},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + 300
@@ -120,10 +137,20 @@ def press_add(url: str, path: Path) -> float:
     with path.open("rb") as file:
         server_path = httpx.post(f"{api}/upload", files={"files": (path.name, file)}, timeout=60).json()[0]
     session = uuid.uuid4().hex
-    files = [{"path": server_path, "orig_name": path.name, "size": path.stat().st_size, "meta": {"_type": "gradio.FileData"}}]
+    files = [
+        {"path": server_path, "orig_name": path.name, "size": path.stat().st_size, "meta": {"_type": "gradio.FileData"}}
+    ]
     started = time.perf_counter()
-    httpx.post(f"{api}/queue/join", json={"data": [files, None], "fn_index": fn_index, "trigger_id": button,
-                                          "session_hash": session, "event_data": None}).raise_for_status()
+    httpx.post(
+        f"{api}/queue/join",
+        json={
+            "data": [files, None],
+            "fn_index": fn_index,
+            "trigger_id": button,
+            "session_hash": session,
+            "event_data": None,
+        },
+    ).raise_for_status()
     with httpx.stream("GET", f"{api}/queue/data", params={"session_hash": session}, timeout=120) as events:
         for line in events.iter_lines():
             if line.startswith("data:") and json.loads(line[5:]).get("msg") == "process_completed":
@@ -136,8 +163,10 @@ def percentile(values: list[float], q: int) -> float:
 
 
 def summary(seconds: list[float]) -> str:
-    return (f"{len(seconds)} questions, p50 {1000 * statistics.median(seconds):.0f} ms, "
-            f"p95 {1000 * percentile(seconds, 95):.0f} ms, max {1000 * max(seconds):.0f} ms")
+    return (
+        f"{len(seconds)} questions, p50 {1000 * statistics.median(seconds):.0f} ms, "
+        f"p95 {1000 * percentile(seconds, 95):.0f} ms, max {1000 * max(seconds):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

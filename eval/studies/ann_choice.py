@@ -63,7 +63,12 @@ def candidates(d: int, n: int):
     for m, ef_construction in ((32, 80), (32, 200)):
         hnsw = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
         hnsw.hnsw.efConstruction = ef_construction
-        yield f"HNSW M={m} efC={ef_construction}, efSearch", hnsw, lambda i, v: setattr(i.hnsw, "efSearch", v), (64, 256, 512)
+        yield (
+            f"HNSW M={m} efC={ef_construction}, efSearch",
+            hnsw,
+            lambda i, v: setattr(i.hnsw, "efSearch", v),
+            (64, 256, 512),
+        )
 
 
 if __name__ == "__main__":

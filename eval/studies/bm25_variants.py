@@ -45,5 +45,6 @@ def main() -> None:
             n = len(questions)
             print(f"{str(stem):<6}{str(stopwords):<11}{at1 / n:>9.3f}{at5 / n:>9.3f}{answer5 / n:>9.3f}")
 
+
 if __name__ == "__main__":
     main()

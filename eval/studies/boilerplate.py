@@ -34,15 +34,26 @@ def measure(path: Path, labels: dict) -> dict:
     document = parse_document(path.name, path.read_bytes())
     indexed = " ".join(_norm(s.text) for s in SentenceChunker().run(document.text, document.blocks).sentences)
     extracted = _norm(document.text)
-    row = {"file": path.name, "format": path.suffix.lstrip("."), "furniture": 0, "furniture_extracted": 0, "furniture_indexed": [],
-           "article": 0, "article_extracted": 0, "article_dropped": [], "fields": {}}
+    row = {
+        "file": path.name,
+        "format": path.suffix.lstrip("."),
+        "furniture": 0,
+        "furniture_extracted": 0,
+        "furniture_indexed": [],
+        "article": 0,
+        "article_extracted": 0,
+        "article_dropped": [],
+        "fields": {},
+    }
     for line in labels.get("furniture", []):
         row["furniture"] += 1
         if _norm(line) in extracted:
             row["furniture_extracted"] += 1
             if _norm(line) in indexed:
                 row["furniture_indexed"].append(line)
-    for sentence in labels.get("article", []) + labels.get("meta_lines", []):  # a dateline or byline is article text too
+    for sentence in labels.get("article", []) + labels.get(
+        "meta_lines", []
+    ):  # a dateline or byline is article text too
         row["article"] += 1
         if _norm(sentence) in extracted:
             row["article_extracted"] += 1
@@ -61,8 +72,10 @@ def shipped_labels(articles: Path, labelled: dict[str, dict[str, list[str]]]) ->
     for path in sorted(articles.glob("*.txt")):
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         dropped = set(labelled["furniture"].get(path.name, []))
-        labels[path.name] = {"furniture": [line for line in lines if line in dropped],
-                             "article": [line for line in lines if line not in dropped]}
+        labels[path.name] = {
+            "furniture": [line for line in lines if line in dropped],
+            "article": [line for line in lines if line not in dropped],
+        }
     return labels
 
 
@@ -80,8 +93,13 @@ def furniture_in_answers(articles: Path, labels: dict[str, dict], gold: str) -> 
         answers = [qa.ask(q.question, k=5) for q in questions]
     passages = [p for a in answers for p in a.passages]
     holding = lambda text: any(line in _norm(text) for line in furniture)  # noqa: E731
-    return {"questions": len(questions), "passages": len(passages), "passages_with_furniture": sum(holding(p.text) for p in passages),
-            "quotes": sum(not a.abstained for a in answers), "quotes_with_furniture": sum(holding(a.text) for a in answers if not a.abstained)}
+    return {
+        "questions": len(questions),
+        "passages": len(passages),
+        "passages_with_furniture": sum(holding(p.text) for p in passages),
+        "quotes": sum(not a.abstained for a in answers),
+        "quotes_with_furniture": sum(holding(a.text) for a in answers if not a.abstained),
+    }
 
 
 def summary(rows: list[dict]) -> dict:
@@ -91,10 +109,13 @@ def summary(rows: list[dict]) -> dict:
     dropped = sum(len(r["article_dropped"]) for r in rows)
     fields = {f: [r["fields"][f] for r in rows if f in r["fields"]] for f in FIELDS}
     return {
-        "pages": len(rows), "furniture_lines": furniture, "furniture_left_by_extraction": extracted,
+        "pages": len(rows),
+        "furniture_lines": furniture,
+        "furniture_left_by_extraction": extracted,
         "furniture_caught": round(1 - indexed / furniture, 4) if furniture else None,
         "furniture_caught_of_extracted": round(1 - indexed / extracted, 4) if extracted else None,
-        "article_sentences": article, "article_kept_by_extraction": article_extracted,
+        "article_sentences": article,
+        "article_kept_by_extraction": article_extracted,
         "article_wrongly_dropped": round(dropped / article_extracted, 4) if article_extracted else None,
         "fields_right": {f: f"{sum(v)}/{len(v)}" for f, v in fields.items() if v},
     }
@@ -105,8 +126,12 @@ def main() -> None:
     parser.add_argument("--pages", default=str(PAGES))
     parser.add_argument("--articles", default=str(ARTICLES))
     parser.add_argument("--json", default=None)
-    parser.add_argument("--gold", default=None, help="also ask these questions of the shipped articles, k = 5, and look for "
-                                                     "furniture in every retrieved passage and quote")
+    parser.add_argument(
+        "--gold",
+        default=None,
+        help="also ask these questions of the shipped articles, k = 5, and look for "
+        "furniture in every retrieved passage and quote",
+    )
     args = parser.parse_args()
     pages = Path(args.pages)
     made = json.loads((pages / "labels.json").read_text(encoding="utf-8"))

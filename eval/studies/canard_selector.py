@@ -47,9 +47,22 @@ class Selector:
                 f["count"] += 1
                 f["name"] |= word[0].isupper() and at > 0
         first = {w.lower() for w in _WORD.findall(history[0])} if history else set()
-        return {key: np.array([f["back"] == 1, 1 / f["back"], math.log1p(f["count"]), key in first, f["name"],
-                               bool(_POINTS.search(question)), len(own) <= 2, min(len(key), 12) / 12], float)
-                for key, f in found.items()}
+        return {
+            key: np.array(
+                [
+                    f["back"] == 1,
+                    1 / f["back"],
+                    math.log1p(f["count"]),
+                    key in first,
+                    f["name"],
+                    bool(_POINTS.search(question)),
+                    len(own) <= 2,
+                    min(len(key), 12) / 12,
+                ],
+                float,
+            )
+            for key, f in found.items()
+        }
 
     def needed(self, question: str, history: list[str], at_least: float = 0.3) -> list[str]:
         """The words the model carries, most probable first, MAX_CARRIED_WORDS at most (`at_least`: the best word F1 on a
@@ -80,8 +93,15 @@ def canard() -> tuple[list, list]:
     """CANARD train as (question, earlier rewrites, rewrite); dev as (question, earlier turns as Turn, rewrite)."""
     data = json.load(gzip.open(CANARD, "rt"))
     train = [(x["question"], [e["rewrite"] for e in x["earlier"]], x["rewrite"]) for x in data["train"] if x["earlier"]]
-    dev = [(x["question"], [Turn(h["question"], h["answer"], None, asked=h["question"]) for h in x["history"]], x["rewrite"])
-           for x in data["dev"] if x["history"]]
+    dev = [
+        (
+            x["question"],
+            [Turn(h["question"], h["answer"], None, asked=h["question"]) for h in x["history"]],
+            x["rewrite"],
+        )
+        for x in data["dev"]
+        if x["history"]
+    ]
     return train, dev
 
 
@@ -110,8 +130,19 @@ class CanardResolver(FollowUpResolver):
         texts = [f"{t.resolved} {t.answer or ''}" for t in history]
         carried = " ".join(self.selector.needed(question, texts))
         last = len(history) - 1
-        return Context(with_carried(question, carried), history[last].resolved, last, "selected", history[last].source,
-                       history[last].offset, carried) if carried else None
+        return (
+            Context(
+                with_carried(question, carried),
+                history[last].resolved,
+                last,
+                "selected",
+                history[last].source,
+                history[last].offset,
+                carried,
+            )
+            if carried
+            else None
+        )
 
 
 def fitted() -> Selector:
@@ -128,7 +159,11 @@ def main() -> None:
     by_model = [selector.needed(q, [f"{t.question} {t.answer}" for t in turns]) for q, turns, _ in dev]
     print(f"CANARD dev, {len(dev)} follow-ups: words the rewrite adds, against the words carried")
     print("rules:   ", scores(by_rules, dev))
-    print("selector:", scores(by_model, dev), dict(zip(("intercept", *Selector.FEATURES), np.round(selector.weights, 2), strict=True)))
+    print(
+        "selector:",
+        scores(by_model, dev),
+        dict(zip(("intercept", *Selector.FEATURES), np.round(selector.weights, 2), strict=True)),
+    )
 
 
 if __name__ == "__main__":

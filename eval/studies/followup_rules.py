@@ -29,7 +29,9 @@ class CarryingResolver(FollowUpResolver):
         index = max((i for i, t in enumerate(history) if t.answer), default=len(history) - 1)
         last = history[index]
         carried = self.carried(last, question)
-        return Context(with_carried(question, carried), self._about(last), index, "carried", last.source, last.offset, carried)
+        return Context(
+            with_carried(question, carried), self._about(last), index, "carried", last.source, last.offset, carried
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,10 +50,15 @@ def main(argv: list[str] | None = None) -> None:
             continue
         qa = opened(corpus, {"reader": reader}, embedder)["reader"]
         figures = {}
-        for way, resolver in (("rules", FollowUpResolver()), ("carry last turn", CarryingResolver()),
-                              ("CANARD selector", CanardResolver(selector))):
+        for way, resolver in (
+            ("rules", FollowUpResolver()),
+            ("carry last turn", CarryingResolver()),
+            ("CANARD selector", CanardResolver(selector)),
+        ):
             qa.resolver = resolver
-            summary = conversation_summary(ConversationEvaluator(qa, ways=("with_history", "alone")).run(load_conversations(conversations)))
+            summary = conversation_summary(
+                ConversationEvaluator(qa, ways=("with_history", "alone")).run(load_conversations(conversations))
+            )
             figures[way] = conversation_figures(summary)
         print(table(name, figures), flush=True)
 

@@ -56,9 +56,16 @@ def corpus(cases: list[tuple], held: list, work: Path) -> Path:
     for q in held:
         if (q.source, q.title) in titles:
             articles.setdefault((q.source, q.title), {})[q.context] = None
-    squad = {"version": "v2.0", "data": [{"title": f"{source.split('.')[0]} {title}"[:80],
-                                          "paragraphs": [{"context": c, "qas": []} for c in paragraphs]}
-                                         for (source, title), paragraphs in sorted(articles.items())]}
+    squad = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": f"{source.split('.')[0]} {title}"[:80],
+                "paragraphs": [{"context": c, "qas": []} for c in paragraphs],
+            }
+            for (source, title), paragraphs in sorted(articles.items())
+        ],
+    }
     work.mkdir(parents=True, exist_ok=True)
     (work / "articles.json").write_text(json.dumps(squad))
     return import_squad(work / "articles.json", work / "corpus")[0]
@@ -82,7 +89,9 @@ def measure(qa: rag.QA, cases: list[tuple]) -> dict:
             hit = not answer.abstained and contains_answer(answer.text, q.answers)
             hits[asked].setdefault(made.kind, []).append(hit)
             hits[asked].setdefault("all", []).append(hit)
-    figures = {asked: {kind: round(statistics.fmean(v), 4) for kind, v in kinds.items()} for asked, kinds in hits.items()}
+    figures = {
+        asked: {kind: round(statistics.fmean(v), 4) for kind, v in kinds.items()} for asked, kinds in hits.items()
+    }
     figures["ratio"] = round(figures["with_history"]["all"] / max(figures["as_written"]["all"], 1e-9), 4)
     figures["understood_as_follow_up"] = round(understood / len(cases), 4)
     figures["ask_ms_p50"] = {asked: round(statistics.median(v), 2) for asked, v in ms.items()}
@@ -93,15 +102,27 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--reader", action="append", default=None, metavar="DIR",
-                        help="reader folder to measure (repeatable; default: the shipped one)")
-    parser.add_argument("--work", type=Path, default=cache_dir() / "made-followups", help="corpus and index (kept out of the repository)")
+    parser.add_argument(
+        "--reader",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="reader folder to measure (repeatable; default: the shipped one)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=cache_dir() / "made-followups",
+        help="corpus and index (kept out of the repository)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     print(cpu_flags(), file=sys.stderr)
     cases, held = made_cases(args.cases, args.seed)
     articles = corpus(cases, held, args.work)
-    kinds = {kind: sum(made.kind == kind for _, _, made in cases) for kind in sorted({made.kind for _, _, made in cases})}
+    kinds = {
+        kind: sum(made.kind == kind for _, _, made in cases) for kind in sorted({made.kind for _, _, made in cases})
+    }
     figures = {"cases": len(cases), "kinds": kinds, "readers": {}}
     for reader in args.reader or [None]:
         qa = rag.build(articles, index_dir=args.work / "index", reader=reader)
@@ -110,8 +131,10 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{qa.answer_builder.reader.path}: {len(cases)} follow-ups ({kinds})")
         for asked in ASKED:
             print(f"  {asked:<24}" + "  ".join(f"{kind} {hit:.3f}" for kind, hit in measured[asked].items()))
-        print(f"  follow-up with history / as written {measured['ratio']:.3f}; understood as a follow-up {measured['understood_as_follow_up']:.3f}; "
-              f"ask() p50 {measured['ask_ms_p50']['with_history']:.1f} ms with history, {measured['ask_ms_p50']['alone']:.1f} alone")
+        print(
+            f"  follow-up with history / as written {measured['ratio']:.3f}; understood as a follow-up {measured['understood_as_follow_up']:.3f}; "
+            f"ask() p50 {measured['ask_ms_p50']['with_history']:.1f} ms with history, {measured['ask_ms_p50']['alone']:.1f} alone"
+        )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return figures

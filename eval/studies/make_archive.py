@@ -35,21 +35,30 @@ def main() -> None:
     for name in SOURCES:
         for article in json.load(gzip.open(Path(args.data) / name, "rt"))["data"]:
             contexts = [p["context"].replace("\n", " ") for p in article["paragraphs"]]
-            pieces += [(article["title"].replace("_", " "), contexts[i : i + args.paragraphs]) for i in range(0, len(contexts), args.paragraphs)]
+            pieces += [
+                (article["title"].replace("_", " "), contexts[i : i + args.paragraphs])
+                for i in range(0, len(contexts), args.paragraphs)
+            ]
     rng.shuffle(pieces)
     out, corpus = Path(args.out).resolve(), Path(args.corpus).resolve()
     if out == corpus or corpus in out.parents or out in corpus.parents:
         raise SystemExit(f"--out {out} would overwrite the corpus {corpus}: name another folder")
     if out.exists():
         if not (out / MARK).is_file():
-            raise SystemExit(f"{out} exists and was not made by this script: name another folder, or remove it yourself")
+            raise SystemExit(
+                f"{out} exists and was not made by this script: name another folder, or remove it yourself"
+            )
         shutil.rmtree(out)
     shutil.copytree(corpus, out)
     (out / MARK).write_text("made by eval/studies/make_archive.py; rerunning it replaces this folder\n")
     for number, (title, paragraphs) in enumerate(pieces[: args.articles]):
         safe = re.sub(r"[^A-Za-z0-9_-]+", "_", title)[:60]
-        (out / f"distractor_{number:04d}_{safe}.txt").write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
-    print(f"wrote {out}: the {len(list(Path(args.corpus).glob('*')))} articles of {args.corpus} and {min(args.articles, len(pieces))} distractors")
+        (out / f"distractor_{number:04d}_{safe}.txt").write_text(
+            title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
+        )
+    print(
+        f"wrote {out}: the {len(list(Path(args.corpus).glob('*')))} articles of {args.corpus} and {min(args.articles, len(pieces))} distractors"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,13 @@ from rag.evaluation import f1_score
 from rag.files import cache_dir
 from rag.reader import Reader, cpu_flags
 
-VARIANTS = {"none": "", "other": "other", "other+removed": "other,removed", "other+swapped": "other,swapped",
-            "all": "other,removed,swapped"}
+VARIANTS = {
+    "none": "",
+    "other": "other",
+    "other+removed": "other,removed",
+    "other+swapped": "other,swapped",
+    "all": "other,removed,swapped",
+}
 FALSE_ABSTAIN = 0.05
 
 
@@ -64,13 +69,22 @@ def measure(reader: Reader, cases: dict[str, list]) -> dict:
             if kind == "answerable":
                 f1.append(f1_score(passage[best.start : best.end] if best else "", answers))
     cut = float(np.quantile(odds["answerable"], FALSE_ABSTAIN))
-    return {"answerable_f1": round(100 * float(np.mean(f1)), 2), "threshold": round(cut, 3),
-            **{f"refused_{kind}": round(float(np.mean(np.array(v) < cut)), 4) for kind, v in odds.items() if kind != "answerable"}}
+    return {
+        "answerable_f1": round(100 * float(np.mean(f1)), 2),
+        "threshold": round(cut, 3),
+        **{
+            f"refused_{kind}": round(float(np.mean(np.array(v) < cut)), 4)
+            for kind, v in odds.items()
+            if kind != "answerable"
+        },
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--init", default=training.BASE_MODEL, help="the weights every run starts from (default: the base model)")
+    parser.add_argument(
+        "--init", default=training.BASE_MODEL, help="the weights every run starts from (default: the base model)"
+    )
     parser.add_argument("--questions", type=int, default=4800, help="training questions per run")
     parser.add_argument("--cases", type=int, default=600, help="held-out cases per kind")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"of {', '.join(VARIANTS)}")
@@ -84,16 +98,41 @@ def main() -> None:
     results = {}
     for name in args.variants.split(","):
         out = Path(args.work) / name
-        subprocess.run([sys.executable, "-m", "rag.training", "train", "--init", args.init, "--out", str(out),
-                        "--restart", "--seed", str(args.seed), "--questions", str(args.questions), "--recipes", VARIANTS[name],
-                        *([] if VARIANTS[name] else ["--null-share", "0"]), "--save-every", "1000"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rag.training",
+                "train",
+                "--init",
+                args.init,
+                "--out",
+                str(out),
+                "--restart",
+                "--seed",
+                str(args.seed),
+                "--questions",
+                str(args.questions),
+                "--recipes",
+                VARIANTS[name],
+                *([] if VARIANTS[name] else ["--null-share", "0"]),
+                "--save-every",
+                "1000",
+            ],
+            check=True,
+        )
         results[name] = measure(Reader(out, precision="fp32"), cases)
         print(f"{name}: {results[name]}", flush=True)
     print(f"{'run':<16}{'F1':>8}" + "".join(f"{'refused ' + k:>18}" for k in ("removed", "swapped", "other")))
     for name, r in results.items():
-        print(f"{name:<16}{r['answerable_f1']:>8}" + "".join(f"{r['refused_' + k]:>18}" for k in ("removed", "swapped", "other")))
+        print(
+            f"{name:<16}{r['answerable_f1']:>8}"
+            + "".join(f"{r['refused_' + k]:>18}" for k in ("removed", "swapped", "other"))
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps({"cpu": cpu_flags(), "args": vars(args), "results": results}, indent=2) + "\n")
+        Path(args.json).write_text(
+            json.dumps({"cpu": cpu_flags(), "args": vars(args), "results": results}, indent=2) + "\n"
+        )
 
 
 if __name__ == "__main__":

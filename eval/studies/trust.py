@@ -36,12 +36,16 @@ from rag.squad import import_squad
 
 HELD_OUT = CACHE / "held-out"
 SQUAD = SHARED / "squad" / "squad-v1.1-dev-a.json"
-GOLD_SETS = {"gold": (GOLD, ARTICLES),
-             "squad2": (HELD_OUT / "squad2" / "gold.jsonl", HELD_OUT / "squad2" / "articles"),
-             "squad": (CACHE / "squad-half" / "gold.jsonl", CACHE / "squad-half" / "articles")}
-CONVERSATION_SETS = {"conversations": (CONVERSATIONS, ARTICLES),
-                     "coqa-cnn": (HELD_OUT / "coqa-cnn" / "conversations.jsonl", HELD_OUT / "coqa-cnn" / "articles"),
-                     "doqa": (HELD_OUT / "doqa" / "conversations.jsonl", HELD_OUT / "doqa" / "articles")}
+GOLD_SETS = {
+    "gold": (GOLD, ARTICLES),
+    "squad2": (HELD_OUT / "squad2" / "gold.jsonl", HELD_OUT / "squad2" / "articles"),
+    "squad": (CACHE / "squad-half" / "gold.jsonl", CACHE / "squad-half" / "articles"),
+}
+CONVERSATION_SETS = {
+    "conversations": (CONVERSATIONS, ARTICLES),
+    "coqa-cnn": (HELD_OUT / "coqa-cnn" / "conversations.jsonl", HELD_OUT / "coqa-cnn" / "articles"),
+    "doqa": (HELD_OUT / "doqa" / "conversations.jsonl", HELD_OUT / "doqa" / "articles"),
+}
 
 
 def opened(corpus: Path, readers: dict[str, Reader], embedder: Embedder) -> dict[str, rag.QA]:
@@ -54,16 +58,26 @@ def opened(corpus: Path, readers: dict[str, Reader], embedder: Embedder) -> dict
 def gold_figures(summary: dict) -> dict:
     """The figures of a gold run that the trust tables show."""
     abstain, states = summary["abstain"], summary["states"]
-    return {"hit": summary["answer"]["hit"], "f1": summary["answer"]["f1"], "abstain recall": abstain["recall"],
-            "false abstain": abstain["false_abstain_rate"], "recall @FA 0.05": abstain["recall_at_false_abstain_0.05"],
-            "recall @FA 0.10": abstain["recall_at_false_abstain_0.10"], "AURC": summary["selective"]["aurc"],
-            **{f"{s} share / right": f"{states[s]['share']:.3f} / {states[s]['right']:.3f}" for s in states}}
+    return {
+        "hit": summary["answer"]["hit"],
+        "f1": summary["answer"]["f1"],
+        "abstain recall": abstain["recall"],
+        "false abstain": abstain["false_abstain_rate"],
+        "recall @FA 0.05": abstain["recall_at_false_abstain_0.05"],
+        "recall @FA 0.10": abstain["recall_at_false_abstain_0.10"],
+        "AURC": summary["selective"]["aurc"],
+        **{f"{s} share / right": f"{states[s]['share']:.3f} / {states[s]['right']:.3f}" for s in states},
+    }
 
 
 def conversation_figures(summary: dict) -> dict:
     """The figures of a conversations run that the trust tables show: hit with history and alone, refusals."""
     figures = {}
-    for kind, label in (("first", "first turns hit"), ("follow_up", "follow-ups hit"), ("self_contained", "self-contained hit")):
+    for kind, label in (
+        ("first", "first turns hit"),
+        ("follow_up", "follow-ups hit"),
+        ("self_contained", "self-contained hit"),
+    ):
         if kind in summary:
             figures[label] = summary[kind]["with_history"]["hit"]
             figures[label.replace("hit", "hit alone")] = summary[kind]["alone"]["hit"]
@@ -87,10 +101,16 @@ def latency(qas: dict[str, rag.QA], questions: list[str], rounds: int) -> dict[s
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reader", action="append", required=True, metavar="NAME=DIR", help="a reader to measure (repeat)")
-    parser.add_argument("--squad-sample", type=int, default=1000, help="SQuAD half questions asked (default: %(default)s)")
+    parser.add_argument(
+        "--reader", action="append", required=True, metavar="NAME=DIR", help="a reader to measure (repeat)"
+    )
+    parser.add_argument(
+        "--squad-sample", type=int, default=1000, help="SQuAD half questions asked (default: %(default)s)"
+    )
     parser.add_argument("--sets", default=",".join([*GOLD_SETS, *CONVERSATION_SETS]), help="which sets (default: all)")
-    parser.add_argument("--rounds", type=int, default=3, help="latency rounds over the gold questions (default: %(default)s)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="latency rounds over the gold questions (default: %(default)s)"
+    )
     parser.add_argument("--json", metavar="OUT", help="write every figure and summary as JSON")
     args = parser.parse_args(argv)
     readers = {name: Reader(Path(path).expanduser()) for name, path in (r.split("=", 1) for r in args.reader)}
@@ -104,7 +124,9 @@ def main(argv: list[str] | None = None) -> None:
     for name in chosen:
         gold, corpus = {**GOLD_SETS, **CONVERSATION_SETS}[name]
         if not gold.is_file() or not corpus.is_dir():
-            print(f"{name}: {gold} or {corpus} is missing (python -m eval.studies.held_out makes the held-out sets); skipped")
+            print(
+                f"{name}: {gold} or {corpus} is missing (python -m eval.studies.held_out makes the held-out sets); skipped"
+            )
             continue
         qas = opened(corpus, readers, embedder)
         for reader, qa in qas.items():
@@ -114,7 +136,9 @@ def main(argv: list[str] | None = None) -> None:
                 summary = summarize(Evaluator(qa, retrievers=("hybrid",)).run(questions)["hybrid"])
                 figures.setdefault(name, {})[reader] = gold_figures(summary)
             else:
-                summary = conversation_summary(ConversationEvaluator(qa, ways=("with_history", "alone")).run(load_conversations(gold)))
+                summary = conversation_summary(
+                    ConversationEvaluator(qa, ways=("with_history", "alone")).run(load_conversations(gold))
+                )
                 figures.setdefault(name, {})[reader] = conversation_figures(summary)
             summaries.setdefault(name, {})[reader] = summary
             print(f"{name} · {reader}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -125,8 +149,12 @@ def main(argv: list[str] | None = None) -> None:
         figures["latency"] = {name: {"ask() p50 ms": ms} for name, ms in p50.items()}
         print(table("latency", figures["latency"]))
     if args.json:
-        Path(args.json).write_text(json.dumps({"cpu": cpu_flags(), "readers": args.reader, "figures": figures,
-                                               "summaries": summaries}, indent=1) + "\n")
+        Path(args.json).write_text(
+            json.dumps(
+                {"cpu": cpu_flags(), "readers": args.reader, "figures": figures, "summaries": summaries}, indent=1
+            )
+            + "\n"
+        )
 
 
 def table(name: str, by_reader: dict[str, dict]) -> str:

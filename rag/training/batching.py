@@ -30,9 +30,18 @@ class Group:
     followed: bool = False  # asked as a follow-up
 
 
-def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Random, null_share: float,
-               recipes: tuple[str, ...] = RECIPES, max_length: int = TRAIN_MAX_LENGTH, stride: int = TRAIN_STRIDE,
-               follow_share: float = 0.0, follow_made: float = 0.0) -> Group | None:
+def make_group(
+    tokenizer,
+    q: Question,
+    negatives: NegativeFinder,
+    rng: random.Random,
+    null_share: float,
+    recipes: tuple[str, ...] = RECIPES,
+    max_length: int = TRAIN_MAX_LENGTH,
+    stride: int = TRAIN_STRIDE,
+    follow_share: float = 0.0,
+    follow_made: float = 0.0,
+) -> Group | None:
     """One training group: an answerable question's answer window + a hard negative; an unanswerable
     question's paragraph + a hard negative; or, for `null_share` of the answerable ones, a no-answer case
     made by one of `recipes`, paired with a hard negative. `follow_share` of the groups ask their question as a
@@ -47,8 +56,9 @@ def make_group(tokenizer, q: Question, negatives: NegativeFinder, rng: random.Ra
     return _group(windows, *chosen, recipe, bool(followed))
 
 
-def _no_answer_case(q: Question, negatives: NegativeFinder, rng: random.Random, hard: str, null_share: float,
-                    recipes: tuple[str, ...]) -> tuple[str, list[str], str | None]:
+def _no_answer_case(
+    q: Question, negatives: NegativeFinder, rng: random.Random, hard: str, null_share: float, recipes: tuple[str, ...]
+) -> tuple[str, list[str], str | None]:
     """The question as read, its two passages and the recipe: for `null_share` of the answerable questions a
     no-answer case ("removed": its paragraph without the answer's sentence; "swapped": the question about another
     name of the article; "other": two other paragraphs, also where the first two do not apply)."""
@@ -64,8 +74,15 @@ def _no_answer_case(q: Question, negatives: NegativeFinder, rng: random.Random, 
     return question, passages, recipe
 
 
-def _asked_as_follow_up(q: Question, question: str, recipe: str | None, negatives: NegativeFinder, rng: random.Random,
-                        follow_share: float, follow_made: float) -> str | None:
+def _asked_as_follow_up(
+    q: Question,
+    question: str,
+    recipe: str | None,
+    negatives: NegativeFinder,
+    rng: random.Random,
+    follow_share: float,
+    follow_made: float,
+) -> str | None:
     """For `follow_share` of the questions outside conversations, `question` asked as a follow-up with an earlier
     turn's words in brackets (NegativeFinder.carried); `follow_made` of those (never swapped ones) first cut down to a
     follow-up that needs the earlier turn (NegativeFinder.followed), where the question lends itself to one."""
@@ -75,15 +92,18 @@ def _asked_as_follow_up(q: Question, question: str, recipe: str | None, negative
     return made or ((carried := negatives.carried(q, rng)) and with_carried(question, carried))
 
 
-def _chosen_windows(windows: Windows, q: Question, recipe: str | None,
-                    rng: random.Random) -> tuple[list[int], list[tuple[int, int]]] | None:
+def _chosen_windows(
+    windows: Windows, q: Question, recipe: str | None, rng: random.Random
+) -> tuple[list[int], list[tuple[int, int]]] | None:
     """The group's two windows (one of the first passage, then the negative) and the answer's token positions in
     the first; no positions for a no-answer group; None when no window holds the whole answer."""
     first, rest = np.flatnonzero(windows.passage == 0), np.flatnonzero(windows.passage == 1)
     if recipe or not q.answerable:
         return [int(rng.choice(first)), int(rng.choice(rest))], []
     spans = [(s, s + len(q.answer_text)) for s in q.answer_starts]
-    holding = {int(w): found for w in first if (found := [t for s, e in spans if (t := _answer_tokens(windows, int(w), s, e))])}
+    holding = {
+        int(w): found for w in first if (found := [t for s, e in spans if (t := _answer_tokens(windows, int(w), s, e))])
+    }
     if not holding:
         return None
     w = rng.choice(sorted(holding))
@@ -102,7 +122,9 @@ def _answer_tokens(windows: Windows, w: int, start: int, end: int) -> tuple[int,
     return int(starts[0]), int(ends[0])
 
 
-def _group(windows: Windows, chosen: list[int], golds: list[tuple[int, int]], recipe: str | None, followed: bool) -> Group:
+def _group(
+    windows: Windows, chosen: list[int], golds: list[tuple[int, int]], recipe: str | None, followed: bool
+) -> Group:
     """The chosen windows unpadded, gold at the answer's tokens in the first, else at every [CLS]."""
     group = Group([], [], [], [], [], recipe, followed)
     for i, w in enumerate(chosen):

@@ -31,8 +31,11 @@ class CalibrationSettings:
     out: Path = DEFAULT_READER
     work: Path = field(default_factory=lambda: cache_dir("reader-training"))
     seed: int = 13
-    calibration_mix: dict[str, int] = field(default_factory=lambda: parse_mix(
-        "replay=2000,squad2-unanswerable=500,coqa-cnn=500,coqa-train=300,doqa-train=150"))
+    calibration_mix: dict[str, int] = field(
+        default_factory=lambda: parse_mix(
+            "replay=2000,squad2-unanswerable=500,coqa-cnn=500,coqa-train=300,doqa-train=150"
+        )
+    )
     drop_share: float = 0.15  # held-out paragraphs left out of the corpus (their questions become unanswerable)
     removed_share: float = 0.15  # held-out paragraphs cut of one question's answer sentence
     swap_share: float = 0.15  # held-out answerable questions asked again of another name of their article
@@ -54,7 +57,9 @@ def held_out_squad(questions: list[Question], seed: int, shares: dict[str, float
     dropped, cut = _dropped_and_cut(questions, rng, shares)
     kinds: dict[str, str] = {}
     articles: dict[tuple[str, str], dict[str, list]] = {}
-    owner = {q.context: q.source for q in questions if q.group == "replay"}  # SQuAD 2.0's unanswerable join their paragraph
+    owner = {
+        q.context: q.source for q in questions if q.group == "replay"
+    }  # SQuAD 2.0's unanswerable join their paragraph
     for q in questions:
         source = owner.get(q.context, q.source)
         paragraphs = articles.setdefault((source, q.title), {})
@@ -71,17 +76,32 @@ def held_out_squad(questions: list[Question], seed: int, shares: dict[str, float
             qid = f"{source}-{q.title}-{number}-{i}"
             kinds[qid] = f"{kind_}:{q.source.split('.')[0] if q.group == 'replay' else q.group}"
             alternatives = [{"text": a, "answer_start": text.find(a)} for a in q.answers[1:] if a in text]
-            paragraphs.setdefault(q.context, []).append({
-                "id": qid, "question": question, "is_impossible": at < 0,
-                "answers": [{"text": q.answer_text, "answer_start": at}, *alternatives] if at >= 0 else []})
-    data = {"version": "v2.0", "data": [
-        {"title": f"{source.split('.')[0]} {title}"[:80],
-         "paragraphs": [{"context": "" if c in dropped else cut.get(c, c), "qas": qas} for c, qas in paragraphs.items()]}
-        for (source, title), paragraphs in sorted(articles.items())]}
+            paragraphs.setdefault(q.context, []).append(
+                {
+                    "id": qid,
+                    "question": question,
+                    "is_impossible": at < 0,
+                    "answers": [{"text": q.answer_text, "answer_start": at}, *alternatives] if at >= 0 else [],
+                }
+            )
+    data = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": f"{source.split('.')[0]} {title}"[:80],
+                "paragraphs": [
+                    {"context": "" if c in dropped else cut.get(c, c), "qas": qas} for c, qas in paragraphs.items()
+                ],
+            }
+            for (source, title), paragraphs in sorted(articles.items())
+        ],
+    }
     return data, kinds
 
 
-def _dropped_and_cut(questions: list[Question], rng: random.Random, shares: dict[str, float]) -> tuple[set[str], dict[str, str]]:
+def _dropped_and_cut(
+    questions: list[Question], rng: random.Random, shares: dict[str, float]
+) -> tuple[set[str], dict[str, str]]:
     """The paragraphs left out of the corpus, and those cut of one of their answerable questions' answer sentence."""
     by_context: dict[str, list[Question]] = {}
     for q in questions:
@@ -109,20 +129,29 @@ def calibrate(s: CalibrationSettings) -> None:
     x, y = np.array(rows), np.array(labels)
     mean, scale = x.mean(axis=0), x.std(axis=0).clip(1e-6)
     fit = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
-    model = Confidence(weights=dict(zip(FEATURES, map(float, fit.coef_[0]), strict=True)), intercept=float(fit.intercept_[0]),
-                       mean=dict(zip(FEATURES, map(float, mean), strict=True)), scale=dict(zip(FEATURES, map(float, scale), strict=True)))
+    model = Confidence(
+        weights=dict(zip(FEATURES, map(float, fit.coef_[0]), strict=True)),
+        intercept=float(fit.intercept_[0]),
+        mean=dict(zip(FEATURES, map(float, mean), strict=True)),
+        scale=dict(zip(FEATURES, map(float, scale), strict=True)),
+    )
     probability = fit.predict_proba((x - mean) / scale)[:, 1]
     top = [max(r, key=lambda i: probability[i]) if len(r) else None for r, _, _ in asked]
     confidence = np.array([probability[i] if i is not None else 0.0 for i in top])
     right = np.array([bool(y[i]) if i is not None else False for i in top])
     answerable = np.array([a for _, a, _ in asked])
     threshold = float(np.quantile(confidence[answerable], s.false_abstain))
-    answered_from = max(threshold, sure_from(confidence, right, s.sure_precision))  # never under the abstention threshold
+    answered_from = max(
+        threshold, sure_from(confidence, right, s.sure_precision)
+    )  # never under the abstention threshold
     model = replace(model, threshold=round(threshold, 4), answered=round(answered_from, 4))
     model.save(s.out / "calibration.json")
     report = _report(s.out, model, threshold, confidence, right, answerable, [k for _, _, k in asked], len(rows))
     write_atomically(s.out / "calibration-report.json", json.dumps(report, indent=2) + "\n")
-    log.info("calibration: %s", json.dumps({k: v for k, v in report.items() if k not in ("reliability", "risk_coverage", "by_kind")}))
+    log.info(
+        "calibration: %s",
+        json.dumps({k: v for k, v in report.items() if k not in ("reliability", "risk_coverage", "by_kind")}),
+    )
     write_card(s.out)
 
 
@@ -137,13 +166,16 @@ def _candidates(s: CalibrationSettings) -> tuple[list[list[float]], list[bool], 
     from rag.reader import Reader
     from rag.squad import import_squad
 
-    squad, kinds = held_out_squad(held_out_questions(s), s.seed,
-                                  {"dropped": s.drop_share, "removed": s.removed_share, "swapped": s.swap_share})
+    squad, kinds = held_out_squad(
+        held_out_questions(s), s.seed, {"dropped": s.drop_share, "removed": s.removed_share, "swapped": s.swap_share}
+    )
     squad_file = s.work / "held-out.json"
     write_atomically(squad_file, json.dumps(squad))
     articles, gold_file, _, _ = import_squad(squad_file, s.work / "held-out")
     neutral = Reader(s.out, confidence=Confidence())  # uninformed: the signals are what is fit
-    qa = rag.build(articles, index_dir=s.work / "held-out-index", reader=neutral, show_progress=True)  # a rerun embeds nothing
+    qa = rag.build(
+        articles, index_dir=s.work / "held-out-index", reader=neutral, show_progress=True
+    )  # a rerun embeds nothing
     rows, labels, asked = [], [], []
     for gold in tqdm(load_gold(gold_file), desc="held-out questions", mininterval=10):
         judged = qa.answer_builder.judge(*qa.retrieval(gold.question, k=5))
@@ -168,8 +200,16 @@ def held_out_questions(s: CalibrationSettings) -> list[Question]:
     return mixed(held, s.calibration_mix)
 
 
-def _report(out: Path, model: Confidence, threshold: float, confidence: np.ndarray, right: np.ndarray, answerable: np.ndarray,
-            kinds: list[str], candidates: int) -> dict:
+def _report(
+    out: Path,
+    model: Confidence,
+    threshold: float,
+    confidence: np.ndarray,
+    right: np.ndarray,
+    answerable: np.ndarray,
+    kinds: list[str],
+    candidates: int,
+) -> dict:
     """calibration-report.json: how the fit model does on the questions it was fit on, overall and by kind
     (refused: under the unrounded `threshold`)."""
     from rag.evaluation import aurc, reliability, risk_coverage
@@ -178,20 +218,29 @@ def _report(out: Path, model: Confidence, threshold: float, confidence: np.ndarr
     by_kind = {}
     for kind in sorted(set(kinds)):
         inside = np.array([k == kind for k in kinds])
-        by_kind[kind] = {"questions": int(inside.sum()), "refused": round(float(refused[inside].mean()), 4),
-                         "right_at_top": round(float(right[inside].mean()), 4)}
+        by_kind[kind] = {
+            "questions": int(inside.sum()),
+            "refused": round(float(refused[inside].mean()), 4),
+            "right_at_top": round(float(right[inside].mean()), 4),
+        }
     return {
         "weights_step": json.loads((out / "training.json").read_text()).get("step"),
-        "questions": len(kinds), "answerable": int(answerable.sum()), "candidates": candidates,
+        "questions": len(kinds),
+        "answerable": int(answerable.sum()),
+        "candidates": candidates,
         "right_at_top": round(float(right.mean()), 4),
         "false_abstain_rate": round(float(refused[answerable].mean()), 4),
         "abstain_recall": round(float(refused[~answerable].mean()), 4) if (~answerable).any() else None,
         "precision_when_answering": round(float(right[~refused].mean()), 4),
-        "answered_from": model.answered, "answered_precision": round(float(right[sure].mean()), 4) if sure.any() else None,
+        "answered_from": model.answered,
+        "answered_precision": round(float(right[sure].mean()), 4) if sure.any() else None,
         "states": {state: round(float(np.mean([model.state(c) == state for c in confidence])), 4) for state in STATES},
         "brier": round(float(np.mean((confidence - right) ** 2)), 4),
-        "aurc": aurc(confidence, right), "risk_coverage": risk_coverage(confidence, right),
-        "weights": model.weights, "threshold": model.threshold, "by_kind": by_kind,
+        "aurc": aurc(confidence, right),
+        "risk_coverage": risk_coverage(confidence, right),
+        "weights": model.weights,
+        "threshold": model.threshold,
+        "by_kind": by_kind,
         "reliability": reliability(confidence, right),
     }
 

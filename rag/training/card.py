@@ -17,8 +17,13 @@ def write_card(out: Path) -> None:
     training, calibration = _figures(out / "training.json"), _figures(out / "calibration-report.json")
     settings = training.get("settings", {})
     parent = training.get("init_training") or {}
-    card = (_model_section(settings, calibration) + _data_section(training, parent) + _training_section(training, parent)
-            + _confidence_section(training, calibration) + _reproduce_section(settings))
+    card = (
+        _model_section(settings, calibration)
+        + _data_section(training, parent)
+        + _training_section(training, parent)
+        + _confidence_section(training, calibration)
+        + _reproduce_section(settings)
+    )
     write_atomically(out / "README.md", card)
 
 
@@ -62,21 +67,30 @@ def _data_section(training: dict, parent: dict) -> str:
     settings = training.get("settings", {})
     seen = ", ".join(f"{kind} {n:,}" for kind, n in sorted(training.get("recipes_seen", {}).items()))
     made = _made(training, parent)
-    made_note = (" A made follow-up is the question itself first cut down the way people ask one, against that earlier question "
-                 "(`FollowUp.make`: a name both give becomes he, she, it or there; \"the treaty\" said before becomes it or that; "
-                 "a question the earlier one already says keeps its question word alone), then read as the product resolves it."
-                 if made else "")
-    followed = (f"Groups whose question was asked as a follow-up reaches the reader (with another question of the same paragraph and "
-                f"its answer carried in brackets, as rag/conversation.py reads a follow-up): "
-                f"{_count(training.get('followed_seen', 0) + parent.get('followed_seen', 0))}, at each run's follow-up share below."
-                f"{made_note}\n" if training.get("followed_seen") or parent.get("followed_seen") else "")
-    data_note = (f"This plan's mix, questions per group of `../shared/qa-train/` (replay: the files the first plan read): "
-                 f"{json.dumps(settings['mix'])}; {_count(training.get('training_questions'))} training questions."
-                 if settings.get("mix") else
-                 f"Every question of the files of `../shared/qa-train/` it was trained on (SQuAD v2.0 JSON; each (paragraph, "
-                 f"question) pair once): {_count(training.get('training_questions'))} training questions; the files added "
-                 f"since ({', '.join(NEW_SOURCES)}) only fit and measure its confidence. CANARD has no passages and CoQA's "
-                 "yes / no / free-form answers no span: neither is read.")
+    made_note = (
+        " A made follow-up is the question itself first cut down the way people ask one, against that earlier question "
+        '(`FollowUp.make`: a name both give becomes he, she, it or there; "the treaty" said before becomes it or that; '
+        "a question the earlier one already says keeps its question word alone), then read as the product resolves it."
+        if made
+        else ""
+    )
+    followed = (
+        f"Groups whose question was asked as a follow-up reaches the reader (with another question of the same paragraph and "
+        f"its answer carried in brackets, as rag/conversation.py reads a follow-up): "
+        f"{_count(training.get('followed_seen', 0) + parent.get('followed_seen', 0))}, at each run's follow-up share below."
+        f"{made_note}\n"
+        if training.get("followed_seen") or parent.get("followed_seen")
+        else ""
+    )
+    data_note = (
+        f"This plan's mix, questions per group of `../shared/qa-train/` (replay: the files the first plan read): "
+        f"{json.dumps(settings['mix'])}; {_count(training.get('training_questions'))} training questions."
+        if settings.get("mix")
+        else f"Every question of the files of `../shared/qa-train/` it was trained on (SQuAD v2.0 JSON; each (paragraph, "
+        f"question) pair once): {_count(training.get('training_questions'))} training questions; the files added "
+        f"since ({', '.join(NEW_SOURCES)}) only fit and measure its confidence. CANARD has no passages and CoQA's "
+        "yes / no / free-form answers no span: neither is read."
+    )
     return f"""## Training data
 
 {data_note} One article (CoQA story, DoQA dialog) in {HELD_OUT} (by sha1 of its title; of its context where a file has
@@ -110,17 +124,27 @@ def _training_section(training: dict, parent: dict) -> str:
     """The plan and where it stands, the optimiser, and every run of this plan (and of the first, where it started from one)."""
     settings = training.get("settings", {})
     made = _made(training, parent)
+
     def row(plan: str, r: dict) -> str:
         made_share = f" {r.get('follow_made', 0.0)} |" if made else ""
-        return (f"| {plan}{' ' * bool(plan)}{r['from_step']}–{r['to_step']} | {r['machine']} | {r['precision']} | {r['threads']} | "
-                f"{r['seconds']:.0f} | {r['groups_per_second']} | {r.get('follow_share', 0.0)} |{made_share}")
+        return (
+            f"| {plan}{' ' * bool(plan)}{r['from_step']}–{r['to_step']} | {r['machine']} | {r['precision']} | {r['threads']} | "
+            f"{r['seconds']:.0f} | {r['groups_per_second']} | {r.get('follow_share', 0.0)} |{made_share}"
+        )
 
-    runs = "\n".join(row(plan, r) for plan, part in (("first plan", parent), ("this plan" if parent else "", training))
-                     for r in part.get("runs", []))
-    lineage = (f"Fine-tuned from the reader of a first plan ({_count(parent.get('steps'))} steps × "
-               f"{parent.get('settings', {}).get('batch_size', '?')} groups, lr {parent.get('settings', {}).get('lr', '?')}, "
-               f"{_count(parent.get('groups_seen'))} groups, {parent.get('train_seconds', '?')} s: its runs are the first rows below); "
-               f"this plan's settings: {json.dumps(settings)}.\n\n" if parent else "")
+    runs = "\n".join(
+        row(plan, r)
+        for plan, part in (("first plan", parent), ("this plan" if parent else "", training))
+        for r in part.get("runs", [])
+    )
+    lineage = (
+        f"Fine-tuned from the reader of a first plan ({_count(parent.get('steps'))} steps × "
+        f"{parent.get('settings', {}).get('batch_size', '?')} groups, lr {parent.get('settings', {}).get('lr', '?')}, "
+        f"{_count(parent.get('groups_seen'))} groups, {parent.get('train_seconds', '?')} s: its runs are the first rows below); "
+        f"this plan's settings: {json.dumps(settings)}.\n\n"
+        if parent
+        else ""
+    )
     done = training.get("step", 0) >= training.get("steps", 1)
     return f"""## Training
 
@@ -140,11 +164,15 @@ def _training_section(training: dict, parent: dict) -> str:
 
 def _confidence_section(training: dict, calibration: dict) -> str:
     """How the confidence model was fit and how it does on held-out questions, by kind and by confidence."""
-    kinds = "\n".join(f"| {kind} | {v['questions']} | {v['refused']} | {v['right_at_top']} |"
-                      for kind, v in calibration.get("by_kind", {}).items())
+    kinds = "\n".join(
+        f"| {kind} | {v['questions']} | {v['refused']} | {v['right_at_top']} |"
+        for kind, v in calibration.get("by_kind", {}).items()
+    )
     weights = ", ".join(f"{name} {w:+.2f}" for name, w in calibration.get("weights", {}).items())
-    reliability = "\n".join(f"| {r['bin'][0]:.1f}–{r['bin'][1]:.1f} | {r['n']} | {r['confidence']:.3f} | {r['right']:.3f} |"
-                            for r in calibration.get("reliability", []))
+    reliability = "\n".join(
+        f"| {r['bin'][0]:.1f}–{r['bin'][1]:.1f} | {r['n']} | {r['confidence']:.3f} | {r['right']:.3f} |"
+        for r in calibration.get("reliability", [])
+    )
     stale = calibration and calibration.get("weights_step") != training.get("step")
     return f"""## Confidence (held-out qa-train articles through the whole pipeline: hybrid retrieval, k = 5)
 {f"{chr(10)}**Stale**: fit on the weights of step {calibration.get('weights_step')}, not these; run `calibrate` again.{chr(10)}" if stale else ""}
@@ -169,8 +197,12 @@ Weights (standardised signals): {weights or "?"}.
 
 def _reproduce_section(settings: dict) -> str:
     """The commands that made this reader, and what it has not seen."""
-    plan_args = (f"--init rag/models/reader --out DIR --mix {','.join(f'{g}={n}' for g, n in settings['mix'].items())} "
-                 f"--null-share {settings.get('null_share')} --lr {settings.get('lr')}" if settings.get("mix") else "")
+    plan_args = (
+        f"--init rag/models/reader --out DIR --mix {','.join(f'{g}={n}' for g, n in settings['mix'].items())} "
+        f"--null-share {settings.get('null_share')} --lr {settings.get('lr')}"
+        if settings.get("mix")
+        else ""
+    )
     return f"""## Reproduce
 
 ```bash

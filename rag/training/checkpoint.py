@@ -35,23 +35,40 @@ class Progress:
         plan's, whose new weights make `out`'s confidence model void. A reader of other settings is never replaced
         unasked."""
         shipped = json.loads((out / "training.json").read_text()) if (out / "training.json").is_file() else {}
-        resume = not restart and plan_of(shipped.get("settings", {})) == plan_of(settings) and (out / "model.safetensors").is_file()
+        resume = (
+            not restart
+            and plan_of(shipped.get("settings", {})) == plan_of(settings)
+            and (out / "model.safetensors").is_file()
+        )
         if shipped and not resume and not restart:
-            raise SystemExit(f"{out} holds a reader trained with settings {shipped.get('settings')}, not {settings}: "
-                             "resume with the same settings (--follow-share and --follow-made may differ), or pass --restart to train afresh from the base model")
+            raise SystemExit(
+                f"{out} holds a reader trained with settings {shipped.get('settings')}, not {settings}: "
+                "resume with the same settings (--follow-share and --follow-made may differ), or pass --restart to train afresh from the base model"
+            )
         if not resume:
             out.mkdir(parents=True, exist_ok=True)
             Confidence().save(out / "calibration.json")
             (out / "calibration-report.json").unlink(missing_ok=True)
             first = Path(init) / "training.json" if init else None
-            parent = ({k: v for k, v in json.loads(first.read_text()).items() if k != "init_training"}
-                      if first and first.is_file() else None)
+            parent = (
+                {k: v for k, v in json.loads(first.read_text()).items() if k != "init_training"}
+                if first and first.is_file()
+                else None
+            )
             return cls(False, parent=parent)
         runs = shipped.get("runs", [])
-        if not any("follow_share" in r for r in runs):  # written before runs recorded it: the plan's share was every run's
+        if not any(
+            "follow_share" in r for r in runs
+        ):  # written before runs recorded it: the plan's share was every run's
             runs = [r | {"follow_share": shipped["settings"].get("follow_share", 0.0)} for r in runs]
-        return cls(True, shipped["step"], runs, dict(shipped.get("recipes_seen", {})), shipped.get("followed_seen", 0),
-                   shipped.get("init_training"))
+        return cls(
+            True,
+            shipped["step"],
+            runs,
+            dict(shipped.get("recipes_seen", {})),
+            shipped.get("followed_seen", 0),
+            shipped.get("init_training"),
+        )
 
     def count(self, groups: list) -> None:
         """Counts a batch's groups by recipe ("answer" for none) and as follow-ups."""
@@ -61,11 +78,19 @@ class Progress:
 
     def training(self, settings: dict, steps: int, questions: int, loss: float, run: dict, seconds: float) -> dict:
         """training.json at this step, `run` (this run so far, `seconds` long) after the earlier runs."""
-        return {"settings": settings, "step": self.step, "steps": steps, "training_questions": questions,
-                "groups_seen": sum(self.recipes_seen.values()), "recipes_seen": self.recipes_seen,
-                **({"followed_seen": self.followed_seen} if self.followed_seen else {}), "loss": round(loss, 4),
-                "train_seconds": round(sum(r["seconds"] for r in self.runs) + seconds, 1), "runs": [*self.runs, run],
-                **({"init_training": self.parent} if self.parent else {})}
+        return {
+            "settings": settings,
+            "step": self.step,
+            "steps": steps,
+            "training_questions": questions,
+            "groups_seen": sum(self.recipes_seen.values()),
+            "recipes_seen": self.recipes_seen,
+            **({"followed_seen": self.followed_seen} if self.followed_seen else {}),
+            "loss": round(loss, 4),
+            "train_seconds": round(sum(r["seconds"] for r in self.runs) + seconds, 1),
+            "runs": [*self.runs, run],
+            **({"init_training": self.parent} if self.parent else {}),
+        }
 
 
 def save(model, tokenizer, out: Path, training: dict) -> None:

@@ -17,8 +17,11 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "qa-train"
-NEW_SOURCES = {"squad2-unanswerable.json.gz": "squad2-unanswerable", "coqa-train.json.gz": "coqa-train",
-               "doqa-train.json.gz": "doqa-train"}  # added for reader v3; every other file is replayed
+NEW_SOURCES = {
+    "squad2-unanswerable.json.gz": "squad2-unanswerable",
+    "coqa-train.json.gz": "coqa-train",
+    "doqa-train.json.gz": "doqa-train",
+}  # added for reader v3; every other file is replayed
 HELD_OUT = 20  # one article (or context, where a file has few articles) in HELD_OUT is kept out of training
 
 
@@ -28,7 +31,9 @@ class Question:
     title: str
     context: str
     question: str
-    answer_starts: tuple[int, ...]  # where the answer stands (every occurrence when the file's offset is a guess); () unanswerable
+    answer_starts: tuple[
+        int, ...
+    ]  # where the answer stands (every occurrence when the file's offset is a guess); () unanswerable
     answer_text: str
     answers: list[str]
     held_out: bool
@@ -98,13 +103,26 @@ def _question(name: str, title: str, context: str, qa: dict, split: str) -> Ques
         starts = (first["answer_start"],)
     history = tuple((t["question"], t["answer"]) for t in qa.get("history", ()))
     asked = respaced(qa["question"], context) if "paired_with" in qa else qa["question"]
-    return Question(name, title, context, asked, starts, first["text"] if first else "", answers, split != "train",
-                    history, split == "evaluation")
+    return Question(
+        name,
+        title,
+        context,
+        asked,
+        starts,
+        first["text"] if first else "",
+        answers,
+        split != "train",
+        history,
+        split == "evaluation",
+    )
 
 
 _OPENS_SENTENCE = re.compile(r"(?:^|[.!?][\"'”’)\]]*)\s*$")
-_SPACED = [(re.compile(r'"\s+(.*?)\s+"'), r'"\1"'), (re.compile(r"\s+([?.,;:!%)]|'s\b|n't\b)"), r"\1"),
-           (re.compile(r"([($])\s+"), r"\1")]
+_SPACED = [
+    (re.compile(r'"\s+(.*?)\s+"'), r'"\1"'),
+    (re.compile(r"\s+([?.,;:!%)]|'s\b|n't\b)"), r"\1"),
+    (re.compile(r"([($])\s+"), r"\1"),
+]
 
 
 def respaced(question: str, context: str) -> str:
@@ -116,8 +134,9 @@ def respaced(question: str, context: str) -> str:
     for word in WORDS.finditer(context):
         if not _OPENS_SENTENCE.search(context, 0, word.start()):  # "The" opening a sentence says nothing of its case
             cased.setdefault(word.group().lower(), set()).add(word.group())
-    question = WORDS.sub(lambda m: m.group() if m.group() in cased.get(m.group(), {m.group()}) else
-                         sorted(cased[m.group()])[0], question)
+    question = WORDS.sub(
+        lambda m: m.group() if m.group() in cased.get(m.group(), {m.group()}) else sorted(cased[m.group()])[0], question
+    )
     return question[:1].upper() + question[1:]
 
 
@@ -142,5 +161,7 @@ def parse_mix(text: str) -> dict[str, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"a mix is group=questions, comma-separated, not {text!r}") from None
     if unknown := set(mix) - set(groups):
-        raise argparse.ArgumentTypeError(f"unknown group(s) {', '.join(sorted(unknown))}; choose from {', '.join(groups)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown group(s) {', '.join(sorted(unknown))}; choose from {', '.join(groups)}"
+        )
     return mix

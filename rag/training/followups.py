@@ -19,7 +19,9 @@ class FollowUps:
     history) and the question as the product reads it after them."""
 
     def __init__(self, earlier: list[Question]):
-        self.asked: dict[str, list[Question]] = {}  # a follow-up's earlier turn: all `earlier` questions, also when training on some
+        self.asked: dict[
+            str, list[Question]
+        ] = {}  # a follow-up's earlier turn: all `earlier` questions, also when training on some
         for q in earlier:
             if q.answerable:
                 self.asked.setdefault(q.context, []).append(q)
@@ -40,8 +42,17 @@ class FollowUps:
             earlier = self.turns(story, history[:-1]) if len(history) > 1 else []
             asked, answer = history[-1]
             context = self.resolver.run(asked, earlier)
-            self._turns[key] = [*earlier, Turn(context.question if context else asked, answer, None, asked=asked,
-                                               carried=context.carried if context else "", about=context.about if context else "")]
+            self._turns[key] = [
+                *earlier,
+                Turn(
+                    context.question if context else asked,
+                    answer,
+                    None,
+                    asked=asked,
+                    carried=context.carried if context else "",
+                    about=context.about if context else "",
+                ),
+            ]
         return self._turns[key]
 
     def others(self, q: Question) -> list[Question]:
@@ -84,21 +95,33 @@ def _turn(p: Question) -> Turn:
 
 
 _HE, _SHE = re.compile(r"\b(he|him|his)\b", re.IGNORECASE), re.compile(r"\b(she|her|hers)\b", re.IGNORECASE)
-_BARE = re.compile(r"^\s*(why|when|where|who|how (?:many|much|long|old|often|far)|what year|in what year)\b", re.IGNORECASE)
-_AFTER_NAME = re.compile(r"\s*(?:$|[?,.;:]|(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|and|or|in|on|at|to|"
-                         r"for|of|from|by|with|after|before|during|since|first|become|became|\w+ed)\b)")
-_BEFORE_NAME = re.compile(r"\b(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must)\s+$",
-                          re.IGNORECASE)  # "did Adolphe Sax invent…": the name is the subject, whatever word follows
-_MENTIONED = re.compile(r"\b(?:term|word|name|title|phrase|called|named|spelled)\s+$", re.IGNORECASE)  # a name talked about
+_BARE = re.compile(
+    r"^\s*(why|when|where|who|how (?:many|much|long|old|often|far)|what year|in what year)\b", re.IGNORECASE
+)
+_AFTER_NAME = re.compile(
+    r"\s*(?:$|[?,.;:]|(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|and|or|in|on|at|to|"
+    r"for|of|from|by|with|after|before|during|since|first|become|became|\w+ed)\b)"
+)
+_BEFORE_NAME = re.compile(
+    r"\b(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must)\s+$", re.IGNORECASE
+)  # "did Adolphe Sax invent…": the name is the subject, whatever word follows
+_MENTIONED = re.compile(
+    r"\b(?:term|word|name|title|phrase|called|named|spelled)\s+$", re.IGNORECASE
+)  # a name talked about
 _INSIDE_NAME = re.compile(r"\s+(?:of\s+|de\s+|y\s+)?[A-Z]|[\w.-]")
 _THE = re.compile(r"\b(?:[Tt]he|[Tt]his)\s+")
 _AFTER_PHRASE = re.compile(  # what may follow a whole noun phrase: not "of" ("the cause of…") nor a noun ("the title page")
     r"\s*(?:$|[?,.;:]|(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|in|on|at|to|for|from|by|"
-    r"with|after|before|during|since|(?!(?:seed|need|speed|hundred|bed|shed|breed|feed|weed|reed|creed|red|bread)\b)\w+ed)\b)")
-_PERSON_NOUN = re.compile(r"\b(?:author|user|writer|reviewer|purchaser|buyer|customer|poster|commenter|narrator|person|owner|"
-                          r"mayor|man|woman|president|king|queen|men|women|people|children)s?\b")  # a person, who is not "it"
-_OBJECT = re.compile(r"\b(?!(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|who|what|"
-                     r"when|where|why|how|and|or|but|that|than|as)\s)[a-z]+\s+$")  # a verb or preposition: "replace him", "with him"
+    r"with|after|before|during|since|(?!(?:seed|need|speed|hundred|bed|shed|breed|feed|weed|reed|creed|red|bread)\b)\w+ed)\b)"
+)
+_PERSON_NOUN = re.compile(
+    r"\b(?:author|user|writer|reviewer|purchaser|buyer|customer|poster|commenter|narrator|person|owner|"
+    r"mayor|man|woman|president|king|queen|men|women|people|children)s?\b"
+)  # a person, who is not "it"
+_OBJECT = re.compile(
+    r"\b(?!(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|who|what|"
+    r"when|where|why|how|and|or|but|that|than|as)\s)[a-z]+\s+$"
+)  # a verb or preposition: "replace him", "with him"
 _WHO = re.compile(r"\s*(?:who|whom)\b", re.IGNORECASE)
 _TITLE_PRONOUNS = {"You", "We", "They", "It", "He", "She"}  # capitalised inside a title ("No-One but You")
 
@@ -108,7 +131,9 @@ class FollowUp:
     """A question asked as a follow-up, the way people ask one: `question` as typed, `kind` how it was cut down."""
 
     question: str
-    kind: str  # "pronoun": a name of the earlier turn → he/she/it/there; "it": a phrase of it → it/that; "bare": "When?"
+    kind: (
+        str  # "pronoun": a name of the earlier turn → he/she/it/there; "it": a phrase of it → it/that; "bare": "When?"
+    )
 
     @staticmethod
     def make(q: Question, earlier: Question, rng: random.Random) -> FollowUp | None:
@@ -160,8 +185,11 @@ def _pronoun_for_name(q: Question, earlier: Question) -> FollowUp | None:
 def _points_at(text: str, name: str, found: re.Match) -> bool:
     """Whether `name`, found in `text`, points at someone or something a pronoun may stand for: not part of a longer
     name or of a title, not a name talked about, not a modifier ("How many Queen bootlegs…")."""
-    if (name in _TITLE_PRONOUNS or _INSIDE_NAME.match(text, found.end())
-            or re.search(r"[A-Z][\w.'’-]*\s$", text[: found.start()])):
+    if (
+        name in _TITLE_PRONOUNS
+        or _INSIDE_NAME.match(text, found.end())
+        or re.search(r"[A-Z][\w.'’-]*\s$", text[: found.start()])
+    ):
         return False  # part of a longer name, or of a title
     if _MENTIONED.search(text[: found.start()]):
         return False  # talked about, not pointed at ("When was the term Serbo-Croatian first used?")
@@ -173,11 +201,21 @@ def _it_for_phrase(q: Question, earlier: Question, rng: random.Random) -> Follow
     ("the title page", "the cause of…", "the author" are not); None where q has no such phrase."""
     text = q.question
     spoken = f"{earlier.question} {earlier.answer_text}".lower()
-    phrases = [(the.start(), the.end(), " ".join(words[:n])) for the in _THE.finditer(text, 1)
-               for words in [re.findall(r"[^\s?!.,;:]+", text[the.end() :])[:3]] for n in range(len(words), 0, -1)]
+    phrases = [
+        (the.start(), the.end(), " ".join(words[:n]))
+        for the in _THE.finditer(text, 1)
+        for words in [re.findall(r"[^\s?!.,;:]+", text[the.end() :])[:3]]
+        for n in range(len(words), 0, -1)
+    ]
     for start, end, words in sorted(phrases, key=lambda p: -len(p[2])):
-        if (words.islower() and words.isascii() and words in spoken and content_words(words) == set(words.split())
-                and _AFTER_PHRASE.match(text, end + len(words)) and not _PERSON_NOUN.search(words)):
+        if (
+            words.islower()
+            and words.isascii()
+            and words in spoken
+            and content_words(words) == set(words.split())
+            and _AFTER_PHRASE.match(text, end + len(words))
+            and not _PERSON_NOUN.search(words)
+        ):
             return FollowUp(text[:start] + rng.choice(("it", "that")) + text[end + len(words) :], "it")
     return None
 

@@ -62,12 +62,24 @@ class TrainingSettings:
 
     def recorded(self) -> dict:
         """The settings training.json records; all but the follow-up shares must match for a run to resume."""
-        settings = {"seed": self.seed, "questions": self.questions, **({"mix": self.mix} if self.mix else {}),
-                    "null_share": self.null_share, "recipes": list(self.recipes), "batch_size": self.batch_size,
-                    "epochs": self.epochs, "lr": self.lr, "max_length": self.max_length, "stride": self.stride}
-        return (settings | ({"init": str(self.init)} if self.init else {})
-                | ({"follow_share": self.follow_share} if self.follow_share else {})
-                | ({"follow_made": self.follow_made} if self.follow_made else {}))
+        settings = {
+            "seed": self.seed,
+            "questions": self.questions,
+            **({"mix": self.mix} if self.mix else {}),
+            "null_share": self.null_share,
+            "recipes": list(self.recipes),
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "max_length": self.max_length,
+            "stride": self.stride,
+        }
+        return (
+            settings
+            | ({"init": str(self.init)} if self.init else {})
+            | ({"follow_share": self.follow_share} if self.follow_share else {})
+            | ({"follow_made": self.follow_made} if self.follow_made else {})
+        )
 
 
 def train(s: TrainingSettings) -> None:
@@ -86,15 +98,20 @@ def train(s: TrainingSettings) -> None:
     model, tokenizer = _model(s.out if progress.resumed else Path(s.init or BASE_MODEL), device)
     optimizer, schedule = _optimiser(model, s.lr, steps, progress.step)
     resumed_at, meter = progress.step, _Meter(s, device, precision)
-    log.info("%d training questions, %d steps of %d, %s on %s; %s at step %d", len(questions), steps, s.batch_size,
-             precision, device, "resuming" if progress.resumed else "starting", resumed_at)
+    log.info(
+        "%d training questions, %d steps of %d, %s on %s; %s at step %d",
+        len(questions),
+        steps,
+        s.batch_size,
+        precision,
+        device,
+        "resuming" if progress.resumed else "starting",
+        resumed_at,
+    )
     model.train()
     with tqdm(total=steps, initial=progress.step, desc="train", unit="step", mininterval=10) as bar:
         while progress.step < steps and (s.max_steps is None or progress.step - resumed_at < s.max_steps):
-            rng = random.Random(f"{s.seed}-{progress.step}")
-            groups = [g for i in plan[progress.step % len(plan)]
-                      if (g := make_group(tokenizer, questions[i], negatives, rng, s.null_share, tuple(s.recipes),
-                                          s.max_length, s.stride, s.follow_share, s.follow_made))]
+            groups = _groups(s, tokenizer, questions, negatives, plan[progress.step % len(plan)], progress.step)
             progress.count(groups)
             progress.step += 1
             bar.update()
@@ -105,9 +122,37 @@ def train(s: TrainingSettings) -> None:
             at = progress.step
             if at % s.save_every == 0 or at == steps or (s.max_steps and at - resumed_at == s.max_steps):
                 run, seconds = meter.run(resumed_at, at)
-                save(model, tokenizer, s.out, progress.training(s.recorded(), steps, len(questions), meter.loss, run, seconds))
+                save(
+                    model,
+                    tokenizer,
+                    s.out,
+                    progress.training(s.recorded(), steps, len(questions), meter.loss, run, seconds),
+                )
     write_card(s.out)
     log.info("reader at step %d of %d in %s", progress.step, steps, s.out)
+
+
+def _groups(
+    s: TrainingSettings, tokenizer, questions: list[Question], negatives: NegativeFinder, batch: list[int], step: int
+) -> list:
+    """The batch's questions as training groups (each with its windows and gold), seeded by the step."""
+    rng = random.Random(f"{s.seed}-{step}")
+    made = (
+        make_group(
+            tokenizer,
+            questions[i],
+            negatives,
+            rng,
+            s.null_share,
+            tuple(s.recipes),
+            s.max_length,
+            s.stride,
+            s.follow_share,
+            s.follow_made,
+        )
+        for i in batch
+    )
+    return [group for group in made if group]
 
 
 def training_questions(s: TrainingSettings) -> tuple[list[Question], NegativeFinder]:
@@ -151,9 +196,13 @@ def _step(model, optimizer, schedule, groups: list, device: str, precision: str)
 
     batch = {k: v.to(device) for k, v in collate(groups).items()}
     with torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bf16"):
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"])
-    loss = (group_loss(out.start_logits, batch["valid"], batch["gold_start"])
-            + group_loss(out.end_logits, batch["valid"], batch["gold_end"])) / 2
+        out = model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"]
+        )
+    loss = (
+        group_loss(out.start_logits, batch["valid"], batch["gold_start"])
+        + group_loss(out.end_logits, batch["valid"], batch["gold_end"])
+    ) / 2
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
@@ -186,9 +235,17 @@ class _Meter:
     def run(self, from_step: int, to_step: int) -> tuple[dict, float]:
         """The run's row so far, and its seconds unrounded."""
         seconds = time.perf_counter() - self.started
-        return {"machine": machine(self.device), "precision": self.precision, "threads": self.s.threads, "from_step": from_step,
-                "to_step": to_step, "seconds": round(seconds, 1), "groups_per_second": round(self.groups_read / seconds, 2),
-                "follow_share": self.s.follow_share, **({"follow_made": self.s.follow_made} if self.s.follow_made else {})}, seconds
+        return {
+            "machine": machine(self.device),
+            "precision": self.precision,
+            "threads": self.s.threads,
+            "from_step": from_step,
+            "to_step": to_step,
+            "seconds": round(seconds, 1),
+            "groups_per_second": round(self.groups_read / seconds, 2),
+            "follow_share": self.s.follow_share,
+            **({"follow_made": self.s.follow_made} if self.s.follow_made else {}),
+        }, seconds
 
 
 def bf16_is_fast() -> bool:

@@ -20,7 +20,11 @@ def without_answer(q: Question) -> str | None:
     cuts = [0, *(m.end() for m in SENTENCE_END.finditer(q.context)), len(q.context)]
     sentences = [(a, b) for a, b in pairwise(cuts) if q.context[a:b].strip()]
     ends = [s + len(q.answer_text) for s in q.answer_starts]
-    kept = [q.context[a:b].strip() for a, b in sentences if not any(a < e and s < b for s, e in zip(q.answer_starts, ends, strict=True))]
+    kept = [
+        q.context[a:b].strip()
+        for a, b in sentences
+        if not any(a < e and s < b for s, e in zip(q.answer_starts, ends, strict=True))
+    ]
     text = " ".join(kept)
     if len(kept) < 2 or any(a.lower() in text.lower() for a in q.answers if a):
         return None
@@ -33,7 +37,9 @@ class NegativeFinder(FollowUps):
     the question asked of another person or thing that the article names. As FollowUps, the earlier turns
     its questions may follow: every question of `earlier` (default: `questions`)."""
 
-    def __init__(self, questions: list[Question], seed: int, candidates: int = 40, earlier: list[Question] | None = None):
+    def __init__(
+        self, questions: list[Question], seed: int, candidates: int = 40, earlier: list[Question] | None = None
+    ):
         self.seed = seed
         self.candidates = candidates
         self.by_title: dict[tuple[str, str], list[str]] = {}
@@ -53,7 +59,10 @@ class NegativeFinder(FollowUps):
     def paragraph(self, q: Question, exclude: set[str], rng: random.Random) -> str:
         """The paragraph not in `exclude` that shares most content words with q and holds none of its answers."""
         pool = [c for c in self.by_title[(q.source, q.title)] if c not in exclude]
-        for wider in (self.by_source[q.source], self.everything):  # the article has no other paragraph: its source's, or any
+        for wider in (
+            self.by_source[q.source],
+            self.everything,
+        ):  # the article has no other paragraph: its source's, or any
             if not pool:
                 pool = [c for c in rng.sample(wider, min(self.candidates, len(wider))) if c not in exclude]
         if not pool:
@@ -76,5 +85,7 @@ class NegativeFinder(FollowUps):
         if not asked or not others:
             return None
         name = rng.choice(asked)
-        alike = [n for n in others if len(n.split()) == len(name.split())]  # "President Kennedy" for "Prime Minister Eden"
+        alike = [
+            n for n in others if len(n.split()) == len(name.split())
+        ]  # "President Kennedy" for "Prime Minister Eden"
         return q.question.replace(name, rng.choice(alike or others), 1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 WORDS = re.compile(r"\w+")
-STOP = frozenset("the a an of in on at to for and or is are was were be by with what who whom which when where why how "
-                 "did does do from that this as it its his her their they he she".split())
+STOP = frozenset(
+    "the a an of in on at to for and or is are was were be by with what who whom which when where why how "
+    "did does do from that this as it its his her their they he she".split()
+)
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
