@@ -78,11 +78,8 @@ def _ask_parser(commands) -> None:
         "or say that the articles do not answer it.",
     )
     ask.add_argument("question", metavar="QUESTION")
-    ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
-    ask.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
-    ask.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
+    _question_arguments(ask)
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
-    ask.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
     _filter_arguments(ask)
     ask.set_defaults(run=_ask)
 
@@ -95,10 +92,7 @@ def _chat_parser(commands) -> None:
         "is read against the conversation so far. Line editing and history with the "
         "arrow keys; /new starts a new conversation; Ctrl-D (or /quit) leaves.",
     )
-    chat.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
-    chat.add_argument("--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)")
-    chat.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
-    chat.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
+    _question_arguments(chat)
     _filter_arguments(chat)
     chat.set_defaults(run=_chat)
 
@@ -237,6 +231,16 @@ def _index(args: argparse.Namespace) -> int:
     report = indexer.run(args.corpus, args.index_dir, rebuild=args.rebuild, optimize=args.optimize, show_progress=True)
     print(f"{args.index_dir}: {report.summary()}")
     return 0
+
+
+def _question_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `ask` and `chat` share: how many passages, which index, retriever and reader."""
+    parser.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: %(default)s)")
+    parser.add_argument(
+        "--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to ask (default: %(default)s)"
+    )
+    parser.add_argument("--retriever", default=None, choices=RETRIEVERS, help="retrieval mode (default: hybrid)")
+    parser.add_argument("--reader", default=None, metavar="DIR", help=READER_HELP)
 
 
 def _filter_arguments(parser: argparse.ArgumentParser) -> None:

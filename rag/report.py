@@ -40,11 +40,18 @@ def _cell(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def plot_recall(results: dict[str, list[QuestionResult]], path: Path, title: str) -> None:
+def _pyplot():
+    """matplotlib's pyplot drawing to files only (no display needed), imported when a report is written."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_recall(results: dict[str, list[QuestionResult]], path: Path, title: str) -> None:
+    plt = _pyplot()
 
     ks = range(1, max(RECALL_KS) + 1)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -59,18 +66,13 @@ def plot_recall(results: dict[str, list[QuestionResult]], path: Path, title: str
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_confidence(results: list[QuestionResult], path: Path, title: str, threshold: float) -> None:
     """Histograms of confidence for right answers, wrong answers and unanswerable questions (left), and the
     reliability diagram of the answers given (right): how often an answer of each confidence was right."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     groups = {
         "answerable, right answer": [r.confidence for r in results if r.answerable and r.hit],
@@ -103,9 +105,7 @@ def plot_confidence(results: list[QuestionResult], path: Path, title: str, thres
     )
     diagram.grid(alpha=0.3)
     diagram.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def baseline_selective(run: dict) -> dict:
@@ -121,10 +121,7 @@ def baseline_selective(run: dict) -> dict:
 def plot_risk_coverage(metrics: dict[str, dict], path: Path, title: str, baseline: dict | None = None) -> None:
     """Risk–coverage curves (answering only the most confident questions), each retriever's and, when given,
     the previous version's: the lower the curve, the better confidence orders right answers before wrong ones."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     curves = [(name, m["selective"], "-") for name, m in metrics.items()]
@@ -142,9 +139,7 @@ def plot_risk_coverage(metrics: dict[str, dict], path: Path, title: str, baselin
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def threshold_table(results: list[QuestionResult], threshold: float) -> list[str]:
@@ -166,6 +161,12 @@ def threshold_table(results: list[QuestionResult], threshold: float) -> list[str
             f"{true_abstain / max(1, sum(abstain)):.3f} |"
         )
     return lines
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
 
 
 def write_report(
