@@ -13,10 +13,11 @@ have="$(cat "$stamp" 2>/dev/null || true)"
 if [ ! -f "$stamp" ] || [ -n "$(comm -23 <(echo "$wanted") <(echo "$have") | sed '/^$/d')" ]; then
     extras="$(printf '%s\n%s\n' "$wanted" "$have" | sed '/^$/d' | sort -u | paste -sd, -)"
     echo "Installing Verbatim${extras:+ with $extras} into .venv (the first time takes a few minutes)..."
-    # the build backend's note about editable installs concerns folders named like the package: here that is the package
+    # -qq: errors only (a pip configuration's notes on index folders it lacks are not ours to show); the build
+    # backend's note about editable installs concerns folders named like the package: here that is the package
     export PYTHONWARNINGS="ignore::UserWarning" PIP_DISABLE_PIP_VERSION_CHECK=1
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras:+[$extras]}"
+    .venv/bin/python -m pip install -qq --upgrade pip
+    .venv/bin/python -m pip install -qq -c constraints.txt -e ".${extras:+[$extras]}"
     rm -f .venv/.installed-*
     echo "$extras" | tr ',' '\n' | sed '/^$/d' > "$stamp"
 fi
