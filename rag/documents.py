@@ -1,4 +1,4 @@
-"""Files → documents: read a corpus folder of .txt, .md and .html articles.
+"""Files → documents: read a corpus folder of .txt, .md, .html and .pdf articles.
 
 A document's id is its path relative to the corpus root (POSIX separators), so citations name
 the file a reader can open. Its text is what every offset in the index points into. Nothing

@@ -38,8 +38,8 @@ MAX_K = 50
 
 
 def _one_blas_thread() -> None:
-    """numpy's BLAS threads spin between calls and slow torch's next question embedding several-fold
-    on a small machine; the matrix-vector products here gain nothing from them."""
+    """numpy's BLAS threads spin between calls and slow the next question's embedding several-fold on a small
+    machine; the matrix-vector products here gain nothing from them."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
