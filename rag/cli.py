@@ -244,8 +244,10 @@ def _question_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _filter_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--after", metavar="YYYY-MM-DD", help="only articles published on or after this day")
-    parser.add_argument("--before", metavar="YYYY-MM-DD", help="only articles published before this day")
+    parser.add_argument(
+        "--after", metavar="DAY", help="only articles published on or after this day (3 Jan 2025 or 2025-01-03)"
+    )
+    parser.add_argument("--before", metavar="DAY", help="only articles published before this day")
     parser.add_argument(
         "--outlet", action="append", metavar="NAME", help="only articles of this outlet (repeat for several)"
     )
@@ -278,12 +280,18 @@ def _ask(args: argparse.Namespace) -> int:
     from .pipeline import check_question, load
 
     check_question(args.question)
-    answer = load(args.index_dir, reader=args.reader).ask(
-        args.question, k=args.k, retriever=args.retriever, filters=_filters(args)
-    )
+    from .filters import Filters
+
+    qa = load(args.index_dir, reader=args.reader)
+    answer = qa.ask(args.question, k=args.k, retriever=args.retriever, filters=_filters(args))
+    filters = Filters.of(_filters(args))
+    filtered = filters.describe(qa.store.documents()) if filters else None
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        found = answer.to_dict()
+        print(json.dumps({**found, "filtered": filtered} if filtered else found, ensure_ascii=False, indent=2))
         return 0
+    if filtered:
+        print(filtered)
     print(shown(answer))
     return 0
 

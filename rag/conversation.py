@@ -61,7 +61,9 @@ class Context:
     "she" became, else the earlier question as understood, or what that was about where it said nothing itself),
     `turn` the earlier turn it came from (0 = the oldest), `how` the rule that applied; `source` and `offset`: where
     the earlier answer was cited, whose passages were added;
-    `carried`: the earlier turns' words read with it, which a later follow-up carries on."""
+    `carried`: the earlier turns' words read with it, which a later follow-up carries on;
+    `leans_on`: the earlier turn whose question it is read with (after a bare "Why?", the turn that was about; -1: `turn`),
+    `asked`: that turn's question as its user typed it, `by_name`: whether `about` is a name ("he" became it)."""
 
     question: str
     about: str
@@ -70,6 +72,9 @@ class Context:
     source: str | None = None
     offset: int = 0
     carried: str = ""
+    leans_on: int = -1
+    asked: str = ""
+    by_name: bool = False
 
     @property
     def resolved(self) -> str:
@@ -77,10 +82,24 @@ class Context:
         return without_carried(self.question, self.carried)
 
     def describe(self, turns: int) -> str:
-        """As a person reads it, in a conversation of `turns` earlier answers: "about: Zelenskyy, from your previous question"."""
-        earlier = "your previous question" if self.turn == turns - 1 else f"your question {self.turn + 1}"
-        about = self.about if len(self.about) <= 80 else self.about[:79] + "…"
-        return f"about: {about}, from {earlier}"
+        """As a person reads it, in a conversation of `turns` earlier answers: "about: Zelenskyy, from your previous
+        question", or the earlier question it leans on as its user typed it: "about: “What did Trump ask OPEC to do?”,
+        from your question 1"."""
+        about = _shortened(self.about) if self.by_name or not self.asked else f"“{_shortened(self.asked)}”"
+        return f"about: {about}, from {self._earlier(turns)}"
+
+    def read_with(self, turns: int, asked: str) -> str:
+        """How it was read, for a hover, in words the user or the articles wrote, not the carried keywords: "Read with
+        your question 1, “What did Trump ask OPEC to do?”", and where words were put in the question `asked` (a name
+        for "he"), "Read as “When did Zelenskyy say it?”, with your previous question, “Who said…?”"."""
+        earlier = self._earlier(turns) + (f", “{self.asked}”" if self.asked else "")
+        if self.resolved.strip() != (asked or "").strip():
+            return f"Read as “{self.resolved}”, with {earlier}"
+        return f"Read with {earlier}"
+
+    def _earlier(self, turns: int) -> str:
+        turn = self.turn if self.leans_on < 0 else self.leans_on
+        return "your previous question" if turn == turns - 1 else f"your question {turn + 1}"
 
 
 @dataclass(frozen=True)
@@ -111,6 +130,7 @@ class Turn:
     said: Said | None = None  # its answer span
     quoted: Said | None = None  # its whole quote
     about: str = ""  # what it was about, when it was a follow-up
+    leans_on: int = -1  # the earlier turn whose question it was read with, when it was a follow-up (-1: none known)
 
     @property
     def resolved(self) -> str:
@@ -146,6 +166,7 @@ class Turn:
                 said,
                 quoted,
                 str(context.get("about") or ""),
+                int(context["leans_on"]) if context.get("leans_on") is not None else -1,
             )
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise InvalidQuestionError(
@@ -195,6 +216,22 @@ class FollowUpResolver:
         self._stopwords = frozenset(self.analyzer.stopwords) | {"also", "else", "other", "same", "then", "there"}
 
     def run(self, question: str, history: list[Turn]) -> Context | None:
+        context = self._resolve(question, history)
+        if context is None:
+            return None
+        by_name = context.about != self._about(history[context.turn])
+        lean = context.turn if by_name else self._leans_on(history, context.turn)
+        return replace(context, leans_on=lean, asked=history[lean].asked or history[lean].resolved, by_name=by_name)
+
+    def _leans_on(self, history: list[Turn], index: int) -> int:
+        """The turn whose question a follow-up of turn `index` is read with: that turn, or where its question says
+        nothing of its own ("Why?"), the turn it leaned on itself (as `_about` says what it was about)."""
+        turn = history[index]
+        if turn.about and not self.analyzer.run([turn.resolved])[0] and 0 <= turn.leans_on < index:
+            return turn.leans_on
+        return index
+
+    def _resolve(self, question: str, history: list[Turn]) -> Context | None:
         if not history:
             return None
         index = _last_answered(history)
@@ -310,6 +347,10 @@ def _essentials(answer) -> dict:
         "span": answer.span and asdict(answer.span),
         "citations": [asdict(c) for c in first],
     }
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def with_carried(question: str, carried: str) -> str:

@@ -9,7 +9,10 @@ on it: it cannot be known to be "since January" or "in the Guardian".
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
+
+from dateutil import parser
 
 from .errors import InvalidQuestionError
 
@@ -66,15 +69,90 @@ class Filters:
             return False
         return self.outlets is None or (outlet is not None and outlet.casefold() in self.outlets)
 
+    def describe(self, documents) -> str:
+        """What the filters leave of the library, as the chat says it above a reply: "Filtered to 2 of 5 articles:
+        published on or after 1 Jan 2025; 3 undated articles left out". `documents`: the store's `DocumentInfo`s."""
+        documents = list(documents)
+        kept = sum(self.admits(d.meta.published, d.meta.outlet) for d in documents)
+        said = []
+        if self.after:
+            said.append(f"published on or after {human_day(self.after)}")
+        if self.before:
+            said.append(f"published before {human_day(self.before)}")
+        if self.outlet:
+            said.append("from " + " or ".join(self.outlet))
+        if self.after or self.before:
+            undated = sum(not d.meta.published for d in documents)
+            if undated:
+                said.append(f"{_articles(undated, 'undated ')} left out")
+        if self.outlet:
+            unknown = sum(not d.meta.outlet for d in documents)
+            if unknown:
+                said.append(f"{_articles(unknown)} of unknown outlet left out")
+        return f"Filtered to {kept} of {_articles(len(documents))}: " + "; ".join(said)
 
-def _day(value, name: str) -> str | None:
+
+DATE_EXAMPLE = "3 Jan 2025"
+_YEAR_FIRST = re.compile(r"(\d{4})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})")
+_NUMERIC = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}")  # "3/1/2025": 3 Jan or 1 Mar?
+
+
+def read_date(value) -> str | None:
+    """A day as people type it ("2025-01-03", "3 Jan 2025", "January 3, 2025", "3rd January 2025") as YYYY-MM-DD;
+    None when blank. InvalidQuestionError, in words a reader understands, when it is not one whole day or could be
+    two ("3/1/2025": write the month as a word)."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime.datetime):
         value = value.date()
     if isinstance(value, datetime.date):
         return value.isoformat()
+    text = " ".join(str(value).split())
+    if not text:
+        return None
     try:
-        return datetime.date.fromisoformat(str(value).strip()).isoformat()
+        return datetime.date.fromisoformat(text).isoformat()
     except ValueError:
-        raise InvalidQuestionError(f"filters['{name}'] must be a date as YYYY-MM-DD, not {value!r}") from None
+        pass
+    if year_first := _YEAR_FIRST.fullmatch(text):  # "2025/1/3" is always year, month, day
+        try:
+            return datetime.date(*(int(n) for n in year_first.groups())).isoformat()
+        except ValueError:
+            raise InvalidQuestionError(f"Couldn't read “{text}” as a date: write it like {DATE_EXAMPLE}") from None
+    if _NUMERIC.fullmatch(text):
+        first, second = (int(n) for n in re.findall(r"\d+", text)[:2])
+        if first <= 12 and second <= 12 and first != second:
+            raise InvalidQuestionError(
+                f"“{text}” could be {_day_month(first, second)} or {_day_month(second, first)}: write the month as a "
+                f"word, like {DATE_EXAMPLE}"
+            )
+    try:
+        one = parser.parse(text, default=datetime.datetime(2001, 1, 1), dayfirst=True)
+        two = parser.parse(text, default=datetime.datetime(2002, 2, 2), dayfirst=True)
+    except (ValueError, OverflowError, TypeError):
+        one = two = None
+    if one is None or one != two or (one.hour, one.minute, one.second) != (0, 0, 0):
+        raise InvalidQuestionError(f"Couldn't read “{text}” as a date: write it like {DATE_EXAMPLE}")
+    return one.date().isoformat()
+
+
+def human_day(day: str) -> str:
+    """YYYY-MM-DD as people write it: "1 Jan 2025"."""
+    found = datetime.date.fromisoformat(day)
+    return f"{found.day} {found:%b %Y}"
+
+
+def _day_month(day: int, month: int) -> str:
+    return f"{day} {datetime.date(2000, month, 1):%b}"
+
+
+def _articles(count: int, kind: str = "") -> str:
+    return f"{count} {kind}article{'' if count == 1 else 's'}"
+
+
+def _day(value, name: str) -> str | None:
+    """The filter's day; its error names the filter, for API and CLI callers."""
+    try:
+        return read_date(value)
+    except InvalidQuestionError as exc:
+        raise InvalidQuestionError(f"filters['{name}']: {exc}") from None

@@ -485,3 +485,31 @@ def test_a_history_is_read_the_same_from_answers_their_dicts_and_turns(qa):
     assert History.of(None) == History.of([]) == ()
     with pytest.raises(InvalidQuestionError, match="history must be the conversation's earlier answers"):
         History.of(["not an answer"])
+
+
+def test_the_about_line_quotes_the_question_it_leans_on_and_the_hover_reads_plainly(resolver):
+    why = resolver.run("Why?", [OPEC])
+    assert why.describe(1) == "about: “What did Trump ask OPEC to do?”, from your previous question"
+    assert why.read_with(1, "Why?") == "Read with your previous question, “What did Trump ask OPEC to do?”"
+    answered = Turn.from_dict(
+        {
+            "question": "Why?",
+            "context": {**why.__dict__},
+            "span": {"text": "to cut the Kremlin's revenue", "start": 1200, "end": 1228},
+            "citations": [{"source": "000.txt", "start": 1190, "end": 1300}],
+        }
+    )
+    reply = resolver.run("What did Putin reply?", [OPEC, answered])
+    assert reply.question == resolver.run("What did Putin reply?", [OPEC, replace(answered, leans_on=-1)]).question
+    assert reply.describe(2) == "about: “What did Trump ask OPEC to do?”, from your question 1"  # not "previous"
+    assert reply.read_with(2, "What did Putin reply?") == "Read with your question 1, “What did Trump ask OPEC to do?”"
+    assert "(" not in reply.read_with(2, "What did Putin reply?")  # no carried keywords
+
+
+def test_the_about_line_names_whom_he_became_and_the_hover_the_question_with_it(resolver):
+    said = resolver.run("When did he say it?", [MANIPULATE])
+    assert said.describe(1) == "about: Zelenskyy, from your previous question"
+    assert said.read_with(1, "When did he say it?") == (
+        "Read as “When did Zelenskyy say it?”, with your previous question, "
+        "“Who said Putin is trying to manipulate Trump?”"
+    )

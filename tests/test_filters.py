@@ -9,7 +9,7 @@ import pytest
 import rag
 from rag import segments
 from rag.errors import InvalidQuestionError
-from rag.filters import Filters
+from rag.filters import Filters, read_date
 from rag.indexing import Indexer
 from rag.store import IndexStore
 
@@ -82,7 +82,7 @@ def test_an_unknown_date_or_outlet_never_passes_a_filter_on_it(news_qa):
 @pytest.mark.parametrize(
     "filters, message",
     [
-        ({"after": "last week"}, "YYYY-MM-DD"),
+        ({"after": "last week"}, "Couldn't read “last week” as a date: write it like 3 Jan 2025"),
         ({"since": "2025-01-01"}, "keys among"),
         ({"outlet": [3]}, "outlet"),
         ({"after": "2025-02-01", "before": "2025-01-01"}, "no day"),
@@ -112,7 +112,11 @@ def test_the_command_line_takes_the_filters(news_qa):
     out = subprocess.run(run + ["--outlet", "Metro Wire"], capture_output=True, text=True, check=True).stdout
     assert "Metro Wire · 20 Jan 2025" in out and "Daily Ledger" not in out
     bad = subprocess.run(run + ["--after", "2025-13-01"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    assert bad.returncode == 2 and "Couldn't read “2025-13-01” as a date: write it like 3 Jan 2025" in bad.stderr
+    typed = subprocess.run(run + ["--after", "1 January 2025"], capture_output=True, text=True, check=True).stdout
+    assert typed.startswith(
+        "Filtered to 2 of 4 articles: published on or after 1 Jan 2025; 1 undated article left out\n"
+    )
 
 
 def test_a_narrow_filter_on_an_ivf_segment_still_brings_k_chunks_that_pass(monkeypatch):
@@ -133,3 +137,47 @@ def test_a_narrow_filter_on_an_ivf_segment_still_brings_k_chunks_that_pass(monke
         admitted[rng.choice(len(vectors), passing, replace=False)] = True
         hits = segment.search(vectors[0], 20, admitted)
         assert len(hits) == 20 and all(admitted[row] for row, _ in hits)
+
+
+@pytest.mark.parametrize(
+    "typed", ["2025-01-03", "3 Jan 2025", "January 3, 2025", "3rd January 2025", "2025/1/3", " 3  jan  2025 "]
+)
+def test_days_are_read_as_people_type_them(typed):
+    assert read_date(typed) == "2025-01-03"
+    assert Filters.of({"after": typed}).after == "2025-01-03"  # the API and the command line read the same forms
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("3 Jnu 2025", "Couldn't read “3 Jnu 2025” as a date: write it like 3 Jan 2025"),
+        ("Jan 2025", "Couldn't read “Jan 2025” as a date: write it like 3 Jan 2025"),  # which day?
+        ("31 Feb 2025", "Couldn't read “31 Feb 2025” as a date: write it like 3 Jan 2025"),
+        ("3/1/2025", "“3/1/2025” could be 3 Jan or 1 Mar: write the month as a word, like 3 Jan 2025"),
+    ],
+)
+def test_a_day_that_cannot_be_read_says_how_to_write_it(typed, message):
+    with pytest.raises(InvalidQuestionError) as caught:
+        read_date(typed)
+    assert str(caught.value) == message
+    with pytest.raises(InvalidQuestionError) as caught:
+        Filters.of({"before": typed})
+    assert str(caught.value) == f"filters['before']: {message}"
+
+
+def test_the_summary_says_what_the_filters_leave_of_the_shipped_articles(qa):
+    documents = qa.store.documents()
+    assert Filters.of({"after": "2024-12-01"}).describe(documents) == (
+        "Filtered to 1 of 5 articles: published on or after 1 Dec 2024; 4 undated articles left out"
+    )  # one of the five is dated (19 Dec 2024)
+    assert Filters.of({"after": "2025-01-01", "before": "2025-02-01"}).describe(documents) == (
+        "Filtered to 0 of 5 articles: published on or after 1 Jan 2025; published before 1 Feb 2025; "
+        "4 undated articles left out"
+    )
+
+
+def test_the_summary_names_the_outlets_and_those_of_unknown_outlet_left_out(news_qa):
+    documents = news_qa.store.documents()
+    assert Filters.of({"outlet": ["Metro Wire", "Northern Courier"]}).describe(documents) == (
+        "Filtered to 2 of 4 articles: from Metro Wire or Northern Courier; 1 article of unknown outlet left out"
+    )

@@ -9,6 +9,7 @@ import logging
 import gradio as gr
 
 from ..errors import RagError
+from ..filters import read_date
 from ..retrieval import DEFAULT_RETRIEVER
 from .render import render_answer, render_passages
 from .service import ChatService
@@ -20,6 +21,42 @@ def chat_filters(after: str | None, before: str | None, outlets: list[str] | Non
     """The Settings' filters as `QA.ask` takes them (blank fields filter nothing)."""
     found = {"after": (after or "").strip(), "before": (before or "").strip(), "outlet": list(outlets or [])}
     return {key: value for key, value in found.items() if value} or None
+
+
+DATE_FIELDS = {"after": "Published on or after", "before": "Published before"}
+
+
+def settings_filters(after: str | None, before: str | None, outlets: list[str] | None) -> dict | None:
+    """The Settings' filters with their days read as people type them ("3 Jan 2025") and written YYYY-MM-DD;
+    InvalidQuestionError naming the field of a day that cannot be read."""
+    found = chat_filters(after, before, outlets) or {}
+    for key, label in DATE_FIELDS.items():
+        if key in found:
+            try:
+                found[key] = read_date(found[key])
+            except RagError as exc:
+                raise type(exc)(f"{label}: {exc}") from None
+    return found or None
+
+
+def filtered_reply(
+    service: ChatService, message: str, history: list, answers: list | None, k, mode: str, after, before, outlets
+):
+    """`chat_reply` with the Settings' filters: a day that cannot be read is said in the chat, and an answer read
+    under filters is headed by what they leave ("Filtered to 2 of 5 articles: …")."""
+    try:
+        filters = settings_filters(after, before, outlets)
+        summary = service.filter_summary(filters)
+    except RagError as exc:
+        if not (message or "").strip():
+            return list(history or []), message, gr.skip(), list(answers or [])
+        shown = list(history or []) + [{"role": "user", "content": html.escape(message)}, _warning(str(exc))]
+        return shown, "", gr.skip(), list(answers or [])
+    shown, box, passages, kept = chat_reply(service, message, history, answers, k, mode, filters)
+    if summary and len(shown) > len(history or []) and shown[-1]["role"] == "assistant":
+        note = f'<div class="vb-meta vb-filtered">{html.escape(summary)}</div>'
+        shown[-1] = {**shown[-1], "content": note + shown[-1]["content"]}
+    return shown, box, passages, kept
 
 
 def chat_reply(
@@ -64,6 +101,8 @@ def answer_json(
 ) -> dict:
     """The /ask endpoint's answer; a RagError becomes a gr.Error, whose message API callers receive."""
     try:
-        return service.ask(question, k, retriever, history, filters).to_dict()
+        answer = service.ask(question, k, retriever, history, filters).to_dict()
+        summary = service.filter_summary(filters)
     except RagError as exc:
         raise gr.Error(str(exc)) from exc
+    return {**answer, "filtered": summary} if summary else answer

@@ -10,7 +10,7 @@ from ..library import MAX_UPLOAD_BYTES, UploadResult
 from ..pipeline import MAX_QUESTION_CHARS
 from ..retrieval import DEFAULT_RETRIEVER, RETRIEVERS
 from .assets import SCROLL_TO_HIGHLIGHT
-from .chat import answer_json, chat_filters, chat_reply
+from .chat import answer_json, filtered_reply
 from .render import render_article, render_passages
 from .service import ChatService, LibraryJob, busy_message
 from .uploads import take_uploads, upload_message
@@ -104,8 +104,8 @@ def _chat_column(page: Page, service: ChatService) -> None:
             info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words",
         )
         with gr.Row():
-            page.after = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", elem_id="vb-after")
-            page.before = gr.Textbox(label="Published before", placeholder="YYYY-MM-DD", elem_id="vb-before")
+            page.after = gr.Textbox(label="Published on or after", placeholder="e.g. 1 Jan 2025", elem_id="vb-after")
+            page.before = gr.Textbox(label="Published before", placeholder="e.g. 1 Jan 2025", elem_id="vb-before")
         page.outlets = gr.Dropdown(
             [],
             multiselect=True,
@@ -177,7 +177,7 @@ def _connect_chat(page: Page, service: ChatService) -> None:
     """Asking (with the conversation so far and the Settings), a new conversation, and opening a cited article."""
 
     def respond(message: str, history: list, earlier: list, k_value, mode: str, since: str, until: str, chosen: list):
-        return chat_reply(service, message, history, earlier, k_value, mode, chat_filters(since, until, chosen))
+        return filtered_reply(service, message, history, earlier, k_value, mode, since, until, chosen)
 
     def open_article(target: str):
         """The Article tab showing the article a chip or passage points to ("source|start|end"); else no change."""
@@ -201,6 +201,8 @@ def _connect_chat(page: Page, service: ChatService) -> None:
     ]
     chat_outputs = [page.chatbot, page.question, page.passages, page.answers]
     page.restart.click(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
+    # The chat's own clear (its trash icon) starts a new conversation too: the answers follow-ups are read against go.
+    page.chatbot.clear(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
     page.question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
     page.send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
     page.open_button.click(open_article, page.open_target, [page.article, page.tabs], api_visibility="private").then(

@@ -34,7 +34,7 @@ def _understood(answer: Answer, turns: int) -> str:
     if answer.context is None:
         return ""
     return (
-        f'<div class="vb-context" title="read as: {html.escape(answer.context.question)}">'
+        f'<div class="vb-context" title="{html.escape(answer.context.read_with(turns, answer.question))}">'
         f"{html.escape(answer.context.describe(turns))}</div>"
     )
 

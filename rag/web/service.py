@@ -9,6 +9,7 @@ import time
 
 from ..answers import Answer
 from ..errors import InvalidQuestionError, RagError
+from ..filters import Filters
 from ..library import Library, UploadResult
 from ..pipeline import MAX_K, QA
 
@@ -55,6 +56,11 @@ class ChatService:
         return self.qa.ask(
             question, k=whole_k(k), retriever=retriever, history=history or None, filters=filters or None
         )
+
+    def filter_summary(self, filters) -> str | None:
+        """What `filters` (as `QA.ask` takes them) leave of the library: "Filtered to 2 of 5 articles: …"; None unfiltered."""
+        found = Filters.of(filters)
+        return found.describe(self.qa.store.documents()) if found else None
 
     def outlets(self) -> list[str]:
         """The outlets of the library's articles, for the Settings' filter."""
