@@ -1,10 +1,14 @@
 """Copying and exporting as text, and how the chat starts: the plain-text and Markdown functions on their own, then
 the page in a real headless Chromium (Debian's) against `python app.py` over the shipped articles."""
 
+import os
+import shutil
+
 import pytest
 
 from rag.metadata import Metadata
 from rag.web.text import answer_text, citation_text, cited_as, conversation_markdown, library_line
+from tests.test_web import CHROMIUM_ARGS, ask, serve
 
 
 def citation(**fields) -> dict:
@@ -230,7 +234,7 @@ def test_the_empty_chat_says_what_the_library_holds_and_an_example_asks_when_cli
     line = page.locator("#vb-chat #vb-library-line")
     line.wait_for()
     assert line.inner_text() == "5 articles · published 19 Dec 2024 · 4 undated · no outlet named"
-    refusal = page.get_by_text("How many nuclear warheads does Russia possess? (not in the articles: shows a refusal)")
+    refusal = page.get_by_text("Refusal: How many nuclear warheads does Russia possess?", exact=True)
     assert refusal.count() == 1
     page.get_by_text("In which city did Trump address the World Economic Forum?", exact=True).click()
     page.wait_for_selector("#vb-chat .vb-answer mark")

@@ -25,7 +25,7 @@ EXAMPLES = [  # each is answered from the shipped articles, but those in REFUSAL
     "How many nuclear warheads does Russia possess?",
 ]
 REFUSALS = {"How many nuclear warheads does Russia possess?"}
-REFUSAL_LABEL = " (not in the articles: shows a refusal)"
+REFUSAL_LABEL = "Refusal: "  # before the question: Gradio cuts an example's label after 60 characters
 INTRO = (
     "# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
     "and line. Click a citation to read it in the article."
@@ -111,8 +111,8 @@ def _chat_column(page: Page, service: ChatService) -> None:
     page.examples = gr.Examples(
         EXAMPLES,
         inputs=page.question,
-        label="Try (click to ask)",
-        example_labels=[q + (REFUSAL_LABEL if q in REFUSALS else "") for q in EXAMPLES],
+        label="Try (click to ask; a refusal shows what happens when the articles do not answer)",
+        example_labels=[(REFUSAL_LABEL if q in REFUSALS else "") + q for q in EXAMPLES],
     )
     page.download = gr.DownloadButton(
         "Download conversation (Markdown)", value=None, interactive=False, size="sm", elem_id="vb-download"
