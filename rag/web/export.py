@@ -1,12 +1,10 @@
-"""What the page gives beside the chat itself: the conversation as a Markdown file to download, and what the empty
-chat says about the library."""
+"""What the page gives beside the chat itself: the conversation as Markdown, downloaded as a file made in the
+browser (nothing is written on the server), and what the empty chat says about the library."""
 
 from __future__ import annotations
 
-import hashlib
 import html
-import tempfile
-from pathlib import Path
+import json
 
 import gradio as gr
 
@@ -14,20 +12,28 @@ from ..segments import DocumentInfo
 from .text import conversation_markdown, library_line
 
 EXPORT_NAME = "verbatim-conversation.md"
-_EXPORTS = Path(tempfile.gettempdir()) / "verbatim-exports"
 
 
-def conversation_file(answers: list[dict] | None) -> gr.DownloadButton:
-    """The download button holding the conversation as Markdown (a file named by its content, so that pages asking
-    the same questions share it); without answers, a button that cannot be pressed."""
-    if not answers:
-        return gr.DownloadButton(value=None, interactive=False)
-    text = conversation_markdown(answers)
-    folder = _EXPORTS / hashlib.sha256(text.encode()).hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / EXPORT_NAME
-    path.write_text(text, encoding="utf-8")
-    return gr.DownloadButton(value=str(path), interactive=True)
+def conversation_export(answers: list[dict] | None) -> tuple[str, gr.Button]:
+    """The conversation as Markdown for the hidden box the download reads, and the download button, which cannot
+    be pressed before there is an answer."""
+    return (conversation_markdown(answers) if answers else ""), gr.Button(interactive=bool(answers))
+
+
+# The download button's click: the hidden box's Markdown saved as a file, made in the browser.
+DOWNLOAD_JS = """
+() => {
+  const box = document.querySelector('#vb-export-text textarea');
+  if (!box || !box.value) return;
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([box.value], { type: 'text/markdown;charset=utf-8' }));
+  link.download = NAME;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+""".replace("NAME", json.dumps(EXPORT_NAME))
 
 
 def empty_chat(documents: list[DocumentInfo]) -> str:

@@ -12,7 +12,7 @@ from ..retrieval import DEFAULT_RETRIEVER, RETRIEVERS
 from .assets import SCROLL_TO_HIGHLIGHT
 from .chat import answer_json, chat_filters, chat_reply
 from .copying import COPY_JS
-from .export import conversation_file, empty_chat
+from .export import DOWNLOAD_JS, conversation_export, empty_chat
 from .render import render_article, render_passages
 from .service import ChatService, LibraryJob, busy_message
 from .uploads import take_uploads, upload_message
@@ -39,7 +39,8 @@ class Page:
 
     chatbot: gr.Chatbot
     examples: gr.Examples
-    download: gr.DownloadButton
+    download: gr.Button
+    export_text: gr.Textbox  # hidden: the conversation as Markdown, which the download saves
     question: gr.Textbox
     send: gr.Button
     restart: gr.Button
@@ -114,8 +115,9 @@ def _chat_column(page: Page, service: ChatService) -> None:
         label="Try (click to ask; a refusal shows what happens when the articles do not answer)",
         example_labels=[(REFUSAL_LABEL if q in REFUSALS else "") + q for q in EXAMPLES],
     )
-    page.download = gr.DownloadButton(
-        "Download conversation (Markdown)", value=None, interactive=False, size="sm", elem_id="vb-download"
+    page.download = gr.Button("Download conversation (Markdown)", interactive=False, size="sm", elem_id="vb-download")
+    page.export_text = gr.Textbox(
+        elem_id="vb-export-text", elem_classes="vb-hidden", show_label=False, container=False, interactive=False
     )
     with gr.Accordion("Settings", open=False):
         page.k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
@@ -229,7 +231,14 @@ def _connect_chat(page: Page, service: ChatService) -> None:
         page.examples.load_input_event.then(respond, chat_inputs, chat_outputs, api_visibility="private"),
     ]
     for event in asked:  # the conversation to download, as it is now
-        event.then(conversation_file, page.answers, page.download, api_visibility="private", show_progress="hidden")
+        event.then(
+            conversation_export,
+            page.answers,
+            [page.export_text, page.download],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+    page.download.click(None, js=DOWNLOAD_JS)
     page.open_button.click(open_article, page.open_target, [page.article, page.tabs], api_visibility="private").then(
         None, js=SCROLL_TO_HIGHLIGHT
     )
