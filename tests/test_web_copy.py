@@ -192,10 +192,14 @@ def test_copy_answer_and_copy_citation_give_plain_text_and_no_gradio_copy_or_sha
         f"“{QUOTE}” — {TITLE_000} (000_9cebef51757e5eed.txt, line 20)"
     )
     assert page.locator("#vb-chat .vb-copy-citation").count() == 2  # one per chip
-    # Gradio's own buttons copied HTML; its share button did nothing: none is shown
-    for name in ("Copy message", "Copy conversation", "Share", "Copy", "Copy all"):
-        assert page.locator("#vb-chat").get_by_role("button", name=name, exact=True).count() == 0
-    assert page.locator("#vb-chat button[aria-label*='hare'], #vb-chat button[title*='hare']").count() == 0
+    # Gradio's own buttons copied HTML; its share button did nothing: the chat's only buttons are ours
+    assert page.locator("#vb-chat button.vb-copy").count() == 3
+    others = page.locator("#vb-chat button:not(.vb-copy)")
+    assert [others.nth(i).get_attribute("aria-label") for i in range(others.count())] == ["Clear"]
+    page.click("#vb-chat button[aria-label='Clear']")  # forgets the conversation: nothing left to download
+    page.wait_for_function("document.querySelector('#vb-download').disabled")
+    page.locator("#vb-chat #vb-library-line").wait_for()
+    assert page.locator("#vb-chat [aria-label*='hare' i], #vb-chat [title*='hare' i]").count() == 0
 
 
 @pytest.mark.browser
@@ -208,6 +212,7 @@ def test_a_conversation_downloads_as_markdown_with_the_follow_up_reading(page):
         page.click("#vb-download")
     assert download.value.suggested_filename == "verbatim-conversation.md"
     text = open(download.value.path(), encoding="utf-8").read()
+    assert clipboard_after(page, page.locator("#vb-copy-all")) == text
     first_citations = (
         f"- {TITLE_000} (000\\_9cebef51757e5eed.txt, line 20)\n- {TITLE_002} (002\\_aa8d7564ce6ae218.txt, line 1): “{PESKOV_002}”\n"
     ).replace("\\_", "_")
@@ -249,3 +254,40 @@ def test_every_example_answers_surely_but_those_labelled_as_refusals(qa):
 
     states = {question: qa.ask(question).state for question in EXAMPLES}
     assert states == {q: "abstained" if q in REFUSALS else "answered" for q in EXAMPLES}
+
+
+@pytest.fixture(scope="module")
+def changing_server(tmp_path_factory, articles_index):
+    """A server of its own, whose library the test changes."""
+    yield from serve(tmp_path_factory.mktemp("web-copy-changing"), articles_index)
+
+
+@pytest.mark.browser
+def test_the_empty_chat_says_what_the_library_holds_after_it_changes_and_keeps_the_conversation(
+    browser, changing_server, tmp_path
+):
+    from tests.test_web import upload
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(changing_server[0])
+    line = page.locator("#vb-chat #vb-library-line")
+    line.wait_for()
+    ask(page, KREMLIN)
+    article = tmp_path / "digest.md"
+    article.write_text(
+        "---\ntitle: Kyiv digest\noutlet: Reuters\npublished: 2025-01-23\n---\nKyiv was quiet on Thursday.\n",
+        encoding="utf-8",
+    )
+    upload(page, article)
+    page.click("#vb-add")
+    page.wait_for_selector("#vb-status :text('added digest.md')", timeout=180_000)
+    page.wait_for_function("document.querySelector('#vb-library').innerText.includes('digest.md')")
+    assert page.locator("#vb-chat .vb-answer").count() == 1  # the conversation stays as it was
+    page.click("#vb-new")
+    line.wait_for()
+    page.wait_for_function("document.querySelector('#vb-library-line').innerText.startsWith('6 articles')")
+    assert line.inner_text() == (
+        "6 articles · published 19 Dec 2024 – 23 Jan 2025 · 4 undated · from Reuters (5 with no outlet named)"
+    )
+    page.close()

@@ -14,10 +14,11 @@ from .text import conversation_markdown, library_line
 EXPORT_NAME = "verbatim-conversation.md"
 
 
-def conversation_export(answers: list[dict] | None) -> tuple[str, gr.Button]:
-    """The conversation as Markdown for the hidden box the download reads, and the download button, which cannot
-    be pressed before there is an answer."""
-    return (conversation_markdown(answers) if answers else ""), gr.Button(interactive=bool(answers))
+def conversation_export(answers: list[dict] | None) -> tuple[str, gr.Button, gr.Button]:
+    """The conversation as Markdown for the hidden box the download and the copy read, and those two buttons,
+    which cannot be pressed before there is an answer."""
+    markdown = conversation_markdown(answers) if answers else ""
+    return markdown, gr.Button(interactive=bool(answers)), gr.Button(interactive=bool(answers))
 
 
 # The download button's click: the hidden box's Markdown saved as a file, made in the browser.
@@ -34,6 +35,24 @@ DOWNLOAD_JS = """
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 """.replace("NAME", json.dumps(EXPORT_NAME))
+
+
+# The copy button's click: the same Markdown on the clipboard (through a hidden textarea where the Clipboard API is
+# missing, as on plain http away from localhost).
+COPY_CONVERSATION_JS = """
+async () => {
+  const text = document.querySelector('#vb-export-text textarea')?.value;
+  if (!text) return;
+  try { await navigator.clipboard.writeText(text); } catch (error) {
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+}
+"""
 
 
 def empty_chat(documents: list[DocumentInfo]) -> str:

@@ -12,7 +12,7 @@ from ..retrieval import DEFAULT_RETRIEVER, RETRIEVERS
 from .assets import SCROLL_TO_HIGHLIGHT
 from .chat import answer_json, chat_filters, chat_reply
 from .copying import COPY_JS
-from .export import DOWNLOAD_JS, conversation_export, empty_chat
+from .export import COPY_CONVERSATION_JS, DOWNLOAD_JS, conversation_export, empty_chat
 from .render import render_article, render_passages
 from .service import ChatService, LibraryJob, busy_message
 from .uploads import take_uploads, upload_message
@@ -40,6 +40,7 @@ class Page:
     chatbot: gr.Chatbot
     examples: gr.Examples
     download: gr.Button
+    copy_all: gr.Button
     export_text: gr.Textbox  # hidden: the conversation as Markdown, which the download saves
     question: gr.Textbox
     send: gr.Button
@@ -115,7 +116,11 @@ def _chat_column(page: Page, service: ChatService) -> None:
         label="Try (click to ask; a refusal shows what happens when the articles do not answer)",
         example_labels=[(REFUSAL_LABEL if q in REFUSALS else "") + q for q in EXAMPLES],
     )
-    page.download = gr.Button("Download conversation (Markdown)", interactive=False, size="sm", elem_id="vb-download")
+    with gr.Row():
+        page.download = gr.Button(
+            "Download conversation (Markdown)", interactive=False, size="sm", elem_id="vb-download"
+        )
+        page.copy_all = gr.Button("Copy conversation (Markdown)", interactive=False, size="sm", elem_id="vb-copy-all")
     page.export_text = gr.Textbox(
         elem_id="vb-export-text", elem_classes="vb-hidden", show_label=False, container=False, interactive=False
     )
@@ -229,16 +234,20 @@ def _connect_chat(page: Page, service: ChatService) -> None:
         page.question.submit(respond, chat_inputs, chat_outputs, api_visibility="private"),
         page.send.click(respond, chat_inputs, chat_outputs, api_visibility="private"),
         page.examples.load_input_event.then(respond, chat_inputs, chat_outputs, api_visibility="private"),
+        page.chatbot.clear(  # Gradio's trash button: the conversation is forgotten, as by "New conversation"
+            lambda: (render_passages([]), []), None, [page.passages, page.answers], api_visibility="private"
+        ),
     ]
     for event in asked:  # the conversation to download, as it is now
         event.then(
             conversation_export,
             page.answers,
-            [page.export_text, page.download],
+            [page.export_text, page.download, page.copy_all],
             api_visibility="private",
             show_progress="hidden",
         )
     page.download.click(None, js=DOWNLOAD_JS)
+    page.copy_all.click(None, js=COPY_CONVERSATION_JS)
     page.open_button.click(open_article, page.open_target, [page.article, page.tabs], api_visibility="private").then(
         None, js=SCROLL_TO_HIGHLIGHT
     )
