@@ -31,16 +31,17 @@ def copy_citation_button(citation: Citation) -> str:
     data.update(data.pop("meta"))  # as Answer.to_dict() has it
     return (
         f'<button type="button" class="vb-copy vb-copy-citation" data-vb-copy="{_attribute(citation_text(data))}" '
-        'title="Copy citation: the quote, its outlet, date, file and line" aria-label="Copy citation">⧉</button>'
+        'title="Copy citation: the quote, its outlet, date, file and line" aria-label="Copy citation">copy</button>'
     )
 
 
 COPY_CSS = """
-.vb-copy { font-size: .8em; border: 1px solid #9ca3af; border-radius: 4px; background: #fff; color: #374151;
-  padding: .05em .45em; margin: 0 .4em .15em 0; cursor: pointer; vertical-align: middle; }
-.vb-copy:hover { background: #f3f4f6; }
-.vb-copy-row { margin-top: .3em; }
-.dark .vb-copy { background: #1f2937; color: #e5e7eb; border-color: #6b7280; }
+#vb-chat button.vb-copy { font-size: .75em; line-height: 1.3; border: 1px solid #9ca3af; border-radius: 4px;
+  background: #fff; color: #374151; padding: .05em .5em; margin: .15em .45em .15em 0; cursor: pointer;
+  vertical-align: middle; }
+#vb-chat button.vb-copy:hover { background: #f3f4f6; }
+#vb-chat .vb-copy-row { margin-top: .35em; }
+.dark #vb-chat button.vb-copy { background: #1f2937; color: #e5e7eb; border-color: #6b7280; }
 """
 
 # Run once on page load: a click on a [data-vb-copy] button puts its text on the clipboard (through a hidden
@@ -67,9 +68,9 @@ COPY_JS = """
     event.stopPropagation();
     const text = button.dataset.vbCopy;
     try { await navigator.clipboard.writeText(text); } catch (error) { fallback(text); }
-    const label = button.textContent;
+    button.dataset.vbLabel ??= button.textContent;
     button.textContent = 'Copied';
-    setTimeout(() => { button.textContent = label; }, 1200);
+    setTimeout(() => { button.textContent = button.dataset.vbLabel; }, 1200);
   }, true);
 }
 """.replace("CSS_TEXT", json.dumps(COPY_CSS))
