@@ -11,17 +11,21 @@ from ..pipeline import MAX_QUESTION_CHARS
 from ..retrieval import DEFAULT_RETRIEVER, RETRIEVERS
 from .assets import SCROLL_TO_HIGHLIGHT
 from .chat import answer_json, filtered_reply
+from .copying import COPY_JS
+from .export import COPY_CONVERSATION_JS, DOWNLOAD_JS, conversation_export, empty_chat
 from .render import render_article, render_passages
 from .service import ChatService, LibraryJob, busy_message
 from .uploads import take_uploads, upload_message
 
-EXAMPLES = [
-    "Who is the Kremlin spokesperson?",
-    "In what year did Russia launch its full-scale invasion of Ukraine?",
+EXAMPLES = [  # each is answered from the shipped articles, but those in REFUSALS, which show a refusal
     "In which city did Trump address the World Economic Forum?",
-    "Why has Zelensky's presidential term been prolonged?",
+    "When did Putin initiate the invasion of Ukraine?",
+    "Which region did Ukrainian forces enter in August?",
+    "How long has Putin not spoken to Trump?",
     "How many nuclear warheads does Russia possess?",
 ]
+REFUSALS = {"How many nuclear warheads does Russia possess?"}
+REFUSAL_LABEL = "Refusal: "  # before the question: Gradio cuts an example's label after 60 characters
 INTRO = (
     "# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
     "and line. Click a citation to read it in the article."
@@ -34,6 +38,10 @@ class Page:
     """The components that events read or write; the layout functions below set them as they build the page."""
 
     chatbot: gr.Chatbot
+    examples: gr.Examples
+    download: gr.Button
+    copy_all: gr.Button
+    export_text: gr.Textbox  # hidden: the conversation as Markdown, which the download saves
     question: gr.Textbox
     send: gr.Button
     restart: gr.Button
@@ -78,12 +86,20 @@ def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
         _connect_chat(page, service)
         _connect_library(demo, page, service, access)
         _add_api(service, access)
+        demo.load(None, js=COPY_JS)
     return demo
 
 
 def _chat_column(page: Page, service: ChatService) -> None:
     """The chat, the question box with its buttons, the examples, and the Settings."""
-    page.chatbot = gr.Chatbot(label="Chat", height=480, elem_id="vb-chat", sanitize_html=False)
+    page.chatbot = gr.Chatbot(
+        label="Chat",
+        height=480,
+        elem_id="vb-chat",
+        sanitize_html=False,
+        buttons=[],  # Gradio's copy buttons copy HTML: each answer has its own "Copy answer" (rag/web/copying.py)
+        placeholder=empty_chat(service.qa.store.documents()),
+    )
     with gr.Row():
         page.question = gr.Textbox(
             placeholder="Ask a question about the articles…",
@@ -94,7 +110,20 @@ def _chat_column(page: Page, service: ChatService) -> None:
         )
         page.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
         page.restart = gr.Button("New conversation", scale=1, min_width=80, elem_id="vb-new")
-    gr.Examples(EXAMPLES, inputs=page.question, label="Try")
+    page.examples = gr.Examples(
+        EXAMPLES,
+        inputs=page.question,
+        label="Try (click to ask; a refusal shows what happens when the articles do not answer)",
+        example_labels=[(REFUSAL_LABEL if q in REFUSALS else "") + q for q in EXAMPLES],
+    )
+    with gr.Row():
+        page.download = gr.Button(
+            "Download conversation (Markdown)", interactive=False, size="sm", elem_id="vb-download"
+        )
+        page.copy_all = gr.Button("Copy conversation (Markdown)", interactive=False, size="sm", elem_id="vb-copy-all")
+    page.export_text = gr.Textbox(
+        elem_id="vb-export-text", elem_classes="vb-hidden", show_label=False, container=False, interactive=False
+    )
     with gr.Accordion("Settings", open=False):
         page.k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
         page.retriever = gr.Radio(
@@ -200,11 +229,24 @@ def _connect_chat(page: Page, service: ChatService) -> None:
         page.outlets,
     ]
     chat_outputs = [page.chatbot, page.question, page.passages, page.answers]
-    page.restart.click(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
-    # The chat's own clear (its trash icon) starts a new conversation too: the answers follow-ups are read against go.
-    page.chatbot.clear(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private")
-    page.question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
-    page.send.click(respond, chat_inputs, chat_outputs, api_visibility="private")
+    asked = [
+        page.restart.click(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private"),
+        page.question.submit(respond, chat_inputs, chat_outputs, api_visibility="private"),
+        page.send.click(respond, chat_inputs, chat_outputs, api_visibility="private"),
+        page.examples.load_input_event.then(respond, chat_inputs, chat_outputs, api_visibility="private"),
+        # Gradio's trash button starts a new conversation too: the answers follow-ups are read against go.
+        page.chatbot.clear(lambda: ([], "", render_passages([]), []), None, chat_outputs, api_visibility="private"),
+    ]
+    for event in asked:  # the conversation to download, as it is now
+        event.then(
+            conversation_export,
+            page.answers,
+            [page.export_text, page.download, page.copy_all],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+    page.download.click(None, js=DOWNLOAD_JS)
+    page.copy_all.click(None, js=COPY_CONVERSATION_JS)
     page.open_button.click(open_article, page.open_target, [page.article, page.tabs], api_visibility="private").then(
         None, js=SCROLL_TO_HIGHLIGHT
     )
@@ -236,6 +278,13 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
         return current.status(), *library_view(), gr.Timer(active=False)
 
     demo.load(library_view, None, [page.table, page.stats, page.doomed, page.outlets], api_visibility="private")
+    page.table.change(  # the library changed: the empty chat says what it holds now
+        lambda: gr.Chatbot(placeholder=empty_chat(service.qa.store.documents())),
+        None,
+        page.chatbot,
+        api_visibility="private",
+        show_progress="hidden",
+    )
     if access.mode != "read-only":
         _connect_changes(page, service, access)
     page.login.click(

@@ -9,6 +9,7 @@ from ..answers import Answer, human_date, named
 from ..retrieval import Passage
 from ..segments import StoredDocument
 from ..states import STATE_WORDS
+from .copying import copy_answer_button, copy_citation_button
 
 
 def _target(source: str, start: int, end: int) -> str:
@@ -27,7 +28,7 @@ def render_answer(answer: Answer, turns: int = 0) -> str:
     and citation chips, in a box and words that say its state (a tentative quote is headed as one that may not
     answer); or the plain statement that the articles do not answer, with the closest passages.
     `turns`: how many answers came before it in the conversation."""
-    return _understood(answer, turns) + _reply(answer)
+    return _understood(answer, turns) + _reply(answer) + copy_answer_button(answer.to_dict())
 
 
 def _understood(answer: Answer, turns: int) -> str:
@@ -55,7 +56,11 @@ def _reply(answer: Answer) -> str:
         before = html.escape(answer.text[: answer.span.start - first.start])
         after = html.escape(answer.text[answer.span.end - first.start :])
         quote = f"{before}<mark>{html.escape(answer.span.text)}</mark>{after}"
-    chips = "".join(_chip(c.source, c.start, c.end, c.label, c.meta.title) for c in answer.citations if c.agrees)
+    chips = "".join(
+        _chip(c.source, c.start, c.end, c.label, c.meta.title) + copy_citation_button(c)
+        for c in answer.citations
+        if c.agrees
+    )
     quote = quote.replace("\n", "<br>")  # a blank line would end the HTML block and let Markdown in
     heading = (
         f'<div class="vb-state">{html.escape(STATE_WORDS[answer.state])}</div>' if STATE_WORDS[answer.state] else ""
@@ -80,7 +85,8 @@ def _differing(answer: Answer) -> str:
         return ""
     sides = [c for c in answer.citations[:1] if c.span] + differing
     items = "".join(
-        f"<li>{_chip(c.source, c.start, c.end, named(c.source, c.meta.outlet, c.meta.published), c.meta.title)} "
+        f"<li>{_chip(c.source, c.start, c.end, named(c.source, c.meta.outlet, c.meta.published), c.meta.title)}"
+        f"{copy_citation_button(c)} "
         f"<q>{html.escape(_shorten(c.span.text if c.span else c.quote, 120))}</q></li>"
         for c in sides
     )
