@@ -64,8 +64,9 @@ class IndexReport:
 
     def summary(self) -> str:
         repaired = f"; repaired {len(self.repaired)} damaged segment(s)" if self.repaired else ""
+        relabelled = f" ({len(self.relabelled)} only their details)" if self.relabelled else ""
         return (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.added)} added, {len(self.updated)} updated{relabelled}, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
             f"embedded {self.chunks_embedded} chunks in {self.seconds:.1f}s{repaired}"
         )
