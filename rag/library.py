@@ -138,6 +138,33 @@ class Library:
     def _article(self, doc_id: str) -> Path:
         return article_path(self.corpus_dir, doc_id)
 
+    def _build(self, **options) -> QA:
+        """Update the index with the folder, reusing one loaded embedding model and reader across updates."""
+        return build(self.corpus_dir, self.index_dir, embedder=self.embedder, reader=self.reader, **options)
+
+    def _update(self, on_progress: Callable[[int, int, str], None] | None = None, **changes) -> QA:
+        """Index uploaded files or remove documents without scanning the rest of the folder, then reopen."""
+        report = _update_in_child(self.embedder.model_name, self.index_dir, on_progress, **changes)
+        return reopen(self.index_dir, self.embedder, report=report, reader=self.reader)
+
+    def _known_hashes(self) -> dict[str, str]:
+        """sha256 of every indexed article's bytes → its id (the index keeps them)."""
+        try:
+            return {details.file_sha256(sha): doc_id for doc_id, sha in indexed_documents(self.index_dir).items()}
+        except IndexNotFoundError:
+            return {}
+
+    def _accept(self, name: str, raw: bytes, known: dict[str, str]) -> Path:
+        """Where an upload goes, or UnreadableFileError saying why it cannot."""
+        safe = safe_file_name(name)
+        if len(raw) > self.max_upload_bytes:
+            raise UnreadableFileError(f"file is {len(raw):,} bytes; uploads are limited to {self.max_upload_bytes:,}")
+        duplicate = known.get(hashlib.sha256(raw).hexdigest())
+        if duplicate:
+            raise UnreadableFileError(f"same content as {duplicate}, already in the library")
+        parse_document(safe, raw)  # raises for unsupported types, empty and binary files
+        return _unused(self.corpus_dir / safe)
+
 
 def article_path(corpus_dir: str | Path, doc_id: str) -> Path:
     """The path of an article of the corpus by its id (a symlink stays one), or RagError."""
@@ -170,33 +197,6 @@ def set_details(
     if not hasattr(read, "meta"):
         raise RagError(f"{doc_id} cannot be read: {read.reason}")
     return read.meta, report
-
-    def _build(self, **options) -> QA:
-        """Update the index with the folder, reusing one loaded embedding model and reader across updates."""
-        return build(self.corpus_dir, self.index_dir, embedder=self.embedder, reader=self.reader, **options)
-
-    def _update(self, on_progress: Callable[[int, int, str], None] | None = None, **changes) -> QA:
-        """Index uploaded files or remove documents without scanning the rest of the folder, then reopen."""
-        report = _update_in_child(self.embedder.model_name, self.index_dir, on_progress, **changes)
-        return reopen(self.index_dir, self.embedder, report=report, reader=self.reader)
-
-    def _known_hashes(self) -> dict[str, str]:
-        """sha256 of every indexed article's bytes → its id (the index keeps them)."""
-        try:
-            return {details.file_sha256(sha): doc_id for doc_id, sha in indexed_documents(self.index_dir).items()}
-        except IndexNotFoundError:
-            return {}
-
-    def _accept(self, name: str, raw: bytes, known: dict[str, str]) -> Path:
-        """Where an upload goes, or UnreadableFileError saying why it cannot."""
-        safe = safe_file_name(name)
-        if len(raw) > self.max_upload_bytes:
-            raise UnreadableFileError(f"file is {len(raw):,} bytes; uploads are limited to {self.max_upload_bytes:,}")
-        duplicate = known.get(hashlib.sha256(raw).hexdigest())
-        if duplicate:
-            raise UnreadableFileError(f"same content as {duplicate}, already in the library")
-        parse_document(safe, raw)  # raises for unsupported types, empty and binary files
-        return _unused(self.corpus_dir / safe)
 
 
 def _unused(path: Path) -> Path:
