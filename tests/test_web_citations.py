@@ -87,3 +87,27 @@ def test_a_read_only_library_has_no_details_form(browser, read_only_server):  # 
         assert page.locator("#vb-details").count() == 0 and page.locator("#vb-details-save").count() == 0
     finally:
         page.close()
+
+
+def test_the_details_endpoint_sets_checks_and_returns_an_articles_details(server):
+    from gradio_client import Client
+
+    url, root = server
+    client = Client(url, verbose=False)
+    article = "004_cb8e39e41f690045.txt"
+    details = client.predict(article, None, "Reuters", "2024-12-19", "A. Writer", None, api_name="/details")
+    assert details == {
+        "title": "Putin Says He’s Ready to Talk With Trump ‘Anytime’ About Ukraine Peace Deal",  # its headline
+        "outlet": "Reuters",
+        "published": "2024-12-19",
+        "author": "A. Writer",
+        "url": None,
+    }
+    with pytest.raises(Exception, match="not a date"):
+        client.predict(article, None, None, "yesterday", api_name="/details")
+    with pytest.raises(Exception, match="no article 'missing.txt'"):
+        client.predict("missing.txt", None, "Reuters", api_name="/details")
+    assert json.loads((root / "corpus" / SIDECAR).read_text())[article]["outlet"] == "Reuters"
+    answer = client.predict("What did Putin say about meeting Trump anytime?", api_name="/ask")
+    cited = [c for c in answer["citations"] if c["source"] == article]
+    assert all(c["outlet"] == "Reuters" and c["published"] == "2024-12-19" for c in cited)
