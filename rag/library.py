@@ -182,7 +182,7 @@ def set_details(
     corpus_dir: str | Path, doc_id: str, index_dir: str | Path | None = "index", **fields: str | None
 ) -> tuple[Metadata, IndexReport | None]:
     """Set an article's details (title, outlet, published, author, url: "" clears one, None leaves it) in its
-    folder's sidecar, and re-label it in the index at `index_dir` where there is one, embedding nothing.
+    folder's sidecar, and re-label it in the index at `index_dir` where that holds it, embedding nothing.
     Returns the article's details as they now stand and the index update's report (None: no index)."""
     from .chunking import SentenceChunker
     from .store import read_commit
@@ -190,7 +190,11 @@ def set_details(
     path = article_path(corpus_dir, doc_id)
     details.set_details(path, **fields)
     report = None
-    if index_dir is not None and (commit := read_commit(index_dir)) is not None:
+    if (
+        index_dir is not None
+        and (commit := read_commit(index_dir)) is not None
+        and indexed_documents(index_dir, [doc_id])  # another corpus's index, or a file not indexed yet: left alone
+    ):
         indexer = Indexer(Embedder(commit.model), SentenceChunker(**commit.chunker))
         report = indexer.update_files(index_dir, files=[(doc_id, path.resolve())])
     read = read_document(doc_id, path, corpus_dir)

@@ -98,9 +98,14 @@ def test_a_rebuild_keeps_the_details_and_an_update_leaves_the_article_alone(inde
     assert meta.title == "Putin Signals Readiness for Talks with Trump Amid Ukraine War"
 
 
-def test_a_rebuild_from_scratch_reads_the_details_from_the_sidecar(indexed, embedder):
+def test_a_rebuild_from_scratch_reads_the_details_from_the_sidecar(indexed, embedder, tmp_path):
     corpus, index_dir = indexed
     rag.set_details(corpus, DATED, index_dir=None, outlet="The Moscow Times")  # no index: the sidecar only
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("A note that no index holds.")
+    _, report = rag.set_details(other, "note.txt", index_dir=index_dir, outlet="X")  # not this index's article
+    assert report is None and "note.txt" not in {d.id for d in IndexStore.open(index_dir).documents()}
     assert meta_of(index_dir, DATED).outlet is None
     Indexer(embedder).run(corpus, index_dir, rebuild=True)
     assert meta_of(index_dir, DATED).outlet == "The Moscow Times"
