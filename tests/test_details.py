@@ -195,3 +195,17 @@ def test_a_citation_names_the_outlet_else_the_title_shortened_else_the_file():
     assert len(short_title("x" * 100)) == 40
     citation = Citation("a.txt", 0, 5, 20, "Hello", Metadata("A headline", None, "2024-12-19"))
     assert citation.label == "A headline · 19 Dec 2024 · line 20"
+
+
+def test_many_relabels_then_a_merge_leave_a_whole_index_with_the_same_vectors(indexed, embedder, no_embedding):
+    from rag.check import IndexChecker
+
+    corpus, index_dir = indexed
+    before = {doc: vectors_of(index_dir, doc) for doc in (PLAIN, DATED)}
+    for n in range(6):
+        rag.set_details(corpus, PLAIN if n % 2 else DATED, index_dir=index_dir, author=f"Writer {n}")
+    report = Indexer(embedder).run(corpus, index_dir, optimize=True)  # every segment merged into one
+    assert report.chunks_embedded == 0 and IndexChecker().run(index_dir).ok
+    assert (meta_of(index_dir, PLAIN).author, meta_of(index_dir, DATED).author) == ("Writer 5", "Writer 4")
+    for doc, vectors in before.items():
+        np.testing.assert_array_equal(vectors_of(index_dir, doc), vectors)
