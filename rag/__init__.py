@@ -4,6 +4,7 @@ import rag
 qa = rag.build("data/articles", index_dir="index")   # build or update, then open
 qa = rag.load("index")                                # open an existing index
 answer = qa.ask("When did Russia invade Ukraine?", k=5)
+rag.set_details("data/articles", "a.txt", index_dir="index", outlet="The Times")  # what the text does not state
 """
 
 from .answers import NOT_ANSWERED, Answer, Citation, Span
@@ -18,6 +19,7 @@ from .errors import (
     RagError,
     UnreadableFileError,
 )
+from .library import set_details
 from .metadata import Metadata
 from .pipeline import QA, build, load
 from .retrieval import RETRIEVERS, Passage
@@ -43,4 +45,5 @@ __all__ = [
     "UnreadableFileError",
     "build",
     "load",
+    "set_details",
 ]

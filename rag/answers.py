@@ -61,8 +61,9 @@ class Citation:
 
     @property
     def label(self) -> str:
-        """How a reader names it: "The Independent · 19 Dec 2024 · line 20" ("· page 3" in a PDF)."""
-        return f"{named(self.source, self.meta.outlet, self.meta.published)} · " + (
+        """How a reader names it: "The Independent · 19 Dec 2024 · line 20" ("· page 3" in a PDF); where the outlet
+        is unknown, by its title, shortened: "Putin Says He’s Ready to Talk With… · line 3"."""
+        return f"{named(self.source, self.meta.outlet, self.meta.published, self.meta.title)} · " + (
             f"page {self.page}" if self.page else f"line {self.line}"
         )
 
@@ -72,9 +73,23 @@ class Citation:
         return human_date(self.meta.published)
 
 
-def named(source: str, outlet: str | None, published: str | None) -> str:
-    """How a reader names an article: "The Independent · 19 Dec 2024"; its file where the outlet is unknown."""
-    return " · ".join(p for p in (outlet or source, human_date(published)) if p)
+NAMED_TITLE_CHARS = 40
+
+
+def named(source: str, outlet: str | None, published: str | None, title: str | None = None) -> str:
+    """How a reader names an article: "The Independent · 19 Dec 2024"; where the outlet is unknown, its title
+    shortened to NAMED_TITLE_CHARS ("Putin Says He’s Ready to Talk With…"); its file only when it has neither."""
+    return " · ".join(p for p in (outlet or short_title(title) or source, human_date(published)) if p)
+
+
+def short_title(title: str | None, limit: int = NAMED_TITLE_CHARS) -> str | None:
+    """The title cut at a word to at most `limit` characters, "…" marking the cut."""
+    title = " ".join((title or "").split()).rstrip("…").rstrip()
+    if len(title) <= limit:
+        return title or None
+    cut = title[: limit - 1]
+    cut = cut[: cut.rfind(" ")] if " " in cut[limit // 2 :] else cut
+    return cut.rstrip(" ,;:-–—") + "…"
 
 
 def human_date(published: str | None) -> str | None:

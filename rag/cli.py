@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     _serve_parser(commands)
     _hash_password_parser(commands)
     _check_parser(commands)
+    _meta_parser(commands)
     _eval_parser(commands)
     _import_squad_parser(commands)
     return parser
@@ -119,6 +120,62 @@ def _check_parser(commands) -> None:
         "--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to check (default: %(default)s)"
     )
     check.set_defaults(run=_check)
+
+
+def _meta_parser(commands) -> None:
+    meta = commands.add_parser(
+        "meta",
+        help="show or set an article's title, outlet, date, author and URL",
+        description="Set what an article's text does not state (or states wrongly), then print its details. "
+        "They are kept in the hidden .verbatim-meta.json of the article's folder, so a rebuild keeps them; "
+        "the index is updated without embedding anything. An empty value clears what was set.",
+    )
+    meta.add_argument("file", metavar="FILE", help="the article: its path, or its id in the corpus")
+    meta.add_argument(
+        "--corpus", default=settings.get("CORPUS"), metavar="DIR", help="articles folder (default: %(default)s)"
+    )
+    meta.add_argument(
+        "--index-dir", default=DEFAULT_INDEX_DIR, metavar="D", help="index to update (default: %(default)s)"
+    )
+    for name, help_text in (
+        ("title", "its headline"),
+        ("outlet", "who published it, e.g. 'The Independent'"),
+        ("published", "its date, YYYY-MM-DD"),
+        ("author", "who wrote it"),
+        ("url", "where it was published (http:// or https://)"),
+    ):
+        meta.add_argument(f"--{name}", default=None, metavar=name.upper(), help=help_text)
+    meta.set_defaults(run=_meta)
+
+
+def _meta(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .details import FIELDS
+    from .library import set_details
+
+    doc_id = _article_id(args.file, Path(args.corpus))
+    fields = {name: getattr(args, name) for name in FIELDS}
+    index_dir = args.index_dir if (Path(args.index_dir) / "COMMIT").is_file() else None
+    meta, report = set_details(args.corpus, doc_id, index_dir=index_dir, **fields)
+    for name, value in zip(FIELDS, meta.astuple()):
+        print(f"{name + ':':11}{value if value is not None else '(unknown)'}")
+    if report is not None and report.changed:
+        print(f"{args.index_dir}: {report.summary()}", file=sys.stderr)
+    return 0
+
+
+def _article_id(file: str, corpus) -> str:
+    """An article's id in the corpus: FILE as a path to it, else as its id."""
+    from pathlib import Path
+
+    path = Path(file)
+    if path.exists():
+        for inside, root in ((path.absolute(), corpus.absolute()), (path.resolve(), corpus.resolve())):
+            if inside.is_relative_to(root):
+                return inside.relative_to(root).as_posix()
+        raise RagError(f"{file} is not inside the corpus folder {corpus} (name it with --corpus DIR)")
+    return path.as_posix()
 
 
 def _eval_parser(commands) -> None:
@@ -347,7 +404,7 @@ def shown(answer) -> str:
                 "",
                 "Closest passages:",
                 *(
-                    f"  [{named(p.source, p.meta.outlet, p.meta.published)}, chars {p.start}-{p.end}] {p.text[:160]}…"
+                    f"  [{named(p.source, p.meta.outlet, p.meta.published, p.meta.title)}, chars {p.start}-{p.end}] {p.text[:160]}…"
                     for p in answer.passages
                 ),
             ]
@@ -358,7 +415,7 @@ def shown(answer) -> str:
         lines += [
             "The articles differ:",
             *(
-                f"  {named(c.source, c.meta.outlet, c.meta.published)}: “{c.span.text if c.span else c.quote}” — {c.source}, line {c.line}"
+                f"  {named(c.source, c.meta.outlet, c.meta.published, c.meta.title)}: “{c.span.text if c.span else c.quote}” — {c.source}, line {c.line}"
                 for c in answer.citations[:1] + differing
             ),
         ]

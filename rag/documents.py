@@ -214,8 +214,9 @@ def _hard_wrapped(text: str) -> bool:
     return len(lines) >= 5 and len(wrapped) >= 0.5 * len(lines)
 
 
-def parse_document(doc_id: str, raw: bytes) -> Document:
-    """Turn one file's bytes into a Document, or raise UnreadableFileError saying why."""
+def parse_document(doc_id: str, raw: bytes, details: Metadata | None = None) -> Document:
+    """Turn one file's bytes into a Document, or raise UnreadableFileError saying why; `details`: what a person
+    set for the article (rag/details.py), over what its text states."""
     suffix = Path(doc_id).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFileError(f"unsupported file type {suffix or '(none)'!r}; use .txt, .md, .html or .pdf")
@@ -235,7 +236,7 @@ def parse_document(doc_id: str, raw: bytes) -> Document:
         raise UnreadableFileError("empty file (no text to index)")
     skipped = [(0, opening)] * bool(opening) + BoilerplateFinder().run(text)
     found, headline = TextMetadata().run(text, skipped)
-    meta = declared.merged(found)
+    meta = (details or Metadata()).merged(declared.merged(found))
     blocks = _blocks(text, skipped, headline, wrapped=suffix in PDF_SUFFIXES or _hard_wrapped(text))
     if not blocks:
         raise UnreadableFileError(
@@ -341,14 +342,19 @@ def inside_corpus(root: str | Path, path: Path) -> Path:
     return real
 
 
-def read_document(doc_id: str, path: Path, root: str | Path | None = None) -> Document | SkippedFile:
+def read_document(
+    doc_id: str, path: Path, root: str | Path | None = None, details: Metadata | None = None
+) -> Document | SkippedFile:
     """The file as a Document, or a SkippedFile saying why it cannot be one (and a logged warning).
 
     With the corpus `root`, the path must lead to a file inside it; checked as the file is read,
-    so a file swapped for a symlink after a scan is still refused."""
+    so a file swapped for a symlink after a scan is still refused. The details set for the file in its folder's
+    sidecar (rag/details.py), or `details` when given, are laid over what its text states."""
+    from .details import details_of
+
     try:
         real = path if root is None else inside_corpus(root, path)
-        return parse_document(doc_id, real.read_bytes())
+        return parse_document(doc_id, real.read_bytes(), details_of(real) if details is None else details)
     except (UnreadableFileError, OSError) as exc:
         log.warning("skipped %s: %s", doc_id, exc)
         return SkippedFile(doc_id, str(exc))

@@ -6,12 +6,13 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from .chunking import SentenceChunker
+from .details import details_of, file_sha256, fingerprint
 from .documents import Document, DocumentLoader, SkippedFile, read_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError
@@ -44,6 +45,9 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # damaged segments dropped, their documents indexed again
+    relabelled: list[str] = field(
+        default_factory=list
+    )  # of `updated`: only their set details changed, nothing embedded
     chunks_embedded: int = 0
     seconds: float = 0.0
 
@@ -60,8 +64,9 @@ class IndexReport:
 
     def summary(self) -> str:
         repaired = f"; repaired {len(self.repaired)} damaged segment(s)" if self.repaired else ""
+        relabelled = f" ({len(self.relabelled)} only their details)" if self.relabelled else ""
         return (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.added)} added, {len(self.updated)} updated{relabelled}, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
             f"embedded {self.chunks_embedded} chunks in {self.seconds:.1f}s{repaired}"
         )
@@ -70,7 +75,8 @@ class IndexReport:
 class Indexer:
     """Builds or incrementally updates the index of a corpus folder.
 
-    A file is read again only when its bytes changed (sha256); every update is one commit, after
+    A file is read again only when its bytes changed (sha256); one whose set details alone changed (rag/details.py)
+    is re-labelled, its chunks and vectors reused. Every update is one commit, after
     which segments are merged as the merge policy says (rag/store.py). An update of the whole
     folder checks every index file and repairs what is damaged from the corpus. The chunks of
     `documents_per_batch` files are embedded together: the more texts, the less padding once the
@@ -158,12 +164,18 @@ class Indexer:
         # removes what a crashed run left, even when nothing changed since.
         with IndexWriter(index_dir, target, start_empty=rebuild or live is None, repair=whole_folder) as writer:
             indexed = writer.document_hashes(None if whole_folder else [d for d, _ in files] + list(removed))
-            report, to_read = IndexReport(), []
+            report, to_read, to_relabel = IndexReport(), [], []
             for doc_id, path in files:
                 known = indexed.get(doc_id)
-                if known is not None and known == sha256_of(path):
-                    report.unchanged += 1
-                    continue
+                if known is not None:
+                    sha, details = sha256_of(path), details_of(path)
+                    if known == fingerprint(path, sha, details):
+                        report.unchanged += 1
+                        continue
+                    if file_sha256(known) == sha:  # the same text with other details: no need to embed it again
+                        report.updated.append(doc_id)
+                        to_relabel.append((doc_id, path, details))
+                        continue
                 (report.added if known is None else report.updated).append(doc_id)
                 to_read.append((doc_id, path))
             report.removed = sorted(
@@ -171,6 +183,7 @@ class Indexer:
             )
             report.repaired = writer.damaged
             if report.changed or report.repaired or live is None or rebuild:
+                to_read += self._relabel(writer, to_relabel, indexed, report)
                 self.write_files(writer, to_read, report, show_progress, on_progress)
                 for doc_id in report.updated + report.removed:  # an unreadable new version keeps the old one
                     writer.remove(doc_id)
@@ -178,6 +191,24 @@ class Indexer:
                     raise CorpusError("no readable .txt, .md, .html or .pdf article would be left in the index")
                 writer.commit()
         return report
+
+    def _relabel(
+        self, writer: IndexWriter, files: list[tuple[str, Path, object]], indexed: dict[str, str], report: IndexReport
+    ) -> list[tuple[str, Path]]:
+        """Give these documents their new set details, reusing their chunks and vectors; returns those whose file
+        changed meanwhile, to be read in full."""
+        changed = []
+        for doc_id, path, details in files:
+            document = _parse(doc_id, path, report, details)  # what the text states, under the details: no embedding
+            if document is None:
+                continue
+            if file_sha256(document.sha256) != file_sha256(indexed[doc_id]) or not writer.relabel(
+                doc_id, document.sha256, document.meta
+            ):
+                changed.append((doc_id, path))
+            else:
+                report.relabelled.append(doc_id)
+        return changed
 
     def write_files(
         self,
@@ -209,10 +240,12 @@ class Indexer:
                     on_progress(done, len(files), files[done - 1][0])
 
 
-def _parse(doc_id: str, path: Path, report: IndexReport) -> Document | None:
-    """The file as a Document, or None with the file recorded as skipped in the report."""
-    read = read_document(doc_id, path)
+def _parse(doc_id: str, path: Path, report: IndexReport, details=None) -> Document | None:
+    """The file as a Document, under its set details, its sha256 the fingerprint the index records; or None with
+    the file recorded as skipped in the report."""
+    details = details_of(path) if details is None else details
+    read = read_document(doc_id, path, details=details)
     if isinstance(read, Document):
-        return read
+        return replace(read, sha256=fingerprint(path, read.sha256, details))
     report.skip(read)
     return None

@@ -22,11 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import inside_corpus, parse_document
+from . import details
+from .documents import inside_corpus, parse_document, read_document
 from .embedding import Embedder
 from .errors import IndexNotFoundError, RagError, UnreadableFileError
 from .files import write_atomically
 from .indexing import Indexer, IndexReport
+from .metadata import Metadata
 from .pipeline import QA, build, reopen
 from .reader import Reader
 from .store import indexed_documents
@@ -101,21 +103,40 @@ class Library:
     def remove(self, doc_id: str) -> QA:
         """Take an article out of the library; its file moves to the .removed folder (and back if indexing fails)."""
         with self._lock:
-            root = self.corpus_dir.resolve()
-            path = root / doc_id  # an article read through a symlink is removed as that link, under its own id
-            try:
-                if Path(doc_id).is_absolute() or ".." in Path(doc_id).parts or not inside_corpus(root, path).is_file():
-                    raise UnreadableFileError("not a file of the corpus")
-            except UnreadableFileError:
-                raise RagError(f"no article {doc_id!r} in {self.corpus_dir}") from None
-            removed = _unused(root / REMOVED_FOLDER / doc_id)
+            path = self._article(doc_id)
+            linked = path.is_symlink()
+            removed = _unused(self.corpus_dir.resolve() / REMOVED_FOLDER / doc_id)
             removed.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, removed)
             try:
-                return self._update(removed=[doc_id])
+                qa = self._update(removed=[doc_id])
             except RagError:
                 shutil.move(removed, path)
                 raise
+            if not linked:  # details set for it would otherwise go to a later article of the same name
+                details.forget(path)
+            return qa
+
+    def details(self, doc_id: str) -> tuple[Metadata, Metadata]:
+        """An article's details as they stand (what its text states, under what was set) and those set."""
+        path = self._article(doc_id)
+        read = read_document(doc_id, path, self.corpus_dir)
+        if not hasattr(read, "meta"):
+            raise RagError(f"{doc_id} cannot be read: {read.reason}")
+        return read.meta, details.details_of(path)
+
+    def set_details(self, doc_id: str, **fields: str | None) -> QA:
+        """Set an article's title, outlet, published (YYYY-MM-DD), author or url where its text does not state
+        them (or states them wrongly): a value sets one, "" clears it, None leaves it. They are kept in the sidecar
+        of the article's folder (rag/details.py), and the index re-labels the article without embedding it again."""
+        with self._lock:
+            path = self._article(doc_id)
+            details.set_details(path, **fields)
+            report = Indexer(self.embedder).update_files(self.index_dir, files=[(doc_id, path.resolve())])
+            return reopen(self.index_dir, self.embedder, report=report, reader=self.reader)
+
+    def _article(self, doc_id: str) -> Path:
+        return article_path(self.corpus_dir, doc_id)
 
     def _build(self, **options) -> QA:
         """Update the index with the folder, reusing one loaded embedding model and reader across updates."""
@@ -129,7 +150,7 @@ class Library:
     def _known_hashes(self) -> dict[str, str]:
         """sha256 of every indexed article's bytes → its id (the index keeps them)."""
         try:
-            return {sha: doc_id for doc_id, sha in indexed_documents(self.index_dir).items()}
+            return {details.file_sha256(sha): doc_id for doc_id, sha in indexed_documents(self.index_dir).items()}
         except IndexNotFoundError:
             return {}
 
@@ -143,6 +164,43 @@ class Library:
             raise UnreadableFileError(f"same content as {duplicate}, already in the library")
         parse_document(safe, raw)  # raises for unsupported types, empty and binary files
         return _unused(self.corpus_dir / safe)
+
+
+def article_path(corpus_dir: str | Path, doc_id: str) -> Path:
+    """The path of an article of the corpus by its id (a symlink stays one), or RagError."""
+    root = Path(corpus_dir).resolve()
+    path = root / doc_id  # an article read through a symlink is removed as that link, under its own id
+    try:
+        if Path(doc_id).is_absolute() or ".." in Path(doc_id).parts or not inside_corpus(root, path).is_file():
+            raise UnreadableFileError("not a file of the corpus")
+    except UnreadableFileError:
+        raise RagError(f"no article {doc_id!r} in {corpus_dir}") from None
+    return path
+
+
+def set_details(
+    corpus_dir: str | Path, doc_id: str, index_dir: str | Path | None = "index", **fields: str | None
+) -> tuple[Metadata, IndexReport | None]:
+    """Set an article's details (title, outlet, published, author, url: "" clears one, None leaves it) in its
+    folder's sidecar, and re-label it in the index at `index_dir` where that holds it, embedding nothing.
+    Returns the article's details as they now stand and the index update's report (None: no index)."""
+    from .chunking import SentenceChunker
+    from .store import read_commit
+
+    path = article_path(corpus_dir, doc_id)
+    details.set_details(path, **fields)
+    report = None
+    if (
+        index_dir is not None
+        and (commit := read_commit(index_dir)) is not None
+        and indexed_documents(index_dir, [doc_id])  # another corpus's index, or a file not indexed yet: left alone
+    ):
+        indexer = Indexer(Embedder(commit.model), SentenceChunker(**commit.chunker))
+        report = indexer.update_files(index_dir, files=[(doc_id, path.resolve())])
+    read = read_document(doc_id, path, corpus_dir)
+    if not hasattr(read, "meta"):
+        raise RagError(f"{doc_id} cannot be read: {read.reason}")
+    return read.meta, report
 
 
 def _unused(path: Path) -> Path:

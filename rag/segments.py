@@ -209,6 +209,30 @@ class SegmentWriter:
             self.db.execute("DETACH DATABASE old")
         self._append(np.asarray(segment.vectors[np.array(rows, dtype=np.int64)]))
 
+    def relabel(self, segment: Segment, doc_id: str, sha256: str, meta: Metadata) -> None:
+        """Append one document's rows from `segment` with new details (`meta`) and fingerprint, its text, chunks,
+        sentences and vectors as they are: nothing is chunked or embedded again (rag/details.py)."""
+        self.db.commit()
+        self.db.execute("ATTACH DATABASE ? AS old", (_read_only_uri(segment.directory / "rows.sqlite"),))
+        try:
+            rows = [r for (r,) in self.db.execute("SELECT id FROM old.chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
+            self.db.execute(
+                "INSERT INTO documents SELECT id, ?, text, ?, n_chunks, text_sha256, ?, ?, ?, ?, pages "
+                "FROM old.documents WHERE id = ?",
+                (meta.title, sha256, *meta.astuple()[1:], doc_id),
+            )
+            self.db.execute("INSERT INTO sentences SELECT * FROM old.sentences WHERE doc_id = ?", (doc_id,))
+            self.db.execute(
+                "INSERT INTO chunks SELECT id - ? + ?, doc_id, position, start, end, first_sentence, last_sentence "
+                "FROM old.chunks WHERE doc_id = ?",
+                (rows[0] if rows else 0, self.n_chunks, doc_id),
+            )  # a document's chunks are numbered in one run
+            self.db.commit()
+        finally:
+            self.db.execute("DETACH DATABASE old")
+        self.n_documents += 1
+        self._append(np.asarray(segment.vectors[np.array(rows, dtype=np.int64)]))
+
     def _append(self, vectors: np.ndarray) -> None:
         if len(vectors):
             self._vectors.append(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension))

@@ -426,6 +426,19 @@ class IndexWriter:
             self._writer = SegmentWriter(self.segments_dir, self.target.dimension)
         self._writer.add(document, chunked, vectors)
 
+    def relabel(self, doc_id: str, sha256: str, meta) -> bool:
+        """Give a live document new details and fingerprint: its rows and vectors are copied into the new segment
+        (and the old ones deleted by `remove`); False when no live segment holds it."""
+        if self._store is None:
+            return False
+        for live, segment in zip(self._live.segments, self._store.segments):
+            if doc_id not in self._deleted[live.name] and segment.hashes([doc_id]):
+                if self._writer is None:
+                    self._writer = SegmentWriter(self.segments_dir, self.target.dimension)
+                self._writer.relabel(segment, doc_id, sha256, meta)
+                return True
+        return False
+
     def add_segment(self, name: str) -> None:
         """Include a finished segment written elsewhere (by a worker of a distributed build)."""
         self._added.append(LiveSegment.written(self.segments_dir, name))

@@ -75,6 +75,20 @@ def test_questions_stay_open_and_removal_needs_the_right_login(locked):
     assert not (root / "corpus" / doomed).exists()
 
 
+def test_article_details_need_the_right_login(locked):
+    url, root, _ = locked["login"]
+    client = Client(url, verbose=False)
+    article = "001_50e1bebe41a30cea.txt"
+    for user, password in (("", ""), ("editor", "wrong")):
+        with pytest.raises(Exception, match="change refused"):
+            client.predict(article, None, "The Independent", None, None, None, user, password, api_name="/details")
+    assert not (root / "corpus" / ".verbatim-meta.json").exists()
+    details = client.predict(
+        article, None, "The Independent", None, None, None, "editor", PASSWORD, api_name="/details"
+    )
+    assert details["outlet"] == "The Independent" and details["published"] is None  # never invented
+
+
 def test_a_read_only_library_refuses_every_change(locked):
     url, root, _ = locked["read-only"]
     client = Client(url, verbose=False)

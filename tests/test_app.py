@@ -103,5 +103,9 @@ def test_several_users_at_once_get_their_own_answers(client):
     assert {a["span"]["text"] for a in answers} == {"Dmitry Peskov", "Davos"}
 
 
-def test_only_the_ask_and_remove_endpoints_are_public(client):
-    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/ask", "/remove"]
+def test_only_the_ask_remove_and_details_endpoints_are_public(client):
+    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == [
+        "/ask",
+        "/remove",
+        "/details",
+    ]

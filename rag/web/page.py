@@ -6,6 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..access import Access
+from ..errors import RagError
 from ..library import MAX_UPLOAD_BYTES, UploadResult
 from ..pipeline import MAX_QUESTION_CHARS
 from ..retrieval import DEFAULT_RETRIEVER, RETRIEVERS
@@ -69,6 +70,9 @@ class Page:
     signed_in: gr.State  # the user this browser session logged in as (kept on the server)
     answers: gr.State  # this conversation's answers (to_dict()), oldest first: what follow-ups are read against
     poll_timer: gr.Timer
+    details_choice: gr.Dropdown  # the article details form (absent when read-only)
+    details_fields: list[gr.Textbox]
+    details_save: gr.Button
 
 
 def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
@@ -189,6 +193,33 @@ def _library_tab(page: Page, access: Access) -> None:
     with gr.Row(visible=changes):
         page.doomed = gr.Dropdown([], label="Remove an article", scale=3, elem_id="vb-remove-choice")
         page.remove = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
+    if changes:
+        _details_form(page)
+
+
+DETAIL_LABELS = {
+    "title": "Title",
+    "outlet": "Outlet",
+    "published": "Date (YYYY-MM-DD)",
+    "author": "Author",
+    "url": "URL",
+}
+
+
+def _details_form(page: Page) -> None:
+    """Setting what an article's text does not state: its title, outlet, date, author and URL."""
+    with gr.Accordion("Article details", open=False, elem_id="vb-details"):
+        page.details_choice = gr.Dropdown([], label="Article", elem_id="vb-details-choice")
+        page.details_fields = [
+            gr.Textbox(label=label, placeholder="unknown", elem_id=f"vb-details-{name}")
+            for name, label in DETAIL_LABELS.items()
+        ]
+        gr.Markdown(
+            "What the article states is filled in; set what it does not. An empty box clears what was set. "
+            "Kept beside the articles, so a rebuild keeps them.",
+            elem_classes="vb-meta",
+        )
+        page.details_save = gr.Button("Save details", elem_id="vb-details-save")
 
 
 def _hidden(page: Page) -> None:
@@ -287,6 +318,7 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
     )
     if access.mode != "read-only":
         _connect_changes(page, service, access)
+        _connect_details(demo, page, service, access)
     page.login.click(
         log_in,
         [page.login_user, page.login_password],
@@ -359,6 +391,59 @@ def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
     )
 
 
+def _connect_details(demo: gr.Blocks, page: Page, service: ChatService, access: Access) -> None:
+    """The article details form: choosing an article fills it in; saving sets what changed and refreshes the table."""
+
+    def choices():
+        return gr.Dropdown(choices=service.document_ids())
+
+    def fill(doc_id: str | None):
+        if not doc_id:
+            return [""] * len(DETAIL_LABELS)
+        try:
+            meta, _ = service.details(doc_id)
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return [gr.skip()] * len(DETAIL_LABELS)
+        return [value or "" for value in meta.astuple()]
+
+    def save(doc_id: str | None, current: LibraryJob | None, user: str | None, *values: str):
+        """Status, table, outlets filter: the changed details set (a synchronous change: nothing is embedded)."""
+        if not access.allows(user):
+            return access.refusal, gr.skip(), gr.skip()
+        if not doc_id:
+            return "Choose an article first.", gr.skip(), gr.skip()
+        if busy_message(current):
+            return busy_message(current), gr.skip(), gr.skip()
+        try:
+            stated, _ = service.details(doc_id)
+            fields = {
+                name: (value or "").strip()
+                for name, value, now in zip(DETAIL_LABELS, values, stated.astuple())
+                if (value or "").strip() != (now or "")
+            }
+            if not fields:
+                return f"No details of `{doc_id}` changed.", gr.skip(), gr.skip()
+            service.set_details(doc_id, **fields)
+        except RagError as exc:
+            return f"❌ {exc}", gr.skip(), gr.skip()
+        return (
+            f"✏️ saved the details of `{doc_id}`: " + ", ".join(fields),
+            service.library_rows(),
+            gr.Dropdown(choices=service.outlets()),
+        )
+
+    demo.load(choices, None, page.details_choice, api_visibility="private")
+    page.table.change(choices, None, page.details_choice, api_visibility="private")
+    page.details_choice.change(fill, page.details_choice, page.details_fields, api_visibility="private")
+    page.details_save.click(
+        save,
+        [page.details_choice, page.job, page.signed_in, *page.details_fields],
+        [page.status, page.table, page.outlets],
+        api_visibility="private",
+    ).then(fill, page.details_choice, page.details_fields, api_visibility="private")
+
+
 def _add_api(service: ChatService, access: Access) -> None:
     """The named endpoints for `gradio_client`: /ask always; /remove unless the library is read-only."""
 
@@ -387,6 +472,33 @@ def _add_api(service: ChatService, access: Access) -> None:
         service.remove(doc_id)
         return f"removed {doc_id}"
 
+    def api_details(
+        doc_id: str,
+        title: str | None = None,
+        outlet: str | None = None,
+        published: str | None = None,
+        author: str | None = None,
+        url: str | None = None,
+        user: str = "",
+        password: str = "",
+    ) -> dict:
+        """Set an article's details where its text does not state them ("" clears what was set, None leaves it;
+        `published` as YYYY-MM-DD) and return them as they now stand; refused as /remove is."""
+        if not (access.mode == "open" or access.log_in(user, password)):
+            raise gr.Error(
+                access.refusal if access.mode == "read-only" else "Wrong or missing user and password: change refused."
+            )
+        if doc_id not in service.document_ids():
+            raise gr.Error(f"no article {doc_id!r} in the library")
+        fields = dict(title=title, outlet=outlet, published=published, author=author, url=url)
+        try:
+            service.set_details(doc_id, **fields)
+            meta, _ = service.details(doc_id)
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+        return dict(zip(DETAIL_LABELS, meta.astuple()))
+
     gr.api(api_ask, api_name="ask")
     if access.mode != "read-only":
         gr.api(api_remove, api_name="remove")
+        gr.api(api_details, api_name="details")

@@ -43,7 +43,7 @@ def _understood(answer: Answer, turns: int) -> str:
 def _reply(answer: Answer) -> str:
     if answer.abstained:
         items = "".join(
-            f"<li>{_chip(p.source, p.start, p.end, named(p.source, p.meta.outlet, p.meta.published), p.meta.title)} {html.escape(_shorten(p.text, 160))}</li>"
+            f"<li>{_chip(p.source, p.start, p.end, named(p.source, p.meta.outlet, p.meta.published, p.meta.title), p.meta.title)} {html.escape(_shorten(p.text, 160))}</li>"
             for p in answer.passages[:3]
         )
         return (
@@ -85,7 +85,7 @@ def _differing(answer: Answer) -> str:
         return ""
     sides = [c for c in answer.citations[:1] if c.span] + differing
     items = "".join(
-        f"<li>{_chip(c.source, c.start, c.end, named(c.source, c.meta.outlet, c.meta.published), c.meta.title)}"
+        f"<li>{_chip(c.source, c.start, c.end, named(c.source, c.meta.outlet, c.meta.published, c.meta.title), c.meta.title)}"
         f"{copy_citation_button(c)} "
         f"<q>{html.escape(_shorten(c.span.text if c.span else c.quote, 120))}</q></li>"
         for c in sides
@@ -99,7 +99,7 @@ def render_passages(passages: list[Passage]) -> str:
         return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, most likely answer first.</div>'
     return "".join(
         f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
-        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · {html.escape(named(p.source, p.meta.outlet, p.meta.published))}</span>{_reading(p)}</div>'
+        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · {html.escape(named(p.source, p.meta.outlet, p.meta.published, p.meta.title))}</span>{_reading(p)}</div>'
         f"{html.escape(_shorten(p.text, 320))}</div>"
         for rank, p in enumerate(passages, 1)
     )

@@ -50,6 +50,15 @@ class ChatService:
         with self._lock:
             self.qa = self.library.remove(doc_id)
 
+    def details(self, doc_id: str):
+        """An article's details as they stand and those set (rag/details.py), as (Metadata, Metadata)."""
+        return self.library.details(doc_id)
+
+    def set_details(self, doc_id: str, **fields: str | None) -> None:
+        """Set an article's details ("" clears one, None leaves it); the index re-labels it, embedding nothing."""
+        with self._lock:
+            self.qa = self.library.set_details(doc_id, **fields)
+
     def ask(self, question: str, k, retriever: str, history: list | None = None, filters: dict | None = None) -> Answer:
         """`history`: the conversation's earlier answers (as `to_dict()`), oldest first, for follow-ups;
         `filters`: as `QA.ask` takes them."""
