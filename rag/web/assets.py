@@ -33,6 +33,12 @@ CSS = """
 .vb-article { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 65vh; overflow-y: auto; line-height: 1.5;
   padding: .6em; border: 1px solid #e5e7eb; border-radius: 6px; }
 .vb-article h3 { white-space: normal; margin-top: 0; }
+.vb-headline { font-weight: 600; margin: .2em 0 0; }
+.vb-dateline { font-size: .85em; color: #4b5563; margin: 0; }
+.vb-excerpt { margin-top: .3em; line-height: 1.45; }
+.vb-excerpt mark { background: #fde047; color: #111827; padding: 0 .1em; border-radius: 2px; }
+q.vb-q-open::before, q.vb-q-close::after { content: none; }
+.dark .vb-dateline { color: #d1d5db; }
 """
 
 # Clicks on citation chips and passages put "source|start|end" into a hidden box and press a hidden
