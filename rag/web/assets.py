@@ -39,6 +39,22 @@ CSS = """
 .vb-excerpt mark { background: #fde047; color: #111827; padding: 0 .1em; border-radius: 2px; }
 q.vb-q-open::before, q.vb-q-close::after { content: none; }
 .dark .vb-dateline { color: #d1d5db; }
+.dark .vb-abstain strong, .dark .vb-abstain li { color: #fef3c7; }
+#vb-ask, #vb-new { white-space: normal; overflow-wrap: break-word; line-height: 1.2; }
+#vb-library table, #vb-library td, #vb-library th, #vb-library span, #vb-library button {
+  font-family: var(--font, ui-sans-serif, system-ui, sans-serif) !important; }
+#vb-library th, #vb-library th * { overflow-wrap: normal !important; word-break: keep-all !important; hyphens: none; }
+@media (max-width: 640px) {
+  #vb-main { flex-direction: column !important; flex-wrap: nowrap !important; }
+  #vb-chat-column { display: contents !important; }
+  #vb-chat { order: 1; }
+  #vb-ask-row { order: 2; }
+  #vb-panels { order: 3; width: 100% !important; }
+  #vb-examples { order: 4; }
+  #vb-settings { order: 5; }
+  #vb-ask-row > .form:has(#vb-question), #vb-question { flex: 1 1 100% !important; min-width: 100% !important; }
+  #vb-ask, #vb-new { flex: 1 1 40% !important; min-width: 0 !important; }
+}
 """
 
 # Clicks on citation chips and passages put "source|start|end" into a hidden box and press a hidden
@@ -61,7 +77,16 @@ SCROLL_TO_HIGHLIGHT = """
   setTimeout(() => {
     const hit = document.querySelector('#vb-hit');
     const panel = hit?.closest('.vb-article');
-    if (panel) panel.scrollTop = hit.offsetTop - panel.offsetTop - panel.clientHeight / 3;
+    if (!panel) return;
+    panel.scrollTop = hit.offsetTop - panel.offsetTop - panel.clientHeight / 3;
+    const box = hit.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      // a narrow screen: the Article tab is below the chat; bring it up, its highlight in view
+      const tabs = panel.closest('.tabs') || panel;
+      tabs.scrollIntoView({ block: 'start' });
+      const again = hit.getBoundingClientRect();
+      if (again.top < 0 || again.bottom > window.innerHeight) hit.scrollIntoView({ block: 'center' });
+    }
   }, 150);
 }
 """

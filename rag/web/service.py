@@ -49,6 +49,17 @@ class ChatService:
         with self._lock:
             self.qa = self.library.remove(doc_id)
 
+    def restore(self, doc_id: str) -> str:
+        """Bring a removed article back from the corpus's .removed/ and index it again; the id it has now."""
+        with self._lock:
+            restored, self.qa = self.library.restore(doc_id)
+        return restored
+
+    def removal_choices(self) -> list[tuple[str, str]]:
+        """(what a person reads: title, outlet, date and file; the article's id) for each article, by title."""
+        documents = sorted(self.qa.store.documents(), key=lambda d: ((d.meta.title or d.id).casefold(), d.id))
+        return [(_described(d), d.id) for d in documents]
+
     def ask(self, question: str, k, retriever: str, history: list | None = None, filters: dict | None = None) -> Answer:
         """`history`: the conversation's earlier answers (as `to_dict()`), oldest first, for follow-ups;
         `filters`: as `QA.ask` takes them."""
@@ -71,7 +82,18 @@ class ChatService:
 
     def stats(self) -> str:
         store = self.qa.store
-        return f"**{store.n_documents}** articles · **{store.n_chunks}** chunks · model `{store.commit.model}`"
+        return (
+            f"**{store.n_documents}** articles, searched as **{store.n_chunks}** passages"
+            f"<details><summary>details</summary>passages are the index's chunks; embedding model "
+            f"`{store.commit.model}`</details>"
+        )
+
+
+def _described(document) -> str:
+    """An article as the Remove list names it: "Title — Outlet, 2024-12-19 (file.txt)"."""
+    meta = document.meta
+    where = ", ".join(p for p in (meta.outlet, meta.published) if p)
+    return f"{meta.title or document.id}{' — ' + where if where else ''} ({document.id})"
 
 
 class LibraryJob:
