@@ -117,7 +117,7 @@ class LibraryJob:
         if self.finished:
             return self.outcome
         return (
-            f"⏳ {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
+            f"Under way: {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
             "(questions are answered from the current library meanwhile)"
         )
 
@@ -125,10 +125,10 @@ class LibraryJob:
         try:
             self.outcome = change(self._on_progress)
         except RagError as exc:
-            self.outcome = f"❌ {exc}"
+            self.outcome = f"Failed: {exc}"
         except Exception:
             log.exception("library change failed: %s", self.what)
-            self.outcome = "❌ the change failed on the server (its log says why); the library is as it was"
+            self.outcome = "The change failed on the server (its log says why); the library is as it was"
 
     def _on_progress(self, done: int, total: int, _last: str) -> None:
         self._progress = f": {done} of {total} files done"
@@ -137,5 +137,5 @@ class LibraryJob:
 def busy_message(current: LibraryJob | None) -> str | None:
     """Why a page cannot start another library change yet (one at a time per page), or None."""
     if current is not None and not current.finished:
-        return f"⏳ wait: {current.what} is still under way"
+        return f"Wait: {current.what} is still under way"
     return None
