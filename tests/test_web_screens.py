@@ -46,6 +46,11 @@ def app_in_process(tmp_path_factory, articles_index, qa):
     demo.close()
 
 
+# every Library column header whole on its line: none cut ("passa") or broken inside a word ("ch/un/ks")
+HEADERS_FIT = """() => [...document.querySelectorAll('#vb-library th .header')]
+    .every((e) => e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().height < 30)"""
+
+
 def narrow_page(browser, url: str, color_scheme: str = "light"):
     page = browser.new_page(viewport={"width": 420, "height": 900}, color_scheme=color_scheme)
     page.set_default_timeout(30_000)
@@ -120,6 +125,10 @@ def test_at_420_px_the_question_box_buttons_and_sources_fit_and_a_chip_shows_its
         order = page.evaluate("""() => ['#vb-ask-row', '#vb-passages', '#vb-examples', '#vb-settings']
             .map((s) => document.querySelector(s).getBoundingClientRect().top)""")
         assert order == sorted(order), order  # Sources come before the examples and the Settings
+        page.get_by_role("tab", name="Library").click()
+        page.wait_for_selector("#vb-stats :text('articles')")
+        page.wait_for_selector("#vb-library th .header")
+        assert page.evaluate(HEADERS_FIT)
         ask(page, "Who is the Kremlin spokesperson?")
         page.locator(".vb-answer .vb-chip").first.click()
         page.wait_for_selector("#vb-article #vb-hit")
@@ -159,10 +168,21 @@ def test_the_library_is_readable_and_a_removal_asks_first_and_can_be_undone(chro
         assert visible >= 5
         font = table.locator("tbody td").first.evaluate("e => getComputedStyle(e).fontFamily")
         assert "mono" not in font.lower(), font
-        header = table.locator("thead th").last
-        assert header.evaluate("e => e.getBoundingClientRect().height") < 3 * 24  # "passages" on one or two lines
+        assert page.evaluate(HEADERS_FIT)
         assert (
             "chunks" not in table.inner_text() and "BM25" not in page.locator("body").inner_text().split("Advanced")[0]
+        )
+        files = sorted(p.name for p in (root / "corpus").glob("*.txt"))
+        shown = table.inner_text()
+        assert [shown.index(f) for f in files] != sorted(shown.index(f) for f in files)  # newest first
+        table.locator("thead th[data-heading='3']").click()  # sorted by file, from its header's menu
+        table.locator("thead th[data-heading='3'] .cell-menu-button").click()
+        page.get_by_text("Sort ascending").click()
+        page.wait_for_function(
+            "(files) => { const t = document.querySelector('#vb-library').innerText;"
+            " return files.every((f, i) => i === 0 || t.indexOf(files[i - 1]) < t.indexOf(f)); }",
+            arg=files,
+            timeout=5_000,
         )
         page.click("#vb-remove-choice input")
         option = page.locator(f"#vb-remove-choice [role=option][aria-label$='({doomed})']")

@@ -54,6 +54,9 @@ q.vb-q-open::before, q.vb-q-close::after { content: none; }
   #vb-settings { order: 5; }
   #vb-ask-row > .form:has(#vb-question), #vb-question { flex: 1 1 100% !important; min-width: 100% !important; }
   #vb-ask, #vb-new { flex: 1 1 40% !important; min-width: 0 !important; }
+  #vb-library table { font-size: 13px !important; }
+  #vb-library .cell-wrap { padding-left: 2px !important; padding-right: 2px !important; }
+  #vb-library th, #vb-library td { padding-left: 3px !important; padding-right: 3px !important; }
 }
 """
 

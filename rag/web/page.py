@@ -144,7 +144,7 @@ def _library_tab(page: Page, access: Access) -> None:
         headers=["date", "outlet", "title", "file", "passages"],
         interactive=False,
         wrap=True,
-        column_widths=["17%", "14%", "33%", "18%", "18%"],
+        column_widths=["16%", "16%", "31%", "15%", "22%"],
         max_height=720,
         elem_id="vb-library",
     )
