@@ -106,6 +106,10 @@ def test_every_state_and_grey_line_is_readable_in_dark_mode(chromium, app_in_pro
                 sources = page.locator("#vb-passages .vb-meta, #vb-passages .vb-dateline, #vb-passages .vb-excerpt")
                 for i in range(sources.count()):
                     ratios[f"{state} sources {i}"] = sources.nth(i).evaluate(CONTRAST)
+            page.locator("#vb-chat .vb-chip").last.click()
+            page.wait_for_selector("#vb-article #vb-hit")
+            for part in (".vb-article-head h3", ".vb-article-head .vb-meta", "#vb-hit"):
+                ratios[f"article {part}"] = page.locator(f"#vb-article {part}").evaluate(CONTRAST)
             low = {where: round(ratio, 2) for where, ratio in ratios.items() if ratio < 4.5}
             assert not low, (scheme, low)
             assert any(k.startswith("about") for k in ratios) and any(".vb-meta" in k for k in ratios)
@@ -135,7 +139,9 @@ def test_at_420_px_the_question_box_buttons_and_sources_fit_and_a_chip_shows_its
         page.wait_for_function(
             """() => {
             const hit = document.querySelector('#vb-hit').getBoundingClientRect();
-            return hit.top >= 0 && hit.bottom <= window.innerHeight && hit.height > 0;
+            const head = document.querySelector('.vb-article-head').getBoundingClientRect();
+            return hit.top >= 0 && hit.bottom <= window.innerHeight && hit.height > 0
+                && head.top >= 0 && hit.top >= head.bottom - 1;  // the title and outlet in view above it
         }""",
             timeout=5_000,
         )

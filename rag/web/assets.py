@@ -33,6 +33,9 @@ CSS = """
 .vb-article { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 65vh; overflow-y: auto; line-height: 1.5;
   padding: .6em; border: 1px solid #e5e7eb; border-radius: 6px; }
 .vb-article h3 { white-space: normal; margin-top: 0; }
+.vb-article-head { position: sticky; top: -.6em; margin: -.6em -.6em 0; padding: .6em .6em .3em; z-index: 1;
+  background: var(--block-background-fill, #fff); border-bottom: 1px solid #e5e7eb; white-space: normal; }
+.dark .vb-article-head { background: var(--block-background-fill, #111827); border-bottom-color: #374151; }
 .vb-headline { font-weight: 600; margin: .2em 0 0; }
 .vb-dateline { font-size: .85em; color: #4b5563; margin: 0; }
 .vb-excerpt { margin-top: .3em; line-height: 1.45; }
@@ -81,7 +84,9 @@ SCROLL_TO_HIGHLIGHT = """
     const hit = document.querySelector('#vb-hit');
     const panel = hit?.closest('.vb-article');
     if (!panel) return;
-    panel.scrollTop = hit.offsetTop - panel.offsetTop - panel.clientHeight / 3;
+    const head = panel.querySelector('.vb-article-head');  // the title and outlet stay at the top
+    const covered = head ? head.offsetHeight : 0;
+    panel.scrollTop = hit.offsetTop - panel.offsetTop - covered - (panel.clientHeight - covered) / 3;
     const box = hit.getBoundingClientRect();
     if (box.top < 0 || box.bottom > window.innerHeight) {
       // a narrow screen: the Article tab is below the chat; bring it up, its highlight in view

@@ -208,8 +208,9 @@ def render_article(document: StoredDocument, start: int, end: int) -> str:
         else ""
     )
     return (
-        f'<div class="vb-article"><h3>{html.escape(meta.title or "")}</h3>'
-        f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div>{body}</div>'
+        f'<div class="vb-article"><div class="vb-article-head"><h3>{html.escape(meta.title or "")}</h3>'
+        f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div></div>'
+        f"{body}</div>"
     )
 
 
