@@ -138,6 +138,26 @@ class Library:
     def _article(self, doc_id: str) -> Path:
         return article_path(self.corpus_dir, doc_id)
 
+    def restore(self, doc_id: str) -> tuple[str, QA]:
+        """Bring back the article last removed under `doc_id` from the .removed folder and index it again; its id
+        (doc_id, or name-2.ext when another article has taken that name since) and the QA of the updated index."""
+        with self._lock:
+            root = self.corpus_dir.resolve()
+            if Path(doc_id).is_absolute() or ".." in Path(doc_id).parts:
+                raise RagError(f"no removed article {doc_id!r} in {self.corpus_dir}")
+            removed = _last_moved(root / REMOVED_FOLDER / doc_id)
+            if removed is None:
+                raise RagError(f"no removed article {doc_id!r} in {self.corpus_dir}")
+            target = _unused(root / doc_id)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(removed, target)
+            restored = target.relative_to(root).as_posix()
+            try:
+                return restored, self._update(files=[(restored, target)])
+            except RagError:
+                shutil.move(target, removed)
+                raise
+
     def _build(self, **options) -> QA:
         """Update the index with the folder, reusing one loaded embedding model and reader across updates."""
         return build(self.corpus_dir, self.index_dir, embedder=self.embedder, reader=self.reader, **options)
@@ -210,6 +230,18 @@ def _unused(path: Path) -> Path:
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
         n += 1
     return candidate
+
+
+def _last_moved(path: Path) -> Path | None:
+    """The last of the files `_unused` gave for `path` (name.ext, name-2.ext, ...) that is still there, if any."""
+    found, n = None, 2
+    candidate = path
+    while candidate.is_file() or n <= 3:
+        if candidate.is_file():
+            found = candidate
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return found
 
 
 INDEXING_BATCH = 8  # files embedded together by the indexing process: progress is reported after each batch

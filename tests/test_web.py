@@ -312,10 +312,14 @@ def test_an_upload_is_indexed_in_the_background_while_questions_are_answered(pag
     dotfile.write_text("The old mill of Port Ellen closed on Friday after two centuries.")
     upload(page, digest, dotfile)
     page.click("#vb-add")
-    page.wait_for_selector("#vb-status :text('⏳ indexing 2 file(s)')", timeout=5_000)  # the click returned at once
+    page.wait_for_selector(
+        "#vb-status :text('Under way: indexing 2 file(s)')", timeout=5_000
+    )  # the click returned at once
     ask(page, "Who is the Kremlin spokesperson?")
     assert page.locator(".vb-answer").last.locator("mark").inner_text() == "Dmitry Peskov"
-    assert "⏳ indexing" in page.locator("#vb-status").inner_text()  # answered while the upload was being indexed
+    assert (
+        "Under way: indexing" in page.locator("#vb-status").inner_text()
+    )  # answered while the upload was being indexed
     page.wait_for_selector("#vb-status :text('added digest.txt')", timeout=180_000)
     assert "added article.txt" in page.locator("#vb-status").inner_text()  # ".txt" stored under a plain name
     assert "digest.txt" in page.locator("#vb-library").inner_text()
@@ -341,8 +345,9 @@ def test_a_page_opened_after_an_upload_shows_it_and_can_remove_it(browser, page,
         later.wait_for_selector(f"#vb-stats :text('{indexed_articles(root)} articles')")
         assert "lighthouse.txt" in later.locator("#vb-library").inner_text()
         later.click("#vb-remove-choice input")
-        later.click("#vb-remove-choice [role=option][aria-label='lighthouse.txt']")
+        later.click("#vb-remove-choice [role=option][aria-label$='(lighthouse.txt)']")
         later.click("#vb-remove")
+        later.click("#vb-remove-yes")
         later.wait_for_selector("#vb-status :text('removed lighthouse.txt')", timeout=120_000)
         assert "lighthouse.txt" not in later.locator("#vb-library").inner_text()
         assert f"{indexed_articles(root)} articles" in later.locator("#vb-stats").inner_text()
@@ -384,7 +389,7 @@ def test_a_locked_library_answers_anyone_but_removes_only_after_a_login(browser,
         page.get_by_role("tab", name="Library").click()
         page.wait_for_selector("#vb-stats :text('5 articles')")
         page.click("#vb-remove-choice input")
-        page.click("#vb-remove-choice [role=option][aria-label='002_aa8d7564ce6ae218.txt']")
+        page.click("#vb-remove-choice [role=option][aria-label$='(002_aa8d7564ce6ae218.txt)']")
         page.click("#vb-remove")
         page.wait_for_selector("#vb-status :text('Log in')")
         assert (root / "corpus" / "002_aa8d7564ce6ae218.txt").is_file()
@@ -396,6 +401,7 @@ def test_a_locked_library_answers_anyone_but_removes_only_after_a_login(browser,
         page.click("#vb-login")
         page.wait_for_selector("#vb-status :text('Logged in as')")
         page.click("#vb-remove")
+        page.click("#vb-remove-yes")
         page.wait_for_selector("#vb-status :text('removed 002_aa8d7564ce6ae218.txt')", timeout=120_000)
         assert not (root / "corpus" / "002_aa8d7564ce6ae218.txt").exists()
     finally:

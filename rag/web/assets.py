@@ -33,6 +33,34 @@ CSS = """
 .vb-article { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 65vh; overflow-y: auto; line-height: 1.5;
   padding: .6em; border: 1px solid #e5e7eb; border-radius: 6px; }
 .vb-article h3 { white-space: normal; margin-top: 0; }
+.vb-article-head { position: sticky; top: -.6em; margin: -.6em -.6em 0; padding: .6em .6em .3em; z-index: 1;
+  background: var(--block-background-fill, #fff); border-bottom: 1px solid #e5e7eb; white-space: normal; }
+.dark .vb-article-head { background: var(--block-background-fill, #111827); border-bottom-color: #374151; }
+.vb-headline { font-weight: 600; margin: .2em 0 0; }
+.vb-dateline { font-size: .85em; color: #4b5563; margin: 0; }
+.vb-excerpt { margin-top: .3em; line-height: 1.45; }
+.vb-excerpt mark { background: #fde047; color: #111827; padding: 0 .1em; border-radius: 2px; }
+q.vb-q-open::before, q.vb-q-close::after { content: none; }
+.dark .vb-dateline { color: #d1d5db; }
+.dark .vb-abstain strong, .dark .vb-abstain li { color: #fef3c7; }
+#vb-ask, #vb-new { white-space: normal; overflow-wrap: break-word; line-height: 1.2; }
+#vb-library table, #vb-library td, #vb-library th, #vb-library span, #vb-library button {
+  font-family: var(--font, ui-sans-serif, system-ui, sans-serif) !important; }
+#vb-library th, #vb-library th * { overflow-wrap: normal !important; word-break: keep-all !important; hyphens: none; }
+@media (max-width: 640px) {
+  #vb-main { flex-direction: column !important; flex-wrap: nowrap !important; }
+  #vb-chat-column { display: contents !important; }
+  #vb-chat { order: 1; }
+  #vb-ask-row { order: 2; }
+  #vb-panels { order: 3; width: 100% !important; }
+  #vb-examples { order: 4; }
+  #vb-settings { order: 5; }
+  #vb-ask-row > .form:has(#vb-question), #vb-question { flex: 1 1 100% !important; min-width: 100% !important; }
+  #vb-ask, #vb-new { flex: 1 1 40% !important; min-width: 0 !important; }
+  #vb-library table { font-size: 13px !important; }
+  #vb-library .cell-wrap { padding-left: 2px !important; padding-right: 2px !important; }
+  #vb-library th, #vb-library td { padding-left: 3px !important; padding-right: 3px !important; }
+}
 """
 
 # Clicks on citation chips and passages put "source|start|end" into a hidden box and press a hidden
@@ -55,7 +83,18 @@ SCROLL_TO_HIGHLIGHT = """
   setTimeout(() => {
     const hit = document.querySelector('#vb-hit');
     const panel = hit?.closest('.vb-article');
-    if (panel) panel.scrollTop = hit.offsetTop - panel.offsetTop - panel.clientHeight / 3;
+    if (!panel) return;
+    const head = panel.querySelector('.vb-article-head');  // the title and outlet stay at the top
+    const covered = head ? head.offsetHeight : 0;
+    panel.scrollTop = hit.offsetTop - panel.offsetTop - covered - (panel.clientHeight - covered) / 3;
+    const box = hit.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      // a narrow screen: the Article tab is below the chat; bring it up, its highlight in view
+      const tabs = panel.closest('.tabs') || panel;
+      tabs.scrollIntoView({ block: 'start' });
+      const again = hit.getBoundingClientRect();
+      if (again.top < 0 || again.bottom > window.innerHeight) hit.scrollIntoView({ block: 'center' });
+    }
   }, 150);
 }
 """

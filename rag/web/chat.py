@@ -77,7 +77,7 @@ def chat_reply(
     except Exception:
         log.exception("question failed: %r", message)
         return (
-            history + [_warning("the question could not be answered: the server failed (its log says why)")],
+            history + [_warning("the server failed (its log says why)")],
             "",
             gr.skip(),
             answers,
@@ -88,7 +88,10 @@ def chat_reply(
 
 def _warning(text: str) -> dict:
     """A chat message that says what went wrong, in the abstention's box."""
-    return {"role": "assistant", "content": f'<div class="vb-abstain">⚠️ {html.escape(text)}</div>'}
+    return {
+        "role": "assistant",
+        "content": f'<div class="vb-abstain"><strong>Not answered:</strong> {html.escape(text)}</div>',
+    }
 
 
 def answer_json(

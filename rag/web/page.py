@@ -64,6 +64,11 @@ class Page:
     status: gr.Markdown
     doomed: gr.Dropdown
     remove: gr.Button
+    confirm_row: gr.Row  # "Yes, remove" and "Cancel", shown after Remove is pressed
+    confirm_remove: gr.Button
+    cancel_remove: gr.Button
+    undo: gr.Button  # brings back the article this page removed last
+    removed_last: gr.State  # the id of the article this page removed last
     open_target: gr.Textbox
     open_button: gr.Button
     job: gr.State  # this page's library change under way, if any
@@ -81,10 +86,10 @@ def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
     page = Page()
     with gr.Blocks(title="Verbatim", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(INTRO)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
+        with gr.Row(equal_height=False, elem_id="vb-main"):
+            with gr.Column(scale=3, min_width=320, elem_id="vb-chat-column"):
                 _chat_column(page, service)
-            with gr.Column(scale=2, min_width=300):
+            with gr.Column(scale=2, min_width=300, elem_id="vb-panels"):
                 _panels(page, access)
         _hidden(page)
         _connect_chat(page, service)
@@ -104,7 +109,7 @@ def _chat_column(page: Page, service: ChatService) -> None:
         buttons=[],  # Gradio's copy buttons copy HTML: each answer has its own "Copy answer" (rag/web/copying.py)
         placeholder=empty_chat(service.qa.store.documents()),
     )
-    with gr.Row():
+    with gr.Row(elem_id="vb-ask-row"):
         page.question = gr.Textbox(
             placeholder="Ask a question about the articles…",
             show_label=False,
@@ -114,12 +119,13 @@ def _chat_column(page: Page, service: ChatService) -> None:
         )
         page.send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
         page.restart = gr.Button("New conversation", scale=1, min_width=80, elem_id="vb-new")
-    page.examples = gr.Examples(
-        EXAMPLES,
-        inputs=page.question,
-        label="Try (click to ask; a refusal shows what happens when the articles do not answer)",
-        example_labels=[(REFUSAL_LABEL if q in REFUSALS else "") + q for q in EXAMPLES],
-    )
+    with gr.Column(elem_id="vb-examples"):
+        page.examples = gr.Examples(
+            EXAMPLES,
+            inputs=page.question,
+            label="Try (click to ask; a refusal shows what happens when the articles do not answer)",
+            example_labels=[(REFUSAL_LABEL if q in REFUSALS else "") + q for q in EXAMPLES],
+        )
     with gr.Row():
         page.download = gr.Button(
             "Download conversation (Markdown)", interactive=False, size="sm", elem_id="vb-download"
@@ -128,14 +134,15 @@ def _chat_column(page: Page, service: ChatService) -> None:
     page.export_text = gr.Textbox(
         elem_id="vb-export-text", elem_classes="vb-hidden", show_label=False, container=False, interactive=False
     )
-    with gr.Accordion("Settings", open=False):
-        page.k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (k)", elem_id="vb-k")
-        page.retriever = gr.Radio(
-            list(RETRIEVERS),
-            value=service.qa.retriever,
-            label="Retrieval",
-            info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words",
-        )
+    with gr.Accordion("Settings", open=False, elem_id="vb-settings"):
+        page.k = gr.Slider(1, 20, value=5, step=1, label="How many passages to read for an answer", elem_id="vb-k")
+        with gr.Accordion("Advanced: how passages are found", open=False, elem_id="vb-advanced"):
+            page.retriever = gr.Radio(
+                list(RETRIEVERS),
+                value=service.qa.retriever,
+                label="Search method",
+                info="hybrid = BM25 and embeddings fused; dense = embeddings; bm25 = words",
+            )
         with gr.Row():
             page.after = gr.Textbox(label="Published on or after", placeholder="e.g. 1 Jan 2025", elem_id="vb-after")
             page.before = gr.Textbox(label="Published before", placeholder="e.g. 1 Jan 2025", elem_id="vb-before")
@@ -167,11 +174,11 @@ def _library_tab(page: Page, access: Access) -> None:
     nothing can be sent for the library."""
     page.stats = gr.Markdown(elem_id="vb-stats")
     page.table = gr.Dataframe(
-        headers=["date", "outlet", "title", "file", "chunks"],
+        headers=["date", "outlet", "title", "file", "passages"],
         interactive=False,
         wrap=True,
-        column_widths=["13%", "17%", "38%", "24%", "8%"],
-        max_height=320,
+        column_widths=["16%", "16%", "31%", "15%", "22%"],
+        max_height=720,
         elem_id="vb-library",
     )
     changes = access.mode != "read-only"
@@ -192,9 +199,19 @@ def _library_tab(page: Page, access: Access) -> None:
     page.status = gr.Markdown(elem_id="vb-status")
     with gr.Row(visible=changes):
         page.doomed = gr.Dropdown([], label="Remove an article", scale=3, elem_id="vb-remove-choice")
-        page.remove = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
+        page.remove = gr.Button("Remove…", variant="stop", scale=1, elem_id="vb-remove")
+    _removal_steps(page)
     if changes:
         _details_form(page)
+
+
+def _removal_steps(page: Page) -> None:
+    """Remove asks first ("Yes, remove" or "Cancel"); once removed, Undo brings the article back."""
+    with gr.Row(visible=False, elem_id="vb-confirm") as page.confirm_row:
+        page.confirm_remove = gr.Button("Yes, remove", variant="stop", scale=1, elem_id="vb-remove-yes")
+        page.cancel_remove = gr.Button("Cancel", scale=1, elem_id="vb-remove-cancel")
+    page.undo = gr.Button("Undo: bring the article back", visible=False, elem_id="vb-undo")
+    page.removed_last = gr.State(None)
 
 
 DETAIL_LABELS = {
@@ -291,7 +308,7 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
         return (
             service.library_rows(),
             service.stats(),
-            gr.Dropdown(choices=service.document_ids(), value=None),
+            gr.Dropdown(choices=service.removal_choices(), value=None),
             gr.Dropdown(choices=service.outlets()),
         )
 
@@ -359,20 +376,48 @@ def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
 
         return *started(f"indexing {len(pairs)} file(s)", change), None
 
+    def ask_to_remove(doc_id: str | None, current: LibraryJob | None, user: str | None):
+        """Status and the confirmation row: what would be removed, asked before anything is."""
+        refused = _removal_refused(doc_id, current, user)
+        if refused:
+            return refused, gr.Row(visible=False)
+        return f"Remove `{doc_id}` from the library? Undo can bring it back.", gr.Row(visible=True)
+
     def remove_article(doc_id: str | None, current: LibraryJob | None, user: str | None):
-        """Status, job and timer: the chosen article removed in the background, if this user may."""
-        if not access.allows(user):
-            return access.refusal, gr.skip(), gr.skip()
-        if not doc_id:
-            return "Choose an article to remove.", gr.skip(), gr.skip()
-        if busy_message(current):
-            return busy_message(current), gr.skip(), gr.skip()
+        """Status, job, timer, confirmation row, Undo button and the removed id: the chosen article removed in the
+        background, if this user may."""
+        refused = _removal_refused(doc_id, current, user)
+        if refused:
+            return refused, gr.skip(), gr.skip(), gr.Row(visible=False), gr.skip(), gr.skip()
 
         def change(_on_progress) -> str:
             service.remove(doc_id)
-            return f"🗑️ removed `{doc_id}` (its file was moved to `{service.library.corpus_dir}/.removed/`)"
+            return (
+                f"Removed `{doc_id}` (its file was moved to `.removed/` in the articles folder): Undo brings it back."
+            )
 
-        return started(f"removing {doc_id}", change)
+        return *started(f"removing {doc_id}", change), gr.Row(visible=False), gr.Button(visible=True), doc_id
+
+    def restore_article(doc_id: str | None, current: LibraryJob | None, user: str | None):
+        """Status, job, timer, Undo button and the removed id: the article removed last brought back and indexed."""
+        if not access.allows(user):
+            return access.refusal, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if not doc_id:
+            return "Nothing to undo.", gr.skip(), gr.skip(), gr.Button(visible=False), None
+        if busy_message(current):
+            return busy_message(current), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+        def change(_on_progress) -> str:
+            return f"Brought back `{service.restore(doc_id)}`."
+
+        return *started(f"bringing back {doc_id}", change), gr.Button(visible=False), None
+
+    def _removal_refused(doc_id: str | None, current: LibraryJob | None, user: str | None) -> str | None:
+        if not access.allows(user):
+            return access.refusal
+        if not doc_id:
+            return "Choose an article to remove."
+        return busy_message(current)
 
     # Raw file data (preprocess=False): its original name, and none of gr.File's own checks, which refuse a
     # file named ".txt" with an error toast and leave an empty temp file behind per file.
@@ -384,9 +429,27 @@ def _connect_changes(page: Page, service: ChatService, access: Access) -> None:
         preprocess=False,
     )
     page.remove.click(
+        ask_to_remove,
+        [page.doomed, page.job, page.signed_in],
+        [page.status, page.confirm_row],
+        api_visibility="private",
+    )
+    page.confirm_remove.click(
         remove_article,
         [page.doomed, page.job, page.signed_in],
-        [page.status, page.job, page.poll_timer],
+        [page.status, page.job, page.poll_timer, page.confirm_row, page.undo, page.removed_last],
+        api_visibility="private",
+    )
+    page.cancel_remove.click(
+        lambda: ("Nothing was removed.", gr.Row(visible=False)),
+        None,
+        [page.status, page.confirm_row],
+        api_visibility="private",
+    )
+    page.undo.click(
+        restore_article,
+        [page.removed_last, page.job, page.signed_in],
+        [page.status, page.job, page.poll_timer, page.undo, page.removed_last],
         api_visibility="private",
     )
 

@@ -4,6 +4,7 @@ passages and an article; every piece of article or user text is escaped, so none
 from __future__ import annotations
 
 import html
+import re
 
 from ..answers import Answer, human_date, named
 from ..retrieval import Passage
@@ -66,10 +67,19 @@ def _reply(answer: Answer) -> str:
         f'<div class="vb-state">{html.escape(STATE_WORDS[answer.state])}</div>' if STATE_WORDS[answer.state] else ""
     )
     return (
-        f'<div class="vb-answer vb-{answer.state}">{heading}<blockquote>“{quote}”</blockquote>'
+        f'<div class="vb-answer vb-{answer.state}">{heading}<blockquote>{_opening(answer.text)}{quote}{_closing(answer.text)}</blockquote>'
         f'<div class="vb-meta">{_likely(answer.confidence)}</div><div class="vb-chips">{chips}</div>'
         f"{_differing(answer)}</div>"
     )
+
+
+def _opening(text: str) -> str:
+    """The opening quote mark a quote is shown with, unless its text begins with one already."""
+    return "" if text.lstrip()[:1] in QUOTE_MARKS else "“"
+
+
+def _closing(text: str) -> str:
+    return "" if text.rstrip()[-1:] in QUOTE_MARKS else "”"
 
 
 def _likely(probability: float) -> str:
@@ -87,7 +97,7 @@ def _differing(answer: Answer) -> str:
     items = "".join(
         f"<li>{_chip(c.source, c.start, c.end, named(c.source, c.meta.outlet, c.meta.published, c.meta.title), c.meta.title)}"
         f"{copy_citation_button(c)} "
-        f"<q>{html.escape(_shorten(c.span.text if c.span else c.quote, 120))}</q></li>"
+        f"{_q(_shorten(c.span.text if c.span else c.quote, 120))}</li>"
         for c in sides
     )
     return f'<div class="vb-differ"><div class="vb-meta">The articles differ:</div><ul>{items}</ul></div>'
@@ -97,12 +107,85 @@ def render_passages(passages: list[Passage]) -> str:
     """The Sources panel: each passage an answer was read from, ranked, with what the reader found there."""
     if not passages:
         return '<div class="vb-meta">Ask a question: the passages it was answered from appear here, most likely answer first.</div>'
-    return "".join(
-        f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
-        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · {html.escape(named(p.source, p.meta.outlet, p.meta.published, p.meta.title))}</span>{_reading(p)}</div>'
-        f"{html.escape(_shorten(p.text, 320))}</div>"
-        for rank, p in enumerate(passages, 1)
+    return "".join(render_source_card(p, rank) for rank, p in enumerate(passages, 1))
+
+
+SOURCE_WINDOW = 320  # characters of a passage a Sources card shows, around the reader's answer
+QUOTE_MARKS = "\"'“”‘’«»„‟‹›"
+
+
+def render_source_card(passage: Passage, rank: int) -> str:
+    """One Sources card: who published it and what the reader found there, the article's headline and dateline
+    apart when the passage begins with them, then the part of the passage around its answer, the answer marked."""
+    p = passage
+    heads, body = _heading_lines(p.text, p.meta.title)
+    headed = "".join(
+        f'<div class="{"vb-headline" if kind == "headline" else "vb-dateline"}">{html.escape(line)}</div>'
+        for kind, line in heads
     )
+    return (
+        f'<div class="vb-passage" data-vb-target="{_target(p.source, p.start, p.end)}">'
+        f'<div class="vb-meta"><span title="{html.escape(p.source, quote=True)}">#{rank} · '
+        f"{html.escape(named(p.source, p.meta.outlet, p.meta.published, p.meta.title))}</span>{_reading(p)}</div>"
+        f'{headed}<div class="vb-excerpt">{source_window(body, p.answer)}</div></div>'
+    )
+
+
+def _heading_lines(text: str, title: str | None) -> tuple[list[tuple[str, str]], str]:
+    """The headline and dateline lines a passage begins with (short lines that end no sentence: at most three),
+    each as ("headline" | "dateline", line), and the body after them."""
+    heads: list[tuple[str, str]] = []
+    rest = text.lstrip()
+    wanted = " ".join((title or "").split()).casefold()
+    while len(heads) < 3 and "\n" in rest:
+        line, remainder = rest.split("\n", 1)
+        line = " ".join(line.split())
+        headline = bool(wanted) and line.casefold() == wanted
+        ends_a_sentence = not line or line[-1] in ".!?:;," + QUOTE_MARKS
+        if not remainder.strip() or not headline and (len(line) > 120 or ends_a_sentence):
+            break
+        heads.append(("headline" if headline else "dateline", line))
+        rest = remainder.lstrip()
+    return heads, rest if heads else text
+
+
+def source_window(text: str, answer: str | None, width: int = SOURCE_WINDOW) -> str:
+    """HTML of about `width` characters of `text` around the first place `answer` stands in it, the answer in
+    <mark>, "…" where the text is cut; the text's start when there is no answer in it."""
+    at = text.find(answer) if answer else -1
+    if at < 0:
+        return html.escape(_shorten(text, width))
+    end = at + len(answer)
+    room = max(0, width - len(answer))
+    begin = max(0, at - room // 3)
+    stop = min(len(text), end + room - (at - begin))
+    begin = max(0, begin - (room - (at - begin) - (stop - end)))  # near the end: more text before
+    if begin > 0:  # cut at a word boundary
+        space = text.find(" ", begin, at)
+        begin = space + 1 if space >= 0 else begin
+    if stop < len(text):
+        space = text.rfind(" ", end, stop)
+        stop = space if space >= 0 else stop
+    before, after = _spaced(text[begin:at]).lstrip(), _spaced(text[end:stop]).rstrip()
+    return (
+        ("…" if begin > 0 else "")
+        + html.escape(before)
+        + f"<mark>{html.escape(_spaced(answer))}</mark>"
+        + html.escape(after)
+        + ("…" if stop < len(text) else "")
+    )
+
+
+def _spaced(text: str) -> str:
+    """Each run of white space (line breaks too) as one space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def _q(text: str) -> str:
+    """Text in <q>, without the quote mark the browser adds where the text already has one (no “““)."""
+    marks = [c for c, has in (("vb-q-open", text[:1] in QUOTE_MARKS), ("vb-q-close", text[-1:] in QUOTE_MARKS)) if has]
+    classes = f' class="{" ".join(marks)}"' if marks else ""
+    return f"<q{classes}>{html.escape(text)}</q>"
 
 
 def _reading(passage: Passage) -> str:
@@ -111,7 +194,7 @@ def _reading(passage: Passage) -> str:
     if passage.answer is None:
         return '<span class="vb-reading">not read</span>'
     return (
-        f'<span class="vb-reading">answer here: <q>{html.escape(_shorten(passage.answer, 40))}</q> · '
+        f'<span class="vb-reading">answer here: {_q(_shorten(passage.answer, 40))} · '
         f"{_likely(passage.probability)}</span>"
     )
 
@@ -131,8 +214,9 @@ def render_article(document: StoredDocument, start: int, end: int) -> str:
         else ""
     )
     return (
-        f'<div class="vb-article"><h3>{html.escape(meta.title or "")}</h3>'
-        f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div>{body}</div>'
+        f'<div class="vb-article"><div class="vb-article-head"><h3>{html.escape(meta.title or "")}</h3>'
+        f'<div class="vb-meta">{byline + " · " if byline else ""}{html.escape(document.id)}{link}</div></div>'
+        f"{body}</div>"
     )
 
 

@@ -59,6 +59,17 @@ class ChatService:
         with self._lock:
             self.qa = self.library.set_details(doc_id, **fields)
 
+    def restore(self, doc_id: str) -> str:
+        """Bring a removed article back from the corpus's .removed/ and index it again; the id it has now."""
+        with self._lock:
+            restored, self.qa = self.library.restore(doc_id)
+        return restored
+
+    def removal_choices(self) -> list[tuple[str, str]]:
+        """(what a person reads: title, outlet, date and file; the article's id) for each article, by title."""
+        documents = sorted(self.qa.store.documents(), key=lambda d: ((d.meta.title or d.id).casefold(), d.id))
+        return [(_described(d), d.id) for d in documents]
+
     def ask(self, question: str, k, retriever: str, history: list | None = None, filters: dict | None = None) -> Answer:
         """`history`: the conversation's earlier answers (as `to_dict()`), oldest first, for follow-ups;
         `filters`: as `QA.ask` takes them."""
@@ -86,7 +97,18 @@ class ChatService:
 
     def stats(self) -> str:
         store = self.qa.store
-        return f"**{store.n_documents}** articles · **{store.n_chunks}** chunks · model `{store.commit.model}`"
+        return (
+            f"**{store.n_documents}** articles, searched as **{store.n_chunks}** passages"
+            f"<details><summary>details</summary>passages are the index's chunks; embedding model "
+            f"`{store.commit.model}`</details>"
+        )
+
+
+def _described(document) -> str:
+    """An article as the Remove list names it: "Title — Outlet, 2024-12-19 (file.txt)"."""
+    meta = document.meta
+    where = ", ".join(p for p in (meta.outlet, meta.published) if p)
+    return f"{meta.title or document.id}{' — ' + where if where else ''} ({document.id})"
 
 
 class LibraryJob:
@@ -110,7 +132,7 @@ class LibraryJob:
         if self.finished:
             return self.outcome
         return (
-            f"⏳ {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
+            f"Under way: {self.what}{self._progress} · {time.monotonic() - self._started:.0f} s "
             "(questions are answered from the current library meanwhile)"
         )
 
@@ -118,10 +140,10 @@ class LibraryJob:
         try:
             self.outcome = change(self._on_progress)
         except RagError as exc:
-            self.outcome = f"❌ {exc}"
+            self.outcome = f"Failed: {exc}"
         except Exception:
             log.exception("library change failed: %s", self.what)
-            self.outcome = "❌ the change failed on the server (its log says why); the library is as it was"
+            self.outcome = "The change failed on the server (its log says why); the library is as it was"
 
     def _on_progress(self, done: int, total: int, _last: str) -> None:
         self._progress = f": {done} of {total} files done"
@@ -130,5 +152,5 @@ class LibraryJob:
 def busy_message(current: LibraryJob | None) -> str | None:
     """Why a page cannot start another library change yet (one at a time per page), or None."""
     if current is not None and not current.finished:
-        return f"⏳ wait: {current.what} is still under way"
+        return f"Wait: {current.what} is still under way"
     return None

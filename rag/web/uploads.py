@@ -37,7 +37,7 @@ def _discard_upload(path: Path, root: Path) -> None:
 
 def upload_message(result: UploadResult, unreadable: list[str]) -> str:
     """One line per file: added, or rejected with its reason."""
-    lines = [f"✅ added `{name}`" for name in result.added]
-    lines += [f"❌ rejected `{name}`: {reason}" for name, reason in result.rejected]
-    lines += [f"❌ rejected `{name}`: the upload was lost on the server; upload it again" for name in unreadable]
+    lines = [f"added `{name}`" for name in result.added]
+    lines += [f"rejected `{name}`: {reason}" for name, reason in result.rejected]
+    lines += [f"rejected `{name}`: the upload was lost on the server; upload it again" for name in unreadable]
     return "\n\n".join(lines) or "Nothing to add."
