@@ -489,9 +489,9 @@ def _connect_details(demo: gr.Blocks, page: Page, service: ChatService, access: 
                 return f"No details of `{doc_id}` changed.", gr.skip(), gr.skip()
             service.set_details(doc_id, **fields)
         except RagError as exc:
-            return f"❌ {exc}", gr.skip(), gr.skip()
+            return f"Not saved: {exc}", gr.skip(), gr.skip()
         return (
-            f"✏️ saved the details of `{doc_id}`: " + ", ".join(fields),
+            f"Saved the details of `{doc_id}`: " + ", ".join(fields),
             service.library_rows(),
             gr.Dropdown(choices=service.outlets()),
         )
