@@ -28,8 +28,8 @@ EXAMPLES = [  # each is answered from the shipped articles, but those in REFUSAL
 REFUSALS = {"How many nuclear warheads does Russia possess?"}
 REFUSAL_LABEL = "Refusal: "  # before the question: Gradio cuts an example's label after 60 characters
 INTRO = (
-    "# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with its source file "
-    "and line. Click a citation to read it in the article."
+    "# Verbatim\nAnswers are sentences quoted **verbatim** from the articles, each with where it stands (outlet, "
+    "date and line where known). Click a citation to read it in the article."
 )
 POLL_SECONDS = 1.0  # how often a page asks after the library change it started
 CACHE_CLEANUP = (3600, 3600)  # Gradio deletes uploads never added after an hour (checked hourly), and all at shutdown
