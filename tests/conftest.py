@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from dataclasses import replace
@@ -16,6 +17,13 @@ from rag.reader import Reader, default_reader
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "data" / "articles"
+SHIPPED = [
+    "000_9cebef51757e5eed.txt",
+    "001_50e1bebe41a30cea.txt",
+    "002_aa8d7564ce6ae218.txt",
+    "003_11d5bc04a0aec479.txt",
+    "004_cb8e39e41f690045.txt",
+]  # the ids of the shipped articles in ARTICLES
 
 
 def free_port() -> int:
@@ -95,3 +103,30 @@ def no_models_in_the_fast_subset(request):
         patch.setattr(Embedder, "__init__", refused)
         patch.setattr(Reader, "__init__", refused)
         yield
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (scripts/test.sh installs it)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (scripts/test.sh installs Debian's chromium)")
+        pytest.skip("chromium is not installed: run scripts/test.sh, which installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -6,14 +6,7 @@ import pytest
 
 from rag.documents import DocumentLoader, inside_corpus, parse_document, read_document
 from rag.errors import CorpusError, UnreadableFileError
-
-SHIPPED = [
-    "000_9cebef51757e5eed.txt",
-    "001_50e1bebe41a30cea.txt",
-    "002_aa8d7564ce6ae218.txt",
-    "003_11d5bc04a0aec479.txt",
-    "004_cb8e39e41f690045.txt",
-]  # data/articles
+from tests.conftest import ARTICLES, SHIPPED
 
 HTML = b"""<html><head><title>Kremlin says talks possible</title></head><body>
 <nav>Home | World | Sport</nav>
@@ -48,7 +41,6 @@ def test_loads_txt_md_html_recursively_with_relative_ids(tmp_path):
 
 
 def test_shipped_articles_load_whole(tmp_path):
-    from tests.conftest import ARTICLES
 
     corpus = DocumentLoader().run(ARTICLES)
     assert [d.id for d in corpus.documents] == SHIPPED

@@ -9,9 +9,7 @@ import rag
 from rag.errors import CorpusError, IndexIncompatibleError, IndexNotFoundError
 from rag.indexing import Indexer
 from rag.store import IndexStore, read_commit
-from tests.conftest import ARTICLES
-
-SHIPPED = sorted(p.name for p in ARTICLES.glob("*.txt"))
+from tests.conftest import ARTICLES, SHIPPED
 
 
 def only_segment(index_dir):

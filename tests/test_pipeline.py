@@ -5,18 +5,12 @@ import pytest
 
 import rag
 from rag.errors import InvalidQuestionError
+from tests.conftest import SHIPPED
 
 PESKOV = (
     "Kremlin spokesperson Dmitry Peskov stated on Thursday, “We do not perceive anything new in this context,” when "
     "asked about Trump’s economic ultimatums."
 )  # 000_9cebef51757e5eed.txt, line 20
-SHIPPED = [
-    "000_9cebef51757e5eed.txt",
-    "001_50e1bebe41a30cea.txt",
-    "002_aa8d7564ce6ae218.txt",
-    "003_11d5bc04a0aec479.txt",
-    "004_cb8e39e41f690045.txt",
-]
 
 
 def test_kremlin_spokesperson_is_answered_verbatim_with_citation(qa):

@@ -13,15 +13,6 @@ from rag.library import MAX_UPLOAD_BYTES
 from tests.conftest import ARTICLES, ROOT, free_port, reader_with
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +38,14 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def in_process(tmp_path_factory, articles_index, qa):
     """The app served from this process over the session's QA, whose reader a test may swap to move its thresholds."""
+    yield from serve_in_process(tmp_path_factory.mktemp("in-process"), articles_index, qa)
+
+
+def serve_in_process(root, articles_index, qa):
+    """Serves a copy of the shipped articles and their index from this process over `qa`; yields the page's URL."""
     from rag.library import Library
     from rag.web import ChatService, create_app, launch
 
-    root = tmp_path_factory.mktemp("in-process")
     shutil.copytree(ARTICLES, root / "corpus")
     shutil.copytree(articles_index, root / "index")
     demo = create_app(ChatService(Library(root / "corpus", root / "index"), qa))
@@ -100,23 +95,8 @@ def serve(root, articles_index, *options: str, env: dict | None = None):
     process.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (scripts/test.sh installs Debian's chromium)")
-        pytest.skip("chromium is not installed: run scripts/test.sh, which installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def open_page(browser, url: str, color_scheme: str = "light"):
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, color_scheme=color_scheme)
+def open_page(browser, url: str, color_scheme: str = "light", width: int = 1400):
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=color_scheme)
     page.set_default_timeout(30_000)
     page.goto(url)
     page.wait_for_selector("#vb-question textarea")

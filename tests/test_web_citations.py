@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rag.details import SIDECAR
-from tests.test_web import ask, browser, open_page, serve  # noqa: F401 (browser: a fixture)
+from tests.test_web import ask, open_page, serve
 
 pytestmark = pytest.mark.browser
 PLAIN = "000_9cebef51757e5eed.txt"  # states neither outlet, date nor headline; line 20 names the Kremlin spokesperson
@@ -24,7 +24,7 @@ def read_only_server(tmp_path_factory, articles_index):
 
 
 @pytest.fixture
-def page(browser, server):  # noqa: F811
+def page(browser, server):
     page = open_page(browser, server[0])
     yield page
     page.close()
@@ -79,7 +79,7 @@ def test_setting_an_outlet_and_date_in_the_library_names_the_article_in_its_chip
     assert json.loads((root / "corpus" / SIDECAR).read_text())[PLAIN]["published"] == "2024-12-20"
 
 
-def test_a_read_only_library_has_no_details_form(browser, read_only_server):  # noqa: F811
+def test_a_read_only_library_has_no_details_form(browser, read_only_server):
     page = open_page(browser, read_only_server[0])
     try:
         page.get_by_role("tab", name="Library").click()

@@ -1,14 +1,11 @@
 """Copying and exporting as text, and how the chat starts: the plain-text and Markdown functions on their own, then
 the page in a real headless Chromium (Debian's) against `python app.py` over the shipped articles."""
 
-import os
-import shutil
-
 import pytest
 
 from rag.metadata import Metadata
 from rag.web.text import answer_text, citation_text, cited_as, conversation_markdown, library_line
-from tests.test_web import CHROMIUM_ARGS, ask, serve
+from tests.test_web import ask, serve
 
 
 def citation(**fields) -> dict:
@@ -143,21 +140,6 @@ PESKOV_002 = "On Thursday, January 23, Russian President Vladimir Putin’s spok
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, articles_index):
     yield from serve(tmp_path_factory.mktemp("web-copy"), articles_index)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (scripts/test.sh installs Debian's chromium)")
-        pytest.skip("chromium is not installed: run scripts/test.sh, which installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ chat's own clear starting a new conversation, and a follow-up's "about:" line an
 
 import pytest
 
-from tests.test_web import ask, browser, open_page, server  # noqa: F401 -- the fixtures and helpers of the page's tests
+from tests.test_web import ask, open_page, server  # noqa: F401 -- server: a fixture
 
 pytestmark = pytest.mark.browser
 

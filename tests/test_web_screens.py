@@ -1,28 +1,13 @@
 """Every screen of the page in a real headless Chromium: Sources cards that show their answer, readable contrast in
 dark mode, a 420 px wide phone layout, and a Library that can be read, sorted, and undone."""
 
-import shutil
-
 import pytest
 
-from tests.conftest import ARTICLES, free_port, reader_with
-from tests.test_web import CHROMIUM_ARGS, CONTRAST, STATE_QUESTIONS, ask, ask_anew, open_page, serve
+from tests.conftest import reader_with
+from tests.test_web import CONTRAST, STATE_QUESTIONS, ask, ask_anew, open_page, serve, serve_in_process
 
 pytestmark = pytest.mark.browser
 DOUBLED = ("““", "””", '""', "„„")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("chromium is not installed: run scripts/test.sh, which installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +18,7 @@ def app(tmp_path_factory, articles_index):
 @pytest.fixture(scope="module")
 def app_in_process(tmp_path_factory, articles_index, qa):
     """Served from this process over the session's QA, whose reader a test swaps to move its thresholds."""
-    from rag.library import Library
-    from rag.web import ChatService, create_app, launch
-
-    root = tmp_path_factory.mktemp("screens-in-process")
-    shutil.copytree(ARTICLES, root / "corpus")
-    shutil.copytree(articles_index, root / "index")
-    demo = create_app(ChatService(Library(root / "corpus", root / "index"), qa))
-    port = free_port()
-    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    yield from serve_in_process(tmp_path_factory.mktemp("screens-in-process"), articles_index, qa)
 
 
 # every Library column header whole on its line: none cut ("passa") or broken inside a word ("ch/un/ks")
@@ -51,16 +26,8 @@ HEADERS_FIT = """() => [...document.querySelectorAll('#vb-library th .header')]
     .every((e) => e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().height < 30)"""
 
 
-def narrow_page(browser, url: str, color_scheme: str = "light"):
-    page = browser.new_page(viewport={"width": 420, "height": 900}, color_scheme=color_scheme)
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    page.wait_for_selector("#vb-question textarea")
-    return page
-
-
-def test_source_cards_show_the_answer_highlighted_in_its_window_without_doubled_quotes(chromium, app):
-    page = open_page(chromium, app[0])
+def test_source_cards_show_the_answer_highlighted_in_its_window_without_doubled_quotes(browser, app):
+    page = open_page(browser, app[0])
     try:
         ask(page, "Who is the Kremlin spokesperson?")
         card = page.locator("#vb-passages .vb-passage").first
@@ -80,7 +47,7 @@ def test_source_cards_show_the_answer_highlighted_in_its_window_without_doubled_
         page.close()
 
 
-def test_every_state_and_grey_line_is_readable_in_dark_mode(chromium, app_in_process, qa, monkeypatch):
+def test_every_state_and_grey_line_is_readable_in_dark_mode(browser, app_in_process, qa, monkeypatch):
     probability = {q: qa.ask(q).confidence for q in STATE_QUESTIONS}
     sure, unsure, unanswered = sorted(STATE_QUESTIONS, key=probability.get, reverse=True)
     monkeypatch.setattr(
@@ -89,7 +56,7 @@ def test_every_state_and_grey_line_is_readable_in_dark_mode(chromium, app_in_pro
         reader_with((probability[unsure] + probability[unanswered]) / 2, (probability[sure] + probability[unsure]) / 2),
     )
     for scheme in ("dark", "light"):
-        page = open_page(chromium, app_in_process, scheme)
+        page = open_page(browser, app_in_process, scheme)
         try:
             assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
             ratios = {}
@@ -117,8 +84,8 @@ def test_every_state_and_grey_line_is_readable_in_dark_mode(chromium, app_in_pro
             page.close()
 
 
-def test_at_420_px_the_question_box_buttons_and_sources_fit_and_a_chip_shows_its_span(chromium, app):
-    page = narrow_page(chromium, app[0])
+def test_at_420_px_the_question_box_buttons_and_sources_fit_and_a_chip_shows_its_span(browser, app):
+    page = open_page(browser, app[0], width=420)
     try:
         assert page.locator("#vb-question textarea").evaluate("e => e.getBoundingClientRect().width") >= 300
         for button in ("#vb-ask", "#vb-new"):
@@ -149,9 +116,9 @@ def test_at_420_px_the_question_box_buttons_and_sources_fit_and_a_chip_shows_its
         page.close()
 
 
-def test_the_library_is_readable_and_a_removal_asks_first_and_can_be_undone(chromium, app):
+def test_the_library_is_readable_and_a_removal_asks_first_and_can_be_undone(browser, app):
     url, root = app
-    page = open_page(chromium, url)
+    page = open_page(browser, url)
     doomed = "004_cb8e39e41f690045.txt"
     try:
         page.get_by_role("tab", name="Library").click()
