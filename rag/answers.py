@@ -11,7 +11,6 @@ sentences) holding the best span, with its predecessor when it opens with a word
 
 from __future__ import annotations
 
-import datetime
 import re
 from dataclasses import asdict, dataclass, field, replace
 
@@ -19,7 +18,7 @@ from . import answer_kinds
 from .confidence import STATES, Candidate, features
 from .conversation import Context, Said
 from .lexical import Analyzer, contains_answer, mentions, names
-from .metadata import Metadata
+from .metadata import Metadata, human_date
 from .reader import PassageReading, Reader
 from .retrieval import Passage, Query
 from .store import IndexStore, StoredChunk, StoredSentence
@@ -90,14 +89,6 @@ def short_title(title: str | None, limit: int = NAMED_TITLE_CHARS) -> str | None
     cut = title[: limit - 1]
     cut = cut[: cut.rfind(" ")] if " " in cut[limit // 2 :] else cut
     return cut.rstrip(" ,;:-–—") + "…"
-
-
-def human_date(published: str | None) -> str | None:
-    """A YYYY-MM-DD date as people write it: "19 Dec 2024"."""
-    if not published:
-        return None
-    day = datetime.date.fromisoformat(published)
-    return f"{day.day} {day:%b %Y}"
 
 
 @dataclass

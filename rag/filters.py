@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dateutil import parser
 
 from .errors import InvalidQuestionError
+from .metadata import human_date
 
 KEYS = ("after", "before", "outlet")
 
@@ -76,9 +77,9 @@ class Filters:
         kept = sum(self.admits(d.meta.published, d.meta.outlet) for d in documents)
         said = []
         if self.after:
-            said.append(f"published on or after {human_day(self.after)}")
+            said.append(f"published on or after {human_date(self.after)}")
         if self.before:
-            said.append(f"published before {human_day(self.before)}")
+            said.append(f"published before {human_date(self.before)}")
         if self.outlet:
             said.append("from " + " or ".join(self.outlet))
         if self.after or self.before:
@@ -134,12 +135,6 @@ def read_date(value) -> str | None:
     if one is None or one != two or (one.hour, one.minute, one.second) != (0, 0, 0):
         raise InvalidQuestionError(f"Couldn't read “{text}” as a date: write it like {DATE_EXAMPLE}")
     return one.date().isoformat()
-
-
-def human_day(day: str) -> str:
-    """YYYY-MM-DD as people write it: "1 Jan 2025"."""
-    found = datetime.date.fromisoformat(day)
-    return f"{found.day} {found:%b %Y}"
 
 
 def _day_month(day: int, month: int) -> str:

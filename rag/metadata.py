@@ -100,6 +100,14 @@ def front_matter(text: str) -> tuple[Metadata, int]:
     return Metadata(**{k: _text(v) for k, v in found.items()}, published=published), match.end()
 
 
+def human_date(published: str | None) -> str | None:
+    """A YYYY-MM-DD date as people write it: "19 Dec 2024"."""
+    if not published:
+        return None
+    day = datetime.date.fromisoformat(published)
+    return f"{day.day} {day:%b %Y}"
+
+
 def iso_date(value) -> str | None:
     """YYYY-MM-DD of a date, datetime or date text that names its day unambiguously (ISO, or a month by name with
     a day and a year: "19 December 2024", "Jan 23, 2025 18.00 GMT"); None otherwise ("12/01/2024", "March 2024")."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from ..answers import Answer, human_date, named
+from ..answers import Answer, named
+from ..metadata import human_date
 from ..retrieval import Passage
 from ..segments import StoredDocument
 from ..states import STATE_WORDS

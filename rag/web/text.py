@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 
-from ..answers import human_date
 from ..conversation import Context
-from ..metadata import Metadata
+from ..metadata import Metadata, human_date
 from ..states import STATE_WORDS
 
 MAX_OUTLETS = 4  # named in the library's line; the rest are counted
