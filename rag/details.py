@@ -11,6 +11,7 @@ stays what the text states, or unknown.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -28,12 +29,24 @@ MAX_CHARS = 500
 
 
 def _entries(folder: Path) -> dict[str, dict[str, str]]:
-    """The folder's sidecar: file name → the fields set ({} when there is none, or it cannot be read)."""
+    """The folder's sidecar: file name → the fields set ({} when there is none, or it cannot be read). Read once
+    per version of the file, not once per article: an index update asks for every article of the folder."""
     path = folder / SIDECAR
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        stat = path.stat()
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        log.warning("ignored %s: %s", path, exc)
+        return {}
+    return _read_entries(path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_entries(path: Path, inode: int, mtime_ns: int, size: int) -> dict[str, dict[str, str]]:
+    """The sidecar at `path` as it is in this version (inode, mtime, size); shared, so callers copy before changing."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         log.warning("ignored %s: %s", path, exc)
         return {}
@@ -97,7 +110,7 @@ def set_details(path: str | Path, **fields: str | None) -> Metadata:
     leaves it; returns all its set details."""
     fields = checked(fields)
     real = Path(path).resolve()
-    entries = _entries(real.parent)
+    entries = dict(_entries(real.parent))
     entry = {**entries.get(real.name, {}), **fields}
     entry = {k: v for k, v in entry.items() if v}
     if entry:
@@ -111,7 +124,7 @@ def set_details(path: str | Path, **fields: str | None) -> Metadata:
 def forget(path: str | Path) -> None:
     """Drop the details set for the article file at `path` (it left the library)."""
     real = Path(path).resolve()
-    entries = _entries(real.parent)
+    entries = dict(_entries(real.parent))
     if entries.pop(real.name, None) is not None:
         _write(real.parent, entries)
 
