@@ -67,6 +67,14 @@ def _index_parser(commands) -> None:
         help="parse, chunk and embed on a Ray cluster (default: start a local one; "
         "needs pip install .[distributed] and an index folder all workers share)",
     )
+    index.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        metavar="N",
+        help="split the index by article into N shards (each an index of its own, for rag serve --ray; "
+        "fixed once built)",
+    )
     index.set_defaults(run=_index)
 
 
@@ -241,9 +249,10 @@ def _import_squad_parser(commands) -> None:
 def _serve_parser(commands) -> None:
     serve = commands.add_parser(
         "serve",
-        help="serve the web chat over a folder of articles",
+        help="serve the web chat (and the JSON API) over a folder of articles",
         description="Build or update the index of the corpus (with progress on the terminal), "
-        "then serve the web chat; its /ask endpoint answers gradio_client as JSON.",
+        "then serve the web chat; with --api, the JSON API beside it (OpenAPI docs at /docs); with --ray, "
+        "the JSON API on Ray Serve, with replicas and the index's shards as deployments.",
     )
     serve.add_argument(
         "--corpus", default=settings.get("CORPUS"), metavar="DIR", help="articles folder (default: %(default)s)"
@@ -263,6 +272,25 @@ def _serve_parser(commands) -> None:
     )
     locked.add_argument("--read-only", action="store_true", help="no one can add or remove articles here")
     serve.add_argument("--auth-file", default=None, metavar="FILE", help="user:HASH lines, for --auth")
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--api", action="store_true", help="serve the JSON API too, in this process (uvicorn)")
+    mode.add_argument(
+        "--ray",
+        action="store_true",
+        help="serve the JSON API on Ray Serve (pip install .[serve]): answering replicas, one deployment per shard",
+    )
+    serve.add_argument(
+        "--address", default=None, help="with --ray: the Ray cluster to join (default: start a local one)"
+    )
+    serve.add_argument(
+        "--replicas",
+        default="1",
+        metavar="N",
+        help="with --ray: answering replicas, a number or 'auto' (1 to --max-replicas, scaled on queue length)",
+    )
+    serve.add_argument(
+        "--max-replicas", type=int, default=4, metavar="N", help="with --replicas auto (default: %(default)s)"
+    )
     serve.set_defaults(run=_serve)
 
 
@@ -271,13 +299,20 @@ def _serve(args: argparse.Namespace) -> int:
     from .web import serve
 
     access = Access.configured(login=args.auth, read_only=args.read_only, auth_file=args.auth_file)
-    serve(args.corpus, args.index_dir, args.host, args.port, reader=args.reader, access=access)
+    if args.ray:
+        from .serving import Replicas, serve_on_ray
+
+        replicas = Replicas.parse(args.replicas, args.max_replicas)
+        serve_on_ray(args.corpus, args.index_dir, args.host, args.port, replicas, args.address, args.reader, access)
+        return 0
+    serve(args.corpus, args.index_dir, args.host, args.port, reader=args.reader, access=access, api=args.api)
     return 0
 
 
 def _index(args: argparse.Namespace) -> int:
     from .embedding import Embedder
     from .indexing import Indexer
+    from .shards import ShardedIndexer, for_index
 
     if args.ray:
         from .distributed import RayIndexer
@@ -285,6 +320,7 @@ def _index(args: argparse.Namespace) -> int:
         indexer = RayIndexer(Embedder(args.model), address=None if args.ray == "local" else args.ray)
     else:
         indexer = Indexer(Embedder(args.model))
+    indexer = ShardedIndexer(indexer, args.shards) if args.shards else for_index(indexer, args.index_dir)
     report = indexer.run(args.corpus, args.index_dir, rebuild=args.rebuild, optimize=args.optimize, show_progress=True)
     print(f"{args.index_dir}: {report.summary()}")
     return 0
@@ -490,7 +526,7 @@ def _eval(args: argparse.Namespace) -> int:
         "gold": args.gold,
         "corpus": args.corpus,
         "k": args.k,
-        "model": qa.store.commit.model,
+        "model": qa.store.model,
         "documents": qa.store.n_documents,
         "chunks": qa.store.n_chunks,
         "reader": str(qa.answer_builder.reader.path),

@@ -31,3 +31,7 @@ class IndexIncompatibleError(RagError):
 
 class ModelNotFoundError(RagError):
     """The embedding model is neither packaged nor a local sentence-transformers folder."""
+
+
+class ServiceUnavailableError(RagError):
+    """Part of the serving system cannot answer now (a replica or a shard restarting); asking again may work."""

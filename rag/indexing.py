@@ -62,6 +62,18 @@ class IndexReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
+    @classmethod
+    def combined(cls, reports: list[IndexReport]) -> IndexReport:
+        """One report of several updates (the shards of one index)."""
+        total = cls()
+        for report in reports:
+            for name in ("added", "updated", "removed", "skipped", "repaired", "relabelled"):
+                getattr(total, name).extend(getattr(report, name))
+            total.unchanged += report.unchanged
+            total.chunks_embedded += report.chunks_embedded
+            total.seconds += report.seconds
+        return total
+
     def summary(self) -> str:
         repaired = f"; repaired {len(self.repaired)} damaged segment(s)" if self.repaired else ""
         relabelled = f" ({len(self.relabelled)} only their details)" if self.relabelled else ""
@@ -100,13 +112,23 @@ class Indexer:
     ) -> IndexReport:
         """Index what changed in the folder, then merge segments (`optimize`: all into one). The folder is read
         under the index lock, so that two updates cannot commit what they saw of it in the wrong order."""
-        started = time.perf_counter()
         with index_lock(index_dir):
             files = DocumentLoader().files(corpus_dir)
             if not files:
                 raise CorpusError(f"no readable .txt, .md, .html or .pdf article in {corpus_dir}")
-            report = self._update(files, Path(index_dir), rebuild, show_progress, on_progress)
-            merge_segments(index_dir, everything=optimize)
+            return self._update_all(files, Path(index_dir), rebuild, optimize, show_progress, on_progress)
+
+    def index_all(
+        self, files: list[tuple[str, Path]], index_dir: str | Path, rebuild=False, optimize=False, show_progress=False
+    ) -> IndexReport:
+        """Make the index hold exactly these (document id, path) files: one shard's part of a folder (rag/shards.py)."""
+        with index_lock(index_dir):
+            return self._update_all(files, Path(index_dir), rebuild, optimize, show_progress, None)
+
+    def _update_all(self, files, index_dir: Path, rebuild, optimize, show_progress, on_progress) -> IndexReport:
+        started = time.perf_counter()
+        report = self._update(files, index_dir, rebuild, show_progress, on_progress)
+        merge_segments(index_dir, everything=optimize)
         report.seconds = time.perf_counter() - started
         return report
 

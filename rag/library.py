@@ -31,7 +31,7 @@ from .indexing import Indexer, IndexReport
 from .metadata import Metadata
 from .pipeline import QA, build, reopen
 from .reader import Reader
-from .store import indexed_documents
+from .shards import for_index, indexed_documents
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 REMOVED_FOLDER = ".removed"
@@ -132,7 +132,9 @@ class Library:
         with self._lock:
             path = self._article(doc_id)
             details.set_details(path, **fields)
-            report = Indexer(self.embedder).update_files(self.index_dir, files=[(doc_id, path.resolve())])
+            report = for_index(Indexer(self.embedder), self.index_dir).update_files(
+                self.index_dir, files=[(doc_id, path.resolve())]
+            )
             return reopen(self.index_dir, self.embedder, report=report, reader=self.reader)
 
     def _article(self, doc_id: str) -> Path:
@@ -295,7 +297,7 @@ def serve_update() -> None:
 
     model_name, index_dir, changes = pickle.load(sys.stdin.buffer)
     try:
-        indexer = Indexer(Embedder(model_name), documents_per_batch=INDEXING_BATCH)
+        indexer = for_index(Indexer(Embedder(model_name), documents_per_batch=INDEXING_BATCH), index_dir)
         send(
             "report",
             indexer.update_files(index_dir, on_progress=lambda *progress: send("progress", progress), **changes),

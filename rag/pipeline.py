@@ -31,6 +31,7 @@ from .retrieval import (
     Passage,
     Query,
 )
+from .shards import ShardedStore, for_index, open_store
 from .store import IndexStore
 
 MAX_QUESTION_CHARS = 1000
@@ -50,7 +51,7 @@ class QA:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: IndexStore | ShardedStore,
         embedder: Embedder,
         retriever: str = DEFAULT_RETRIEVER,
         report: IndexReport | None = None,
@@ -184,8 +185,8 @@ def load(
     reader: str | Path | Reader | None = None,
 ) -> QA:
     """Open an existing index (built with `model`, if one is named); `reader`: a reader or its model folder."""
-    store = IndexStore.open(index_dir, model=model)
-    return QA(store, Embedder(store.commit.model), retriever, reader=_reader(reader))
+    store = open_store(index_dir, model=model)
+    return QA(store, Embedder(store.model), retriever, reader=_reader(reader))
 
 
 def build(
@@ -202,7 +203,7 @@ def build(
     """Build the index of a corpus folder, or bring it up to date, then open it (`embedder`, `reader`: reuse
     loaded models; `reader` may also name a reader model folder)."""
     embedder = embedder or Embedder(model)
-    report = Indexer(embedder).run(
+    report = for_index(Indexer(embedder), index_dir).run(
         corpus_dir, index_dir, rebuild=rebuild, show_progress=show_progress, on_progress=on_progress
     )
     return reopen(index_dir, embedder, retriever, report, reader)
@@ -216,7 +217,7 @@ def reopen(
     reader: str | Path | Reader | None = None,
 ) -> QA:
     """Open an index just updated with `embedder`, reusing it (and `reader`) rather than loading them again."""
-    return QA(IndexStore.open(index_dir, model=embedder.model_name), embedder, retriever, report, _reader(reader))
+    return QA(open_store(index_dir, model=embedder.model_name), embedder, retriever, report, _reader(reader))
 
 
 def _reader(reader: str | Path | Reader | None) -> Reader:

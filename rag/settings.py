@@ -11,6 +11,8 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "INDEX_DIR": ("index", "index folder"),
     "HOST": ("127.0.0.1", "address the web chat listens on"),
     "PORT": ("7860", "port the web chat listens on"),
+    "UPLOADS_PER_MINUTE": ("20", "uploads a server takes from one client a minute"),
+    "SHARD_TIMEOUT": ("10", "seconds a question waits for a shard on Ray Serve before it is told the shard is down"),
     "AUTH": (None, "users allowed to change the library, as user:HASH, comma-separated"),
     "MODEL": (None, "embedding model (a sentence-transformers folder or name)"),
     "EMBEDDING_BACKEND": (None, "onnx or torch (default: onnx on CPU)"),

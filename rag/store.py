@@ -251,6 +251,14 @@ class IndexStore:
         raise AssertionError("unreachable")
 
     @property
+    def model(self) -> str:
+        return self.commit.model
+
+    @property
+    def generation(self) -> int:
+        return self.commit.generation
+
+    @property
     def n_chunks(self) -> int:
         return sum(s.n_live for s in self.segments)
 

@@ -10,7 +10,7 @@ if ! command -v chromium >/dev/null; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-bash scripts/setup.sh dev,distributed
+bash scripts/setup.sh dev,distributed,serve
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
 .venv/bin/lint-imports --no-cache > /dev/null || .venv/bin/lint-imports --no-cache

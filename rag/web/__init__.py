@@ -6,8 +6,8 @@ The API endpoint `/ask` answers a question as JSON for `gradio_client`. Nothing 
 package, so `import rag` never loads Gradio.
 """
 
+from ..service import ChatService
 from .page import create_app
 from .server import launch, serve
-from .service import ChatService
 
 __all__ = ["ChatService", "create_app", "launch", "serve"]

@@ -11,8 +11,8 @@ import gradio as gr
 from ..errors import RagError
 from ..filters import read_date
 from ..retrieval import DEFAULT_RETRIEVER
+from ..service import ChatService
 from .render import render_answer, render_passages
-from .service import ChatService
 
 log = logging.getLogger("verbatim.app")
 

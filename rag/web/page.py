@@ -6,16 +6,17 @@ from __future__ import annotations
 import gradio as gr
 
 from ..access import Access
+from ..admission import PASS_COOKIE, UploadGate
 from ..errors import RagError
 from ..library import MAX_UPLOAD_BYTES, UploadResult
 from ..pipeline import MAX_QUESTION_CHARS
 from ..retrieval import DEFAULT_RETRIEVER, RETRIEVERS
+from ..service import ChatService, LibraryJob, busy_message
 from .assets import SCROLL_TO_HIGHLIGHT
 from .chat import answer_json, filtered_reply
 from .copying import COPY_JS
 from .export import COPY_CONVERSATION_JS, DOWNLOAD_JS, conversation_export, empty_chat
 from .render import render_article, render_passages
-from .service import ChatService, LibraryJob, busy_message
 from .uploads import take_uploads, upload_message
 
 EXAMPLES = [  # each is answered from the shipped articles, but those in REFUSALS, which show a refusal
@@ -73,6 +74,7 @@ class Page:
     open_button: gr.Button
     job: gr.State  # this page's library change under way, if any
     signed_in: gr.State  # the user this browser session logged in as (kept on the server)
+    upload_pass: gr.Textbox  # hidden: the pass a login gives, set as a cookie for Gradio's upload route (web/guard.py)
     answers: gr.State  # this conversation's answers (to_dict()), oldest first: what follow-ups are read against
     poll_timer: gr.Timer
     details_choice: gr.Dropdown  # the article details form (absent when read-only)
@@ -80,9 +82,11 @@ class Page:
     details_save: gr.Button
 
 
-def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
-    """The chat page; `access`: who may add and remove articles (default: anyone; questions are always open)."""
+def create_app(service: ChatService, access: Access | None = None, gate: UploadGate | None = None) -> gr.Blocks:
+    """The chat page; `access`: who may add and remove articles (default: anyone; questions are always open);
+    `gate`: the uploads the server admits (its passes are given to the pages that log in)."""
     access = access or Access()
+    gate = gate or UploadGate(access, MAX_UPLOAD_BYTES)
     page = Page()
     with gr.Blocks(title="Verbatim", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(INTRO)
@@ -93,7 +97,7 @@ def create_app(service: ChatService, access: Access | None = None) -> gr.Blocks:
                 _panels(page, access)
         _hidden(page)
         _connect_chat(page, service)
-        _connect_library(demo, page, service, access)
+        _connect_library(demo, page, service, access, gate)
         _add_api(service, access)
         demo.load(None, js=COPY_JS)
     return demo
@@ -239,6 +243,9 @@ def _details_form(page: Page) -> None:
         page.details_save = gr.Button("Save details", elem_id="vb-details-save")
 
 
+PASS_JS = f"(token) => {{ if (token) document.cookie = '{PASS_COOKIE}=' + token + '; path=/; SameSite=Strict'; }}"
+
+
 def _hidden(page: Page) -> None:
     """What the page keeps out of sight: the box and button a citation click goes through (see assets.JS), the
     session's state and the timer that polls a library change."""
@@ -246,6 +253,7 @@ def _hidden(page: Page) -> None:
     page.open_button = gr.Button("open", elem_id="vb-open-button", elem_classes="vb-hidden")
     page.job = gr.State(None)
     page.signed_in = gr.State(None)
+    page.upload_pass = gr.Textbox(elem_id="vb-pass", elem_classes="vb-hidden", show_label=False, container=False)
     page.answers = gr.State([])
     page.poll_timer = gr.Timer(POLL_SECONDS, active=False)
 
@@ -300,7 +308,7 @@ def _connect_chat(page: Page, service: ChatService) -> None:
     )
 
 
-def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: Access) -> None:
+def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: Access, gate: UploadGate) -> None:
     """The Library panel filled on each page load and after each change; the login; adding and removing."""
 
     def library_view():
@@ -314,8 +322,8 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
 
     def log_in(user: str, password: str):
         if access.log_in(user, password):
-            return user, f"Logged in as **{user}**: you can add and remove articles.", ""
-        return None, "Wrong user or password.", ""
+            return user, f"Logged in as **{user}**: you can add and remove articles.", "", gate.issue_pass()
+        return None, "Wrong user or password.", "", ""
 
     def poll(current: LibraryJob | None):
         """The change's progress; once it is finished, its outcome and the library as it is now, and the timer stops."""
@@ -339,9 +347,9 @@ def _connect_library(demo: gr.Blocks, page: Page, service: ChatService, access: 
     page.login.click(
         log_in,
         [page.login_user, page.login_password],
-        [page.signed_in, page.status, page.login_password],
+        [page.signed_in, page.status, page.login_password, page.upload_pass],
         api_visibility="private",
-    )
+    ).then(None, page.upload_pass, None, js=PASS_JS)
     page.poll_timer.tick(
         poll,
         page.job,

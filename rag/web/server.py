@@ -1,24 +1,47 @@
-"""Serving the chat page: the index of the corpus built or brought up to date, then the page on host:port."""
+"""Serving the chat page: the index of the corpus built or brought up to date, then the page on host:port, alone
+(Gradio's own server) or with the JSON API beside it (`api`: one uvicorn app, the API's routes and the page at /)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..access import Access
+from ..admission import UploadGate
 from ..library import MAX_UPLOAD_BYTES, Library
+from ..service import ChatService
 from .assets import CSS, JS
+from .guard import UploadGuard
 from .page import create_app
-from .service import ChatService
+
+CONCURRENCY = 8  # questions answered at once, each user in their own session
 
 
-def launch(demo: gr.Blocks, host: str, port: int, **options):
-    """Serve with the page's CSS and JS; several users are answered at once, each in their own session. Gradio
-    refuses an upload over the library's limit while it is received, before it fills its temp folder."""
-    return demo.queue(default_concurrency_limit=8).launch(
-        server_name=host, server_port=port, css=CSS, js=JS, max_file_size=MAX_UPLOAD_BYTES, **options
+def launch(demo: gr.Blocks, host: str, port: int, gate: UploadGate | None = None, **options):
+    """Serve with the page's CSS and JS; uploads are admitted by `gate` before Gradio stores them, and one over the
+    library's limit is refused while it is received."""
+    gate = gate or UploadGate.configured(Access(), MAX_UPLOAD_BYTES)
+    return demo.queue(default_concurrency_limit=CONCURRENCY).launch(
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        js=JS,
+        max_file_size=MAX_UPLOAD_BYTES,
+        app_kwargs={"middleware": [Middleware(UploadGuard, gate=gate)]},
+        **options,
     )
+
+
+def with_api(demo: gr.Blocks, service: ChatService, access: Access, gate: UploadGate):
+    """One app: the JSON API (rag/api) on the service the page uses, and the page mounted at /."""
+    from ..api import LocalBackend, create_api
+
+    app = create_api(LocalBackend(service), access, gate)
+    app.add_middleware(UploadGuard, gate=gate)
+    demo.queue(default_concurrency_limit=CONCURRENCY)
+    return gr.mount_gradio_app(app, demo, path="/", css=CSS, js=JS, max_file_size=MAX_UPLOAD_BYTES)
 
 
 def serve(
@@ -28,15 +51,25 @@ def serve(
     port: int,
     reader: str | Path | None = None,
     access: Access | None = None,
+    api: bool = False,
 ) -> None:
-    """Index what changed in `corpus` (with progress on the terminal), then serve the chat until interrupted,
-    saying in one line where to open it."""
+    """Index what changed in `corpus` (with progress on the terminal), then serve the chat (`api`: and the JSON API)
+    until interrupted, saying in one line where to open it."""
     access = access or Access()
+    gate = UploadGate.configured(access, MAX_UPLOAD_BYTES)
     library = Library(corpus, index_dir, reader=reader)
     library.reader.load()
     qa = library.open(show_progress=True)
     print(f"index {index_dir}: {qa.report.summary()}; library changes: {access.mode}")
-    demo = create_app(ChatService(library, qa), access)
-    launch(demo, host, port, prevent_thread_lock=True, quiet=True)
+    service = ChatService(library, qa)
+    demo = create_app(service, access, gate)
+    if api:
+        import uvicorn
+
+        app = with_api(demo, service, access, gate)
+        print(f"Verbatim is serving {corpus} at http://{host}:{port} (API docs: /docs)", flush=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    launch(demo, host, port, gate, prevent_thread_lock=True, quiet=True)
     print(f"Verbatim is serving {corpus} at {demo.local_url.rstrip('/')}", flush=True)
     demo.block_thread()

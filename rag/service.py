@@ -7,11 +7,11 @@ import logging
 import threading
 import time
 
-from ..answers import Answer
-from ..errors import InvalidQuestionError, RagError
-from ..filters import Filters
-from ..library import Library, UploadResult
-from ..pipeline import MAX_K, QA
+from .answers import Answer
+from .errors import InvalidQuestionError, RagError
+from .filters import Filters
+from .library import Library, UploadResult
+from .pipeline import MAX_K, QA
 
 log = logging.getLogger("verbatim.app")
 
@@ -100,7 +100,7 @@ class ChatService:
         return (
             f"**{store.n_documents}** articles, searched as **{store.n_chunks}** passages"
             f"<details><summary>details</summary>passages are the index's chunks; embedding model "
-            f"`{store.commit.model}`</details>"
+            f"`{store.model}`</details>"
         )
 
 

@@ -1,0 +1,65 @@
+"""What the API answers, as JSON-ready dicts, from the QA of the moment: the same code in one process and in each
+Ray Serve replica, so that both reply alike."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import asdict
+
+from ..filters import Filters
+from ..pipeline import QA
+from ..shards import partial_results
+
+
+class Answering:
+    """Questions, passages, articles and health from `qa()` (called each time: a library change swaps the QA)."""
+
+    def __init__(self, qa: Callable[[], QA]):
+        self.qa = qa
+
+    def ask(
+        self, question: str, k: int, retriever: str, history: list, filters: dict | None, abstain=True, partial=False
+    ):
+        qa = self.qa()
+        with _tolerating(partial) as missing:
+            answer = qa.ask(question, k, retriever, abstain=abstain, history=history or None, filters=filters)
+        found = Filters.of(filters)
+        filtered = found.describe(qa.store.documents()) if found else None
+        return answer.to_dict() | {"filtered": filtered, "missing_shards": missing}
+
+    def retrieve(self, question: str, k: int, retriever: str, filters: dict | None, partial=False) -> dict:
+        with _tolerating(partial) as missing:
+            passages = self.qa().retrieve(question, k, retriever, filters)
+        return {"passages": [_flat(asdict(p)) for p in passages], "missing_shards": missing}
+
+    def articles(self) -> list[dict]:
+        return [_flat(asdict(d)) for d in self.qa().store.documents()]
+
+    def article(self, doc_id: str) -> dict:
+        """KeyError when no article has this id."""
+        document = asdict(self.qa().store.document(doc_id))
+        return _flat(document) | {"pages": list(document["pages"]) if document["pages"] else None}
+
+    def health(self) -> dict:
+        store = self.qa().store
+        generation = store.generation
+        return {
+            "status": "ok",
+            "model": store.model,
+            "reader": self.qa().answer_builder.reader.path.name,
+            "articles": store.n_documents,
+            "chunks": store.n_chunks,
+            "generation": generation if isinstance(generation, list) else [generation],
+            "shards": len(getattr(store, "shards", [store])),
+        }
+
+
+def _tolerating(partial: bool):
+    """`partial_results()` when partial results were asked for; else a shard that is down fails the question."""
+    return partial_results() if partial else contextlib.nullcontext([])
+
+
+def _flat(record: dict) -> dict:
+    """A record with its `meta` fields beside its own, as `Answer.to_dict()` gives them."""
+    return {k: v for k, v in record.items() if k != "meta"} | record["meta"]
