@@ -99,3 +99,33 @@ def test_a_read_only_library_refuses_every_change(locked):
         client.predict("000_9cebef51757e5eed.txt", "editor", PASSWORD, api_name="/remove")
     assert (root / "corpus" / "000_9cebef51757e5eed.txt").is_file()
     assert not client.predict("Who is the Kremlin spokesperson?", api_name="/ask")["abstained"]
+
+
+@pytest.mark.browser
+def test_the_page_uploads_only_after_its_login(locked, browser, tmp_path):
+    """Gradio's upload route refuses the file before the login (nothing reaches the upload box's list); the login
+    gives the page its pass, and then the same file is uploaded and added."""
+    from tests.test_web import open_page
+
+    url, root, _ = locked["login"]
+    article = tmp_path / "rover.txt"
+    article.write_text("The lunar rover Pragyan found sulphur near the south pole on Tuesday, mission control said. " * 5)
+    page = open_page(browser, url)
+    try:
+        page.get_by_role("tab", name="Library").click()
+        with page.expect_response("**/gradio_api/upload**") as refused:
+            page.set_input_files("#vb-upload input[type=file]", [str(article)])
+        assert refused.value.status == 401
+        page.locator("#vb-user").get_by_role("textbox").fill("editor")
+        page.locator("#vb-password").get_by_role("textbox").fill(PASSWORD)
+        page.click("#vb-login")
+        page.wait_for_function("document.cookie.includes('verbatim_pass=')")
+        with page.expect_response("**/gradio_api/upload**") as taken:
+            page.set_input_files("#vb-upload input[type=file]", [str(article)])
+        assert taken.value.status == 200
+        page.wait_for_function("(document.querySelector('#vb-upload').innerText.match(/⇣/g) || []).length >= 1")
+        page.click("#vb-add")
+        page.wait_for_function("document.querySelector('#vb-status').innerText.includes('added')", timeout=120_000)
+        assert (root / "corpus" / "rover.txt").is_file()
+    finally:
+        page.close()

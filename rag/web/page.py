@@ -84,9 +84,10 @@ class Page:
 
 def create_app(service: ChatService, access: Access | None = None, gate: UploadGate | None = None) -> gr.Blocks:
     """The chat page; `access`: who may add and remove articles (default: anyone; questions are always open);
-    `gate`: the uploads the server admits (its passes are given to the pages that log in)."""
+    `gate`: the uploads the server admits (its passes are given to the pages that log in); kept as
+    `demo.upload_gate` for the server that launches the page."""
     access = access or Access()
-    gate = gate or UploadGate(access, MAX_UPLOAD_BYTES)
+    gate = gate or UploadGate.configured(access, MAX_UPLOAD_BYTES)
     page = Page()
     with gr.Blocks(title="Verbatim", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(INTRO)
@@ -100,6 +101,7 @@ def create_app(service: ChatService, access: Access | None = None, gate: UploadG
         _connect_library(demo, page, service, access, gate)
         _add_api(service, access)
         demo.load(None, js=COPY_JS)
+    demo.upload_gate = gate
     return demo
 
 

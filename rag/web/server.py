@@ -9,7 +9,6 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from ..access import Access
-from ..admission import UploadGate
 from ..library import MAX_UPLOAD_BYTES, Library
 from ..service import ChatService
 from .assets import CSS, JS
@@ -19,27 +18,27 @@ from .page import create_app
 CONCURRENCY = 8  # questions answered at once, each user in their own session
 
 
-def launch(demo: gr.Blocks, host: str, port: int, gate: UploadGate | None = None, **options):
-    """Serve with the page's CSS and JS; uploads are admitted by `gate` before Gradio stores them, and one over the
-    library's limit is refused while it is received."""
-    gate = gate or UploadGate.configured(Access(), MAX_UPLOAD_BYTES)
+def launch(demo: gr.Blocks, host: str, port: int, **options):
+    """Serve with the page's CSS and JS; uploads are admitted by the page's gate before Gradio stores them, and one
+    over the library's limit is refused while it is received."""
     return demo.queue(default_concurrency_limit=CONCURRENCY).launch(
         server_name=host,
         server_port=port,
         css=CSS,
         js=JS,
         max_file_size=MAX_UPLOAD_BYTES,
-        app_kwargs={"middleware": [Middleware(UploadGuard, gate=gate)]},
+        app_kwargs={"middleware": [Middleware(UploadGuard, gate=demo.upload_gate)]},
         **options,
     )
 
 
-def with_api(demo: gr.Blocks, service: ChatService, access: Access, gate: UploadGate):
-    """One app: the JSON API (rag/api) on the service the page uses, and the page mounted at /."""
+def with_api(demo: gr.Blocks, service: ChatService, access: Access):
+    """One app: the JSON API (rag/api) on the service the page uses, and the page mounted at /; both admit
+    uploads by the page's gate."""
     from ..api import LocalBackend, create_api
 
-    app = create_api(LocalBackend(service), access, gate)
-    app.add_middleware(UploadGuard, gate=gate)
+    app = create_api(LocalBackend(service), access, demo.upload_gate)
+    app.add_middleware(UploadGuard, gate=demo.upload_gate)
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return gr.mount_gradio_app(app, demo, path="/", css=CSS, js=JS, max_file_size=MAX_UPLOAD_BYTES)
 
@@ -56,20 +55,19 @@ def serve(
     """Index what changed in `corpus` (with progress on the terminal), then serve the chat (`api`: and the JSON API)
     until interrupted, saying in one line where to open it."""
     access = access or Access()
-    gate = UploadGate.configured(access, MAX_UPLOAD_BYTES)
     library = Library(corpus, index_dir, reader=reader)
     library.reader.load()
     qa = library.open(show_progress=True)
     print(f"index {index_dir}: {qa.report.summary()}; library changes: {access.mode}")
     service = ChatService(library, qa)
-    demo = create_app(service, access, gate)
+    demo = create_app(service, access)
     if api:
         import uvicorn
 
-        app = with_api(demo, service, access, gate)
+        app = with_api(demo, service, access)
         print(f"Verbatim is serving {corpus} at http://{host}:{port} (API docs: /docs)", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
-    launch(demo, host, port, gate, prevent_thread_lock=True, quiet=True)
+    launch(demo, host, port, prevent_thread_lock=True, quiet=True)
     print(f"Verbatim is serving {corpus} at {demo.local_url.rstrip('/')}", flush=True)
     demo.block_thread()
