@@ -91,6 +91,7 @@ class ShardServer:
 
     def __init__(self, directory: str):
         self.live = LiveStore(directory)
+        self.live.current()  # a shard that cannot open its index does not start (Serve tries again)
 
     def info(self) -> dict:
         store = self.live.current()

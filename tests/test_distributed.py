@@ -38,3 +38,21 @@ def test_a_build_on_a_local_ray_cluster_answers_exactly_as_the_single_process_bu
         a, b = distributed.ask(question), local.ask(question)
         assert (a.text, a.abstained, a.citations) == (b.text, b.abstained, b.citations)
         assert abs(a.confidence - b.confidence) < 1e-4
+
+
+def test_ray_data_writes_the_shards_of_a_sharded_index_as_a_local_build_does(corpus, tmp_path, embedder):
+    from rag.shards import ShardedIndexer, shard_dirs
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        report = ShardedIndexer(RayIndexer(embedder, documents_per_segment=2), 2).run(corpus, tmp_path / "index")
+    finally:
+        ray.shutdown()
+    assert sorted(report.added) == sorted(p.name for p in corpus.iterdir())
+    ShardedIndexer(Indexer(embedder), 2).run(corpus, tmp_path / "local")
+    for on_ray, here in zip(shard_dirs(tmp_path / "index"), shard_dirs(tmp_path / "local")):
+        assert rag.load(on_ray).store.documents() == rag.load(here).store.documents()
+    distributed, local = rag.load(tmp_path / "index"), rag.load(tmp_path / "local")
+    for question in QUESTIONS:
+        a, b = distributed.ask(question), local.ask(question)
+        assert (a.text, a.abstained, a.citations) == (b.text, b.abstained, b.citations)
