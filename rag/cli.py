@@ -476,10 +476,11 @@ def _cited(citation) -> str:
 
 def _check(args: argparse.Namespace) -> int:
     from .check import IndexChecker
+    from .shards import shard_dirs
 
-    check = IndexChecker().run(args.index_dir)
-    print("\n".join(check.lines()))
-    return 0 if check.ok else 1
+    checks = [IndexChecker().run(d) for d in shard_dirs(args.index_dir) or [args.index_dir]]  # each shard in turn
+    print("\n".join(line for check in checks for line in check.lines()))
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _eval_qa(args: argparse.Namespace):

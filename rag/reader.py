@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import settings
+from .batching import Batcher
 from .confidence import Confidence
 from .errors import ModelNotFoundError
 from .exports import exported, optimise
@@ -163,7 +164,9 @@ class Reader:
     The folder holds the trained weights (fp16 safetensors, trained by rag.training); they are exported to
     ONNX once per machine (rag/exports.py), in fp32 and in int8, and the one this CPU runs faster is used
     (`precision` or $VERBATIM_READER_PRECISION: "fp32" or "int8" to choose).
-    `threads`: onnxruntime's threads per question."""
+    `threads`: onnxruntime's threads per question; `batch` (or $VERBATIM_READER_BATCH=1): questions read at the same
+    moment by several threads go through the model as one batch (rag/batching.py), in fp32, since int8's activation
+    scales are set per batch and would make an answer depend on the questions read with it."""
 
     def __init__(
         self,
@@ -173,12 +176,21 @@ class Reader:
         threads: int = 2,
         confidence: Confidence | None = None,
         precision: str | None = None,
+        batch: bool | None = None,
     ):
         self.path = Path(path or default_reader())
+        self.batch = settings.get("READER_BATCH") == "1" if batch is None else batch
         self.max_length = max_length
         self.stride = stride
         self.threads = threads
         self.precision = precision or settings.get("READER_PRECISION")
+        if self.batch and self.precision == "int8":
+            raise ModelNotFoundError(
+                "the reader cannot batch questions in int8: its activation scales are set per batch, so an answer "
+                "would depend on the questions read with it; batch in fp32 or read one question at a time"
+            )
+        if self.batch:
+            self.precision = "fp32"
         if self.precision not in (None, *PRECISIONS):
             raise ModelNotFoundError(
                 f"unknown reader precision {self.precision!r} (VERBATIM_READER_PRECISION?): use "
@@ -218,19 +230,20 @@ class Reader:
             return Reading([], 1.0)
         with self._lock:
             windows = encode(tokenizer, question, passages, self.max_length, self.stride)
-        return read_spans(windows, *_logits(session, windows), excluded=excluded)
-
-
-def _logits(session, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
-    start, end = session.run(
-        None,
-        {
+        inputs = {
             "input_ids": windows.input_ids,
             "attention_mask": windows.attention_mask,
             "token_type_ids": windows.token_type_ids,
-        },
-    )
-    return start, end
+        }
+        start, end = self._batcher.run(inputs) if self._batcher else session.run(None, inputs)
+        return read_spans(windows, start, end, excluded=excluded)
+
+    @functools.cached_property
+    def _batcher(self) -> Batcher | None:
+        if not self.batch:
+            return None
+        session = self._load()[1]
+        return Batcher(lambda inputs: session.run(None, inputs))
 
 
 PRECISIONS = ("fp32", "int8")

@@ -257,19 +257,20 @@ def application(corpus: str, index_dir: str, replicas: Replicas, reader: str | N
     """The bound Ray Serve application (deployments as the module's docstring lists them)."""
     from ray import serve
 
+    options = {"num_cpus": 0, "runtime_env": {"env_vars": settings.given()}}  # this process's VERBATIM_* settings
     dirs = shard_dirs(index_dir) or []
     shards = [
-        serve.deployment(ShardServer, name=f"shard-{i}", ray_actor_options={"num_cpus": 0}).bind(str(d))
+        serve.deployment(ShardServer, name=f"shard-{i}", ray_actor_options=options).bind(str(d))
         for i, d in enumerate(dirs)
     ]
     answerer = serve.deployment(
-        Answerer, name="Answerer", max_ongoing_requests=8, ray_actor_options={"num_cpus": 0}, **replicas.options()
+        Answerer, name="Answerer", max_ongoing_requests=8, ray_actor_options=options, **replicas.options()
     ).bind(str(index_dir), len(dirs), reader)
     extra = (
         []
         if access.mode == "read-only"
         else [
-            serve.deployment(Librarian, name="Librarian", ray_actor_options={"num_cpus": 0}).bind(
+            serve.deployment(Librarian, name="Librarian", ray_actor_options=options).bind(
                 str(corpus), str(index_dir), reader
             )
         ]
@@ -282,7 +283,7 @@ def application(corpus: str, index_dir: str, replicas: Replicas, reader: str | N
 
         return create_api(RayBackend(), access, UploadGate.configured(access, MAX_UPLOAD_BYTES))
 
-    ingress = serve.deployment(serve.ingress(build)(), name="Verbatim", ray_actor_options={"num_cpus": 0})
+    ingress = serve.deployment(serve.ingress(build)(), name="Verbatim", ray_actor_options=options)
     return ingress.bind(answerer, *shards, *extra)
 
 

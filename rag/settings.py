@@ -11,6 +11,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "INDEX_DIR": ("index", "index folder"),
     "HOST": ("127.0.0.1", "address the web chat listens on"),
     "PORT": ("7860", "port the web chat listens on"),
+    "READER_BATCH": ("0", "1: questions read at the same moment go through the reader as one batch"),
     "UPLOADS_PER_MINUTE": ("20", "uploads a server takes from one client a minute"),
     "SHARD_TIMEOUT": ("10", "seconds a question waits for a shard on Ray Serve before it is told the shard is down"),
     "AUTH": (None, "users allowed to change the library, as user:HASH, comma-separated"),
@@ -35,3 +36,8 @@ def described() -> str:
         f"  {PREFIX}{name}: {text}" + (f" (default: {default})" if default else "")
         for name, (default, text) in SETTINGS.items()
     )
+
+
+def given() -> dict[str, str]:
+    """The settings set in this process's environment, as variables (to hand on to other processes)."""
+    return {PREFIX + name: os.environ[PREFIX + name] for name in SETTINGS if os.environ.get(PREFIX + name)}

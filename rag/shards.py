@@ -15,9 +15,11 @@ process or a deployment on Ray Serve (rag/serving.py); `ShardedStore` only needs
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
@@ -176,22 +178,27 @@ class ShardedStore:
         return sum(shard.n_documents for shard in self.shards)
 
     def search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Hit]:
-        return self._best([self._hits(i, "search", vector, k, filters) for i in range(len(self.shards))], k)
+        return self._best(self._fan_out("search", vector, k, filters), k)
 
     def lexical(self, terms: list[str], k: int, filters: Filters | None = None) -> list[Hit]:
-        return self._best([self._hits(i, "lexical", terms, k, filters) for i in range(len(self.shards))], k)
+        return self._best(self._fan_out("lexical", terms, k, filters), k)
 
-    def _hits(self, i: int, method: str, *args) -> list[Hit]:
-        """A shard's hits; none from a shard that is down when partial results were asked for (`partial_results`)."""
-        try:
-            return getattr(self.shards[i], method)(*args)
-        except ShardUnavailableError:
-            missing = _PARTIAL.get()
-            if missing is None:
-                raise
-            if i not in missing:
-                missing.append(i)
-            return []
+    def _fan_out(self, method: str, *args) -> list[list[Hit]]:
+        """Every shard's hits, asked of all shards at once; none from a shard that is down when partial results
+        were asked for (`partial_results`: its number is noted)."""
+        if len(self.shards) == 1:
+            return [getattr(self.shards[0], method)(*args)]
+        futures = [_pool().submit(getattr(shard, method), *args) for shard in self.shards]
+        found, missing = [], _PARTIAL.get()
+        for i, future in enumerate(futures):
+            try:
+                found.append(future.result())
+            except ShardUnavailableError:
+                if missing is None:
+                    raise
+                missing.extend([i] if i not in missing else [])
+                found.append([])
+        return found
 
     def _best(self, found: list[list[Hit]], k: int) -> list[Hit]:
         """The k best of every shard's hits, by score, as one index ranks its segments' (ties: the earlier shard)."""
@@ -234,6 +241,12 @@ class ShardedStore:
     def close(self) -> None:
         for shard in self.shards:
             shard.close()
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """Threads that ask shards in parallel (searches release the GIL; remote shards wait on the network)."""
+    return ThreadPoolExecutor(max_workers=32, thread_name_prefix="verbatim-shards")
 
 
 def _as_list(generation) -> list[int]:

@@ -109,7 +109,9 @@ def test_the_page_uploads_only_after_its_login(locked, browser, tmp_path):
 
     url, root, _ = locked["login"]
     article = tmp_path / "rover.txt"
-    article.write_text("The lunar rover Pragyan found sulphur near the south pole on Tuesday, mission control said. " * 5)
+    article.write_text(
+        "The lunar rover Pragyan found sulphur near the south pole on Tuesday, mission control said. " * 5
+    )
     page = open_page(browser, url)
     try:
         page.get_by_role("tab", name="Library").click()

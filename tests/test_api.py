@@ -120,6 +120,7 @@ def test_retrieve_articles_and_health(open_api, qa):
         "status": "ok",
         "model": "all-MiniLM-L6-v2",
         "reader": "reader",
+        "reader_precision": qa.answer_builder.reader.running,
         "articles": 5,
         "chunks": qa.store.n_chunks,
         "generation": [qa.store.generation],

@@ -34,7 +34,17 @@ def served(tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("ray-serve")
     shutil.copytree(ARTICLES, root / "corpus")
     subprocess.run(
-        [sys.executable, "-m", "rag.cli", "index", str(root / "corpus"), "--index-dir", str(root / "index"), "--shards", "2"],
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "index",
+            str(root / "corpus"),
+            "--index-dir",
+            str(root / "index"),
+            "--shards",
+            "2",
+        ],
         check=True,
         capture_output=True,
     )

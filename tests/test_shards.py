@@ -21,7 +21,17 @@ def sharded(tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("sharded")
     shutil.copytree(ARTICLES, root / "corpus")
     subprocess.run(
-        [sys.executable, "-m", "rag.cli", "index", str(root / "corpus"), "--index-dir", str(root / "index"), "--shards", "2"],
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "index",
+            str(root / "corpus"),
+            "--index-dir",
+            str(root / "index"),
+            "--shards",
+            "2",
+        ],
         check=True,
         capture_output=True,
     )
@@ -50,7 +60,9 @@ def test_dense_search_across_shards_is_the_single_indexs_exactly(sharded, articl
     for question in ("Who is the Kremlin spokesperson?", "oil prices", "nuclear weapons"):
         vector = qa.embedder.run([question])[0]
         merged = [(c.doc_id, c.start, round(h.score, 6)) for h, c in _with_chunks(store, store.search(vector, 20))]
-        single = [(c.doc_id, c.start, round(h.score, 6)) for h, c in _with_chunks(qa.store, qa.store.search(vector, 20))]
+        single = [
+            (c.doc_id, c.start, round(h.score, 6)) for h, c in _with_chunks(qa.store, qa.store.search(vector, 20))
+        ]
         assert merged == single
     store.close()
 
@@ -63,7 +75,8 @@ def test_the_router_keeps_the_best_k_of_every_shards_hits(sharded):
     store = ShardedStore.open(sharded / "index")
     terms = rag.lexical.Analyzer().run(["Kremlin spokesperson Peskov"])[0]
     per_shard = [
-        [(c.doc_id, c.start, h.score) for h, c in _with_chunks(shard, shard.lexical(terms, 8))] for shard in store.shards
+        [(c.doc_id, c.start, h.score) for h, c in _with_chunks(shard, shard.lexical(terms, 8))]
+        for shard in store.shards
     ]
     expected = sorted(per_shard[0] + per_shard[1], key=lambda hit: -hit[2])[:8]
     assert [(c.doc_id, c.start, h.score) for h, c in _with_chunks(store, store.lexical(terms, 8))] == expected
@@ -133,3 +146,16 @@ def test_a_shard_that_is_down_fails_the_search_unless_partial_results_are_asked_
         c.doc_id for c in up.chunks([h.chunk_id for h in up.search(vector, 5)])
     ]
     up.close()
+
+
+def test_rag_check_reads_every_shard(sharded):
+    checked = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "check", "--index-dir", str(sharded / "index")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0
+    assert [line.split(": ")[-1] for line in checked.stdout.splitlines() if "shard-" in line] == [
+        "ok (1 segment, 2 documents)",
+        "ok (1 segment, 3 documents)",
+    ]

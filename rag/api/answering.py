@@ -48,6 +48,7 @@ class Answering:
             "status": "ok",
             "model": store.model,
             "reader": self.qa().answer_builder.reader.path.name,
+            "reader_precision": self.qa().answer_builder.reader.running,
             "articles": store.n_documents,
             "chunks": store.n_chunks,
             "generation": generation if isinstance(generation, list) else [generation],

@@ -141,6 +141,7 @@ class Health(Strict):
     status: Literal["ok"]
     model: str
     reader: str
+    reader_precision: Literal["fp32", "int8"] = Field(description="what the reader runs in here")
     articles: int
     chunks: int
     generation: list[int] = Field(description="each shard's index commit generation (one: unsharded)")
