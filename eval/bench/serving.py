@@ -8,8 +8,9 @@
    each, starting at different gold questions, against: one process (`rag serve --api`), Ray Serve with 1 and 2
    answering replicas, and with the reader batching questions that arrive together (in fp32: rag/reader.py). Throughput, p50, p95,
    errors, and answers that differ from the reference (the same question asked of `qa.ask()` alone).
-3. Faults: Ray Serve with 2 replicas under the same load; one answering replica is killed --kill-after seconds in.
-   Every 200 must be the reference answer; anything else must be a 503 that says so.
+3. Faults: Ray Serve with 2 replicas under the same load; one answering replica is killed --kill-after seconds in
+   (with --shards, also a shard's replica). Every 200 must be the reference answer; anything else must be a 503
+   that says so.
 
 Loopback only; the index is a temporary copy of the shipped articles' (sharded with --shards N for the Ray setups).
 
@@ -123,8 +124,8 @@ def overhead(qa, url: str, rounds: int) -> dict:
     return {"in_process_p50_ms": round(here, 1), "served_p50_ms": round(there, 1), "ratio": round(there / here, 3)}
 
 
-def load(url: str, users: int, per_user: int, reference: dict, kill: float | None = None) -> dict:
-    """`users` closed-loop clients; with `kill`, one answering replica is killed that many seconds in."""
+def load(url: str, users: int, per_user: int, reference: dict, kill: float | None = None, victim="Answerer") -> dict:
+    """`users` closed-loop clients; with `kill`, a replica of `victim` is killed that many seconds in."""
     results: list[tuple[float, int, bool]] = []  # (seconds, status, right)
     problems: list[str] = []
 
@@ -146,7 +147,7 @@ def load(url: str, users: int, per_user: int, reference: dict, kill: float | Non
         thread.start()
     if kill is not None:
         time.sleep(kill)
-        kill_a_replica("Answerer")
+        kill_a_replica(victim)
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
@@ -194,6 +195,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="timed passes over the gold questions (overhead)")
     parser.add_argument("--shards", type=int, default=0, help="Ray setups over an index of this many shards")
     parser.add_argument("--kill-after", type=float, default=8.0)
+    parser.add_argument("--only", default=None, metavar="TEXT", help="only the setups whose name holds this")
     parser.add_argument("--json", default=None, metavar="OUT")
     args = parser.parse_args()
     import ray
@@ -218,7 +220,7 @@ def main() -> None:
             setups.append((f"Ray Serve, {args.shards} shards, 1 replica", lambda: on_ray(root, "sharded", 1, False)))
             sharded = rag.load(root / "sharded", reader=qa.answer_builder.reader)
         fp32 = rag.load(root / "index", reader=Reader(precision="fp32"))
-        for name, setup in setups:
+        for name, setup in [s for s in setups if args.only is None or args.only in s[0]]:
             if "shards" in name:  # the sharded service is held to one process reading the same shards
                 reference = answers(sharded)
             elif "batching" in name:  # a batching reader reads in fp32 (rag/reader.py)
@@ -234,6 +236,10 @@ def main() -> None:
                 if name == "Ray Serve, 2 replicas":
                     row["replica_killed"] = load(
                         url, args.users, args.questions_per_user, reference, kill=args.kill_after
+                    )
+                if "shards" in name:
+                    row["shard_killed"] = load(
+                        url, args.users, args.questions_per_user, reference, kill=args.kill_after, victim="shard-1"
                     )
             figures[name] = row
             print(name, json.dumps(row), flush=True)
