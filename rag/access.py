@@ -92,15 +92,17 @@ class Access:
         return self.mode == "open" or (self.mode == "login" and signed_in in self.users)
 
     def log_in(self, user: str | None, password: str | None) -> bool:
-        """Whether this user and password are right (and so may sign a session in)."""
-        if self.mode != "login":
-            return False
-        right = (
-            verify_password(password or "", self.users.get(user or "", _UNKNOWN_USER)) and (user or "") in self.users
-        )
+        """Whether this user and password are right (and so may sign a session in); a wrong one waits first."""
+        right = self.checks(user, password)
         if not right:
             time.sleep(FAILED_LOGIN_DELAY)
         return right
+
+    def checks(self, user: str | None, password: str | None) -> bool:
+        """Whether this user and password are right, at once: the caller makes a wrong one wait (`log_in` does)."""
+        if self.mode != "login":
+            return False
+        return verify_password(password or "", self.users.get(user or "", _UNKNOWN_USER)) and (user or "") in self.users
 
     @property
     def refusal(self) -> str:

@@ -12,7 +12,6 @@ import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 
 from . import settings
 from .access import Access
@@ -22,12 +21,13 @@ PASS_COOKIE = "verbatim_pass"
 PASS_SECONDS = 12 * 3600
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why an upload is refused, with the HTTP status that says so."""
+class Refusal(Exception):
+    """Why a request is refused, with the HTTP status that says so."""
 
-    status: int
-    message: str
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class UploadGate:
@@ -68,12 +68,17 @@ class UploadGate:
         if length is None or not length.isdigit():
             return Refusal(411, "Send the upload with its length (a Content-Length header).")
         if int(length) > self.max_bytes + MULTIPART_OVERHEAD:
-            return Refusal(413, f"The upload is {int(length):,} bytes; the limit is {self.max_bytes:,} a file.")
+            return Refusal(
+                413,
+                f"The upload is {int(length):,} bytes; send at most {self.max_bytes:,} bytes (one article) at a time.",
+            )
         return self._counted(client)
 
     def _counted(self, client: str) -> Refusal | None:
         now = time.monotonic()
         with self._lock:
+            for address in [a for a, times in self._recent.items() if times[-1] <= now - 60]:
+                del self._recent[address]  # nothing from it for a minute: forgotten
             recent = self._recent.setdefault(client, deque())
             while recent and recent[0] <= now - 60:
                 recent.popleft()

@@ -320,7 +320,7 @@ def _index(args: argparse.Namespace) -> int:
         indexer = RayIndexer(Embedder(args.model), address=None if args.ray == "local" else args.ray)
     else:
         indexer = Indexer(Embedder(args.model))
-    indexer = ShardedIndexer(indexer, args.shards) if args.shards else for_index(indexer, args.index_dir)
+    indexer = ShardedIndexer(indexer, args.shards) if args.shards is not None else for_index(indexer, args.index_dir)
     report = indexer.run(args.corpus, args.index_dir, rebuild=args.rebuild, optimize=args.optimize, show_progress=True)
     print(f"{args.index_dir}: {report.summary()}")
     return 0

@@ -207,6 +207,7 @@ def set_details(
     folder's sidecar, and re-label it in the index at `index_dir` where that holds it, embedding nothing.
     Returns the article's details as they now stand and the index update's report (None: no index)."""
     from .chunking import SentenceChunker
+    from .shards import shard_dirs
     from .store import read_commit
 
     path = article_path(corpus_dir, doc_id)
@@ -214,10 +215,10 @@ def set_details(
     report = None
     if (
         index_dir is not None
-        and (commit := read_commit(index_dir)) is not None
+        and (commit := read_commit((shard_dirs(index_dir) or [index_dir])[0])) is not None
         and indexed_documents(index_dir, [doc_id])  # another corpus's index, or a file not indexed yet: left alone
     ):
-        indexer = Indexer(Embedder(commit.model), SentenceChunker(**commit.chunker))
+        indexer = for_index(Indexer(Embedder(commit.model), SentenceChunker(**commit.chunker)), index_dir)
         report = indexer.update_files(index_dir, files=[(doc_id, path.resolve())])
     read = read_document(doc_id, path, corpus_dir)
     if not hasattr(read, "meta"):

@@ -23,7 +23,7 @@ import numpy as np
 from . import settings
 from .batching import Batcher
 from .confidence import Confidence
-from .errors import ModelNotFoundError
+from .errors import ModelNotFoundError, RagError
 from .exports import exported, optimise
 from .files import write_atomically
 
@@ -185,7 +185,7 @@ class Reader:
         self.threads = threads
         self.precision = precision or settings.get("READER_PRECISION")
         if self.batch and self.precision == "int8":
-            raise ModelNotFoundError(
+            raise RagError(
                 "the reader cannot batch questions in int8: its activation scales are set per batch, so an answer "
                 "would depend on the questions read with it; batch in fp32 or read one question at a time"
             )
@@ -208,7 +208,9 @@ class Reader:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
-                    self._loaded = _load_reader(self.path, self.threads, self._confidence, self.precision)
+                    loaded = _load_reader(self.path, self.threads, self._confidence, self.precision)
+                    self._batcher = Batcher(lambda inputs: loaded[1].run(None, inputs))
+                    self._loaded = loaded
         return self._loaded
 
     @property
@@ -235,15 +237,8 @@ class Reader:
             "attention_mask": windows.attention_mask,
             "token_type_ids": windows.token_type_ids,
         }
-        start, end = self._batcher.run(inputs) if self._batcher else session.run(None, inputs)
+        start, end = self._batcher.run(inputs) if self.batch else session.run(None, inputs)
         return read_spans(windows, start, end, excluded=excluded)
-
-    @functools.cached_property
-    def _batcher(self) -> Batcher | None:
-        if not self.batch:
-            return None
-        session = self._load()[1]
-        return Batcher(lambda inputs: session.run(None, inputs))
 
 
 PRECISIONS = ("fp32", "int8")

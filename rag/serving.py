@@ -61,11 +61,11 @@ class Replicas:
 class LiveStore:
     """An index folder's store, reopened when its commit changes (a change made by another process)."""
 
-    def __init__(self, index_dir: str | Path, model: str | None = None):
+    def __init__(self, index_dir: str | Path):
         self.index_dir = Path(index_dir)
-        self.model = model
         self._stamp = None
         self._store: IndexStore | None = None
+        self._previous: IndexStore | None = None  # kept open for questions still reading it; the one before is closed
         self._lock = threading.Lock()
 
     def current(self) -> IndexStore:
@@ -73,7 +73,9 @@ class LiveStore:
         if stamp != self._stamp:
             with self._lock:
                 if stamp != self._stamp:
-                    self._store = IndexStore.open(self.index_dir, model=self.model)
+                    if self._previous is not None:
+                        self._previous.close()
+                    self._previous, self._store = self._store, IndexStore.open(self.index_dir)
                     self._stamp = stamp
         return self._store
 
@@ -93,17 +95,10 @@ class ShardServer:
         self.live = LiveStore(directory)
         self.live.current()  # a shard that cannot open its index does not start (Serve tries again)
 
-    def info(self) -> dict:
-        store = self.live.current()
-        return {
-            "model": store.model,
-            "generation": store.generation,
-            "chunks": store.n_chunks,
-            "documents": store.n_documents,
-        }
-
-    def call(self, method: str, *args):
-        return getattr(self.live.current(), method)(*args)
+    def call(self, name: str, *args):
+        """A method's result, or (given no arguments) a property's value, of the index as it is now."""
+        found = getattr(self.live.current(), name)
+        return found(*args) if callable(found) else found
 
 
 class RemoteShard:
@@ -118,25 +113,18 @@ class RemoteShard:
         self.handle = serve.get_deployment_handle(f"shard-{number}", app_name=APP)
         self.timeout = float(settings.get("SHARD_TIMEOUT"))
 
-    def _call(self, method: str, *args):
+    def _call(self, name: str, *args):
         from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
+        from ray.serve.exceptions import RayServeException
 
         try:
-            return self.handle.call.remote(method, *args).result(timeout_s=self.timeout)
+            return self.handle.call.remote(name, *args).result(timeout_s=self.timeout)
         except RayTaskError as exc:
             raise exc.cause from None  # the shard's own error (a missing article: KeyError), not a failure of Ray
-        except (GetTimeoutError, TimeoutError, RayActorError) as exc:
+        except (GetTimeoutError, TimeoutError, RayActorError, RayServeException) as exc:
             raise ShardUnavailableError(
                 f"shard {self.number} of {self.shards} of the index is down or restarting: ask again shortly, "
                 "or ask for partial results"
-            ) from exc
-
-    def _info(self) -> dict:
-        try:
-            return self.handle.info.remote().result(timeout_s=self.timeout)
-        except Exception as exc:
-            raise ShardUnavailableError(
-                f"shard {self.number} of {self.shards} of the index is down or restarting"
             ) from exc
 
     def __getattr__(self, method: str):
@@ -144,10 +132,10 @@ class RemoteShard:
             raise AttributeError(method)
         return lambda *args: self._call(method, *args)
 
-    model = property(lambda self: self._info()["model"])
-    generation = property(lambda self: self._info()["generation"])
-    n_chunks = property(lambda self: self._info()["chunks"])
-    n_documents = property(lambda self: self._info()["documents"])
+    model = property(lambda self: self._call("model"))
+    generations = property(lambda self: self._call("generations"))
+    n_chunks = property(lambda self: self._call("n_chunks"))
+    n_documents = property(lambda self: self._call("n_documents"))
 
     def close(self) -> None:
         pass
@@ -161,11 +149,10 @@ class Answerer:
         from .embedding import Embedder
         from .reader import Reader
 
-        self.index_dir = index_dir
         self.reader = Reader(reader)
         self.reader.load()
         if shards:  # the model is read from disk: shards cannot be called while the replica starts
-            store = ShardedStore(index_dir, [RemoteShard(i, shards) for i in range(shards)])
+            store = ShardedStore([RemoteShard(i, shards) for i in range(shards)])
             self.embedder = Embedder(read_commit(shard_dirs(index_dir)[0]).model)
             self._qa = self._new_qa(store)
             self.live = None
@@ -218,6 +205,7 @@ class RayBackend:
 
     async def _call(self, deployment: str, method: str, *args):
         from ray.exceptions import RayActorError, RayTaskError
+        from ray.serve.exceptions import RayServeException
 
         handle = (
             self.answerer if deployment == "Answerer" else self._serve.get_deployment_handle(deployment, app_name=APP)
@@ -226,7 +214,7 @@ class RayBackend:
             return await handle.call.remote(method, *args)
         except RayTaskError as exc:
             raise exc.cause from None
-        except RayActorError as exc:
+        except (RayActorError, RayServeException) as exc:
             raise ServiceUnavailableError(
                 "the replica answering this stopped (Ray Serve is starting another): ask again"
             ) from exc

@@ -144,8 +144,7 @@ class ShardedIndexer:
 class ShardedStore:
     """Several shards answering as one index (see the module's docstring)."""
 
-    def __init__(self, index_dir: str | Path, shards: list):
-        self.index_dir = Path(index_dir)
+    def __init__(self, shards: list):
         self.shards = shards
 
     @classmethod
@@ -158,16 +157,16 @@ class ShardedStore:
             for store in opened:
                 store.close()
             raise
-        return cls(index_dir, opened)
+        return cls(opened)
 
     @property
     def model(self) -> str:
         return self.shards[0].model
 
     @property
-    def generation(self) -> list[int]:
+    def generations(self) -> list[int]:
         """Each shard's commit generation."""
-        return [g for shard in self.shards for g in _as_list(shard.generation)]
+        return [g for shard in self.shards for g in shard.generations]
 
     @property
     def n_chunks(self) -> int:
@@ -183,9 +182,9 @@ class ShardedStore:
     def lexical(self, terms: list[str], k: int, filters: Filters | None = None) -> list[Hit]:
         return self._best(self._fan_out("lexical", terms, k, filters), k)
 
-    def _fan_out(self, method: str, *args) -> list[list[Hit]]:
-        """Every shard's hits, asked of all shards at once; none from a shard that is down when partial results
-        were asked for (`partial_results`: its number is noted)."""
+    def _fan_out(self, method: str, *args) -> list[list]:
+        """Every shard's answer (hits, or documents), asked of all shards at once; none from a shard that is down
+        when partial results were asked for (`partial_results`: its number is noted)."""
         if len(self.shards) == 1:
             return [getattr(self.shards[0], method)(*args)]
         futures = [_pool().submit(getattr(shard, method), *args) for shard in self.shards]
@@ -196,7 +195,8 @@ class ShardedStore:
             except ShardUnavailableError:
                 if missing is None:
                     raise
-                missing.extend([i] if i not in missing else [])
+                if i not in missing:
+                    missing.append(i)
                 found.append([])
         return found
 
@@ -227,7 +227,7 @@ class ShardedStore:
         return self.shards[self._owner(doc_id)].document(doc_id)
 
     def documents(self) -> list[DocumentInfo]:
-        return sorted((d for shard in self.shards for d in shard.documents()), key=lambda d: d.id)
+        return sorted((d for found in self._fan_out("documents") for d in found), key=lambda d: d.id)
 
     def document_hashes(self, only: list[str] | None = None) -> dict[str, str]:
         return {doc_id: sha for shard in self.shards for doc_id, sha in shard.document_hashes(only).items()}
@@ -247,10 +247,6 @@ class ShardedStore:
 def _pool() -> ThreadPoolExecutor:
     """Threads that ask shards in parallel (searches release the GIL; remote shards wait on the network)."""
     return ThreadPoolExecutor(max_workers=32, thread_name_prefix="verbatim-shards")
-
-
-def _as_list(generation) -> list[int]:
-    return generation if isinstance(generation, list) else [generation]
 
 
 def for_index(indexer: Indexer, index_dir: str | Path) -> Indexer | ShardedIndexer:

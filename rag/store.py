@@ -255,8 +255,9 @@ class IndexStore:
         return self.commit.model
 
     @property
-    def generation(self) -> int:
-        return self.commit.generation
+    def generations(self) -> list[int]:
+        """The commit's generation, as a list (a sharded store has one a shard)."""
+        return [self.commit.generation]
 
     @property
     def n_chunks(self) -> int:

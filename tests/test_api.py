@@ -123,7 +123,7 @@ def test_retrieve_articles_and_health(open_api, qa):
         "reader_precision": qa.answer_builder.reader.running,
         "articles": 5,
         "chunks": qa.store.n_chunks,
-        "generation": [qa.store.generation],
+        "generation": qa.store.generations,
         "shards": 1,
     }
 
@@ -158,6 +158,12 @@ def test_a_bad_question_is_a_400_in_plain_words(open_api, body, status, error):
     reply = client.post("/ask", json=body)
     assert reply.status_code == status
     assert reply.json() == {"error": error}
+
+
+def test_a_malformed_upload_is_a_400_in_json(open_api):
+    client, _ = open_api
+    many = client.post("/articles", files=[("files", (f"{i}.txt", b"text")) for i in range(21)])
+    assert many.status_code == 400 and many.json() == {"error": "Too many files. Maximum number of files is 20."}
 
 
 def test_an_unknown_article_is_a_404(open_api):
@@ -212,7 +218,8 @@ def test_a_read_only_library_refuses_every_change_with_403(tmp_path, articles_in
     app, _ = api(tmp_path, articles_index, qa, Access("read-only"))
     client = TestClient(app)
     refusal = {"error": "This library is read-only: articles cannot be added or removed here."}
-    assert client.delete(f"/articles/{SHIPPED[0]}").json() == refusal
+    removal = client.delete(f"/articles/{SHIPPED[0]}")
+    assert removal.status_code == 403 and removal.json() == refusal
     reply = client.post("/articles", files={"files": ("a.txt", ARTICLE)})
     assert reply.status_code == 403 and reply.json() == refusal
     assert client.post("/ask", json={"question": "Who is the Kremlin spokesperson?"}).status_code == 200
@@ -223,8 +230,9 @@ def test_uploads_over_the_size_or_the_rate_limit_are_refused(tmp_path, articles_
     client = TestClient(app)
     big = client.post("/articles", files={"files": ("big.txt", b"word " * (MAX_UPLOAD_BYTES // 4))})
     assert big.status_code == 413
+    size = int(big.request.headers["content-length"])
     assert big.json() == {
-        "error": f"The upload is {int(big.request.headers['content-length']):,} bytes; the limit is 5,242,880 a file."
+        "error": f"The upload is {size:,} bytes; send at most 5,242,880 bytes (one article) at a time."
     }
     for name in ("one.txt", "two.txt"):
         assert client.post("/articles", files={"files": (name, ARTICLE + name.encode())}).status_code == 200
@@ -265,6 +273,10 @@ def test_uploads_without_a_login_store_nothing_through_the_api_or_the_pages_rout
             )
         reply = TestClient(app).post("/articles", files={"files": ("flood.txt", os.urandom(4 * 2**20))})
         assert reply.status_code == 401
+        fetched = {"path": f"http://127.0.0.1:{port}/gradio_api/info", "meta": {"_type": "gradio.FileData"}}
+        event = {"data": [[fetched], None, None], "fn_index": 0, "session_hash": "outsider"}
+        reply = page.post("/gradio_api/queue/join", json=event)  # Gradio would download a file named by URL
+        assert (reply.status_code, reply.text) == (400, "Files must be uploaded, not fetched from a URL.")
         assert files_under(*watched) - before == set()
         page.cookies.set(PASS_COOKIE, gate.issue_pass())
         stored = page.post("/gradio_api/upload", files={"files": ("article.txt", ARTICLE)})

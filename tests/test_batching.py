@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.batching import Batcher
-from rag.errors import ModelNotFoundError
+from rag.errors import RagError
 from rag.reader import Reader
 
 
@@ -72,5 +72,5 @@ def test_a_batching_reader_reads_each_question_exactly_as_alone(qa):
 
 
 def test_int8_does_not_batch():
-    with pytest.raises(ModelNotFoundError, match="cannot batch questions in int8"):
+    with pytest.raises(RagError, match="cannot batch questions in int8"):
         Reader(precision="int8", batch=True)

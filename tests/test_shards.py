@@ -99,13 +99,13 @@ def test_an_added_article_goes_to_the_shard_that_owns_it(tmp_path, embedder):
     shutil.copytree(ARTICLES, tmp_path / "corpus")
     indexer = ShardedIndexer(Indexer(embedder), 2)
     indexer.run(tmp_path / "corpus", tmp_path / "index")
-    before = [IndexStore.open(d).generation for d in shard_dirs(tmp_path / "index")]
+    before = [IndexStore.open(d).generations[0] for d in shard_dirs(tmp_path / "index")]
     name = next(f"rover-{i}.txt" for i in range(10) if shard_of(f"rover-{i}.txt", 2) == 1)
     (tmp_path / "corpus" / name).write_text("The lunar rover Pragyan found sulphur near the south pole. " * 10)
     report = indexer.run(tmp_path / "corpus", tmp_path / "index")
     assert report.added == [name] and report.unchanged == 5
     after = [IndexStore.open(d) for d in shard_dirs(tmp_path / "index")]
-    assert [s.generation for s in after] == [before[0], before[1] + 1]
+    assert [s.generations[0] for s in after] == [before[0], before[1] + 1]
     assert name in [d.id for d in after[1].documents()] and name not in [d.id for d in after[0].documents()]
 
 
@@ -134,7 +134,7 @@ class DownShard:
 
 def test_a_shard_that_is_down_fails_the_search_unless_partial_results_are_asked_for(sharded, qa):
     up = IndexStore.open(shard_dirs(sharded / "index")[0])
-    store = ShardedStore(sharded / "index", [up, DownShard()])
+    store = ShardedStore([up, DownShard()])
     vector = qa.embedder.run(["Who is the Kremlin spokesperson?"])[0]
     with pytest.raises(ShardUnavailableError, match="shard 1 of 2"):
         store.search(vector, 5)
@@ -159,3 +159,14 @@ def test_rag_check_reads_every_shard(sharded):
         "ok (1 segment, 2 documents)",
         "ok (1 segment, 3 documents)",
     ]
+
+
+def test_article_details_set_on_a_sharded_index_relabel_the_owning_shard(tmp_path, embedder):
+    from rag.library import set_details
+
+    shutil.copytree(ARTICLES, tmp_path / "corpus")
+    ShardedIndexer(Indexer(embedder), 2).run(tmp_path / "corpus", tmp_path / "index")
+    meta, report = set_details(tmp_path / "corpus", SHIPPED[1], tmp_path / "index", outlet="The Test Gazette")
+    assert meta.outlet == "The Test Gazette" and report.relabelled == [SHIPPED[1]] and report.chunks_embedded == 0
+    store = ShardedStore.open(tmp_path / "index")
+    assert store.document(SHIPPED[1]).meta.outlet == "The Test Gazette"

@@ -24,8 +24,8 @@ class Answering:
         qa = self.qa()
         with _tolerating(partial) as missing:
             answer = qa.ask(question, k, retriever, abstain=abstain, history=history or None, filters=filters)
-        found = Filters.of(filters)
-        filtered = found.describe(qa.store.documents()) if found else None
+            found = Filters.of(filters)
+            filtered = found.describe(qa.store.documents()) if found else None
         return answer.to_dict() | {"filtered": filtered, "missing_shards": missing}
 
     def retrieve(self, question: str, k: int, retriever: str, filters: dict | None, partial=False) -> dict:
@@ -42,17 +42,16 @@ class Answering:
         return _flat(document) | {"pages": list(document["pages"]) if document["pages"] else None}
 
     def health(self) -> dict:
-        store = self.qa().store
-        generation = store.generation
+        qa = self.qa()
         return {
             "status": "ok",
-            "model": store.model,
-            "reader": self.qa().answer_builder.reader.path.name,
-            "reader_precision": self.qa().answer_builder.reader.running,
-            "articles": store.n_documents,
-            "chunks": store.n_chunks,
-            "generation": generation if isinstance(generation, list) else [generation],
-            "shards": len(getattr(store, "shards", [store])),
+            "model": qa.store.model,
+            "reader": qa.answer_builder.reader.path.name,
+            "reader_precision": qa.answer_builder.reader.running,
+            "articles": qa.store.n_documents,
+            "chunks": qa.store.n_chunks,
+            "generation": qa.store.generations,
+            "shards": len(qa.store.generations),
         }
 
 

@@ -3,6 +3,7 @@ on Ray Serve: rag/serving.py). Errors are JSON {"error": "…"} with the words t
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 
@@ -11,9 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..access import Access
-from ..admission import UploadGate
+from ..access import FAILED_LOGIN_DELAY, Access
+from ..admission import Refusal, UploadGate
 from ..errors import IndexCorruptError, IndexNotFoundError, RagError, ServiceUnavailableError
 from ..library import MAX_UPLOAD_BYTES
 from . import schema
@@ -22,12 +24,6 @@ log = logging.getLogger("verbatim.api")
 MAX_FILES = 20
 _basic = HTTPBasic(auto_error=False)
 _ERRORS = {status: {"model": schema.Error} for status in (400, 503)}
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str):
-        self.status = status
-        self.message = message
 
 
 async def call(method, *args):
@@ -55,10 +51,14 @@ def create_api(backend, access: Access | None = None, gate: UploadGate | None = 
 
 
 def _errors(app: FastAPI) -> None:
-    @app.exception_handler(Refused)
-    async def refused(_, exc: Refused):
+    @app.exception_handler(Refusal)
+    async def refused(_, exc: Refusal):
         headers = {"WWW-Authenticate": 'Basic realm="verbatim"'} if exc.status == 401 else None
         return JSONResponse({"error": exc.message}, exc.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_, exc: StarletteHTTPException):
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_, exc: RequestValidationError):
@@ -121,7 +121,7 @@ def _articles(app: FastAPI, backend) -> None:
         try:
             return await call(backend.article, doc_id)
         except KeyError:
-            raise Refused(404, f"no article {doc_id!r} in the library") from None
+            raise Refusal(404, f"no article {doc_id!r} in the library") from None
 
 
 def _changes(app: FastAPI, backend, access: Access, gate: UploadGate) -> None:
@@ -130,16 +130,21 @@ def _changes(app: FastAPI, backend, access: Access, gate: UploadGate) -> None:
         if access.mode == "open":
             return True
         if access.mode == "read-only":
-            raise Refused(403, access.refusal)
+            raise Refusal(403, access.refusal)
         credentials: HTTPBasicCredentials | None = await _basic(request)
-        return bool(credentials) and await run_in_threadpool(access.log_in, credentials.username, credentials.password)
+        if not credentials:
+            return False
+        right = await run_in_threadpool(access.checks, credentials.username, credentials.password)
+        if not right:
+            await asyncio.sleep(FAILED_LOGIN_DELAY)  # guessing stays slow without holding a worker thread
+        return right
 
     changes = {401: {"model": schema.Error}, 403: {"model": schema.Error}, 413: {"model": schema.Error}}
 
     @app.post(
         "/articles",
         response_model=schema.Added,
-        responses=changes | {429: {"model": schema.Error}},
+        responses=changes | {411: {"model": schema.Error}, 429: {"model": schema.Error}},
         tags=["articles"],
         openapi_extra={
             "requestBody": {
@@ -163,22 +168,22 @@ def _changes(app: FastAPI, backend, access: Access, gate: UploadGate) -> None:
         signed_in = await allowed(request)
         client = request.client.host if request.client else "unknown"
         if refusal := gate.refusal(client, signed_in, request.headers.get("content-length")):
-            raise Refused(refusal.status, refusal.message)
+            raise refusal
         form = await request.form(max_files=MAX_FILES)
         try:
             files = [(f.filename or "article", await f.read()) for f in form.getlist("files") if hasattr(f, "read")]
         finally:
             await form.close()
         if not files:
-            raise Refused(400, 'send the articles as multipart form data in a field named "files"')
+            raise Refusal(400, 'send the articles as multipart form data in a field named "files"')
         return await call(backend.add, files)
 
     @app.delete("/articles/{doc_id:path}", response_model=schema.Removed, responses=changes, tags=["articles"])
     async def remove(doc_id: str, request: Request) -> dict:
         """Remove an article (its file moves to the corpus's .removed/). Login (HTTP Basic) under --auth."""
         if not await allowed(request):
-            raise Refused(401, "Log in (HTTP Basic, a user of --auth) to remove articles.")
+            raise Refusal(401, "Log in (HTTP Basic, a user of --auth) to remove articles.")
         try:
             return await call(backend.remove, doc_id)
         except KeyError:
-            raise Refused(404, f"no article {doc_id!r} in the library") from None
+            raise Refusal(404, f"no article {doc_id!r} in the library") from None
