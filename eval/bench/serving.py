@@ -36,17 +36,10 @@ import httpx
 import numpy as np
 
 from eval import ARTICLES, GOLD, child_env
+from eval.bench.load import free_port
 from rag.reader import Reader, cpu_flags
 
 QUESTIONS = [json.loads(line)["question"] for line in GOLD.open()]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, seconds: float = 300) -> None:
