@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +32,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def sharded_copy(root: Path) -> None:
+    """The shipped articles copied to root/corpus and indexed in 2 shards at root/index by `rag index --shards 2`."""
+    shutil.copytree(ARTICLES, root / "corpus")
+    command = [sys.executable, "-m", "rag.cli", "index", str(root / "corpus"), "--index-dir", str(root / "index")]
+    subprocess.run([*command, "--shards", "2"], check=True, capture_output=True)
 
 
 def reader_with(threshold: float, answered: float) -> Reader:

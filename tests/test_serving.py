@@ -2,16 +2,13 @@
 same answers as one process, a replica killed under load, a shard that is down, and additions to the owning shard."""
 
 import json
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ARTICLES, free_port
+from conftest import free_port, sharded_copy
 
 import rag
 from rag.errors import RagError
@@ -32,22 +29,7 @@ def served(tmp_path_factory, embedder):
     from rag.serving import start
 
     root = tmp_path_factory.mktemp("ray-serve")
-    shutil.copytree(ARTICLES, root / "corpus")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rag.cli",
-            "index",
-            str(root / "corpus"),
-            "--index-dir",
-            str(root / "index"),
-            "--shards",
-            "2",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    sharded_copy(root)
     env = {"VERBATIM_SHARD_TIMEOUT": str(SHARD_TIMEOUT), "HF_HUB_OFFLINE": "1"}
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
     port = free_port()

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ARTICLES, SHIPPED
+from conftest import ARTICLES, SHIPPED, sharded_copy
 
 import rag
 from rag.errors import CorpusError, IndexIncompatibleError
@@ -19,22 +19,7 @@ from rag.store import IndexStore
 def sharded(tmp_path_factory, embedder):
     """The shipped articles in a 2-shard index, built by `rag index --shards 2`."""
     root = tmp_path_factory.mktemp("sharded")
-    shutil.copytree(ARTICLES, root / "corpus")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rag.cli",
-            "index",
-            str(root / "corpus"),
-            "--index-dir",
-            str(root / "index"),
-            "--shards",
-            "2",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    sharded_copy(root)
     return root
 
 
