@@ -16,8 +16,10 @@ corpus must be on storage that all nodes share.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +81,17 @@ class LiveStore:
                     self._stamp = stamp
         return self._store
 
+    def at(self, generation: int | None) -> IndexStore:
+        """The store of this commit generation (None: the current one), while it is current or the one before;
+        else ShardUnavailableError: a question that began on it must be asked again."""
+        current = self.current()
+        if generation is None:
+            return current
+        for store in (current, self._previous):
+            if store is not None and store.generations == [generation]:
+                return store
+        raise ShardUnavailableError("the index changed twice while this question was answered: ask again")
+
 
 def _stamp(index_dir: Path) -> tuple:
     try:
@@ -95,10 +108,16 @@ class ShardServer:
         self.live = LiveStore(directory)
         self.live.current()  # a shard that cannot open its index does not start (Serve tries again)
 
-    def call(self, name: str, *args):
-        """A method's result, or (given no arguments) a property's value, of the index as it is now."""
-        found = getattr(self.live.current(), name)
-        return found(*args) if callable(found) else found
+    def call(self, name: str, generation: int | None, *args) -> tuple[int, object]:
+        """(generation, a method's result or, given no arguments, a property's value) of the index at this commit
+        generation (None: as it is now), so that one question reads the commit its search found."""
+        store = self.live.at(generation)
+        found = getattr(store, name)
+        return store.generations[0], found(*args) if callable(found) else found
+
+
+# shard → the commit generation a request first read there (set per request by Answerer.call)
+_PINNED: ContextVar[dict[int, int] | None] = ContextVar("verbatim_pinned", default=None)
 
 
 class RemoteShard:
@@ -117,8 +136,15 @@ class RemoteShard:
         from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
         from ray.serve.exceptions import RayServeException
 
+        pinned = _PINNED.get()
+        if pinned is None:  # outside a request: nothing pinned
+            pinned = {}
         try:
-            return self.handle.call.remote(name, *args).result(timeout_s=self.timeout)
+            generation, found = self.handle.call.remote(name, pinned.get(self.number), *args).result(
+                timeout_s=self.timeout
+            )
+            pinned.setdefault(self.number, generation)
+            return found
         except RayTaskError as exc:
             raise exc.cause from None  # the shard's own error (a missing article: KeyError), not a failure of Ray
         except (GetTimeoutError, TimeoutError, RayActorError, RayServeException) as exc:
@@ -174,7 +200,12 @@ class Answerer:
         return self._qa
 
     def call(self, method: str, *args):
-        return getattr(self.answering, method)(*args)
+        """One request: every shard it reads is read at the commit generation it first found there."""
+        token = _PINNED.set({})
+        try:
+            return getattr(self.answering, method)(*args)
+        finally:
+            _PINNED.reset(token)
 
 
 class Librarian:
@@ -305,12 +336,15 @@ def start(
 
 def serve_on_ray(corpus, index_dir, host, port, replicas, address=None, reader=None, access=None) -> None:
     """`start`, then serve until interrupted, saying in one line where."""
+    import ray
     from ray import serve
 
     start(corpus, index_dir, host, port, replicas, address, reader, access)
     print(f"Verbatim is serving {corpus} on Ray Serve at http://{host}:{port} (API docs: /docs)", flush=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl-C: the deployments go too
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         serve.shutdown()
+        ray.shutdown()

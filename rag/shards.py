@@ -15,6 +15,7 @@ process or a deployment on Ray Serve (rag/serving.py); `ShardedStore` only needs
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
 import json
@@ -187,7 +188,9 @@ class ShardedStore:
         when partial results were asked for (`partial_results`: its number is noted)."""
         if len(self.shards) == 1:
             return [getattr(self.shards[0], method)(*args)]
-        futures = [_pool().submit(getattr(shard, method), *args) for shard in self.shards]
+        futures = [
+            _pool().submit(contextvars.copy_context().run, getattr(shard, method), *args) for shard in self.shards
+        ]
         found, missing = [], _PARTIAL.get()
         for i, future in enumerate(futures):
             try:
@@ -245,7 +248,8 @@ class ShardedStore:
 
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
-    """Threads that ask shards in parallel (searches release the GIL; remote shards wait on the network)."""
+    """Threads that ask shards in parallel (searches release the GIL; remote shards wait on the network); each task
+    runs in its caller's context (a request's pinned generations: rag/serving.py)."""
     return ThreadPoolExecutor(max_workers=32, thread_name_prefix="verbatim-shards")
 
 

@@ -155,3 +155,29 @@ def test_article_details_set_on_a_sharded_index_relabel_the_owning_shard(tmp_pat
     assert meta.outlet == "The Test Gazette" and report.relabelled == [SHIPPED[1]] and report.chunks_embedded == 0
     store = ShardedStore.open(tmp_path / "index")
     assert store.document(SHIPPED[1]).meta.outlet == "The Test Gazette"
+
+
+def test_a_shard_server_reads_the_commit_a_question_began_on_until_it_is_two_changes_old(tmp_path, embedder):
+    """A library change that merges segments renumbers chunks: a question that searched the old commit reads its
+    chunks from that commit, and is told to ask again once it is gone (rag/serving.py)."""
+    from rag.serving import ShardServer
+
+    shutil.copytree(ARTICLES, tmp_path / "corpus")
+    indexer = Indexer(embedder)
+    indexer.run(tmp_path / "corpus", tmp_path / "index")
+    server = ShardServer(str(tmp_path / "index"))
+    vector = embedder.run(["Who is the Kremlin spokesperson?"])[0]
+    generation, hits = server.call("search", None, vector, 3)
+    before = server.call("chunks", generation, [h.chunk_id for h in hits])[1]
+
+    (tmp_path / "corpus" / "rover.txt").write_text("The lunar rover Pragyan found sulphur near the south pole. " * 10)
+    (tmp_path / "corpus" / SHIPPED[0]).unlink()
+    indexer.run(tmp_path / "corpus", tmp_path / "index", optimize=True)  # one merged segment: new chunk ids
+    assert server.call("generations", None)[1] != [generation]
+    pinned, again = server.call("chunks", generation, [h.chunk_id for h in hits])
+    assert pinned == generation and again == before
+    (tmp_path / "corpus" / "rover.txt").unlink()
+    indexer.run(tmp_path / "corpus", tmp_path / "index")
+    server.call("n_chunks", None)  # the shard sees the newest commit; the first is now two changes old
+    with pytest.raises(ShardUnavailableError, match="the index changed twice while this question was answered"):
+        server.call("chunks", generation, [h.chunk_id for h in hits])
