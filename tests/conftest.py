@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import rag
+from eval.bench.server import free_port  # noqa: F401 -- the tests take it from here
 from rag.confidence import Confidence
 from rag.embedding import Embedder
 from rag.reader import Reader, default_reader
@@ -26,12 +26,6 @@ SHIPPED = [
     "003_11d5bc04a0aec479.txt",
     "004_cb8e39e41f690045.txt",
 ]  # the ids of the shipped articles in ARTICLES
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sharded_copy(root: Path) -> None:

@@ -2,15 +2,12 @@
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
+from eval.bench.server import app_server
 from rag.library import MAX_UPLOAD_BYTES
-from tests.conftest import ARTICLES, ROOT, free_port, reader_with
+from tests.conftest import ARTICLES, free_port, reader_with
 
 pytestmark = pytest.mark.browser
 
@@ -59,40 +56,12 @@ def serve(root, articles_index, *options: str, env: dict | None = None):
     """`python app.py` over a copy of the shipped articles and their index, until the module's tests end."""
     shutil.copytree(ARTICLES, root / "corpus")
     shutil.copytree(articles_index, root / "index")
-    port = free_port()
-    log = open(root / "app.log", "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "app.py",
-            "--corpus",
-            str(root / "corpus"),
-            "--index-dir",
-            str(root / "index"),
-            "--port",
-            str(port),
-            *options,
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio"), **(env or {})},
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail("app.py exited:\n" + (root / "app.log").read_text())
-            time.sleep(0.5)
-    else:
-        pytest.fail("app.py did not start:\n" + (root / "app.log").read_text())
-    yield url, root
-    process.terminate()
-    process.wait(timeout=30)
+    gradio = {"GRADIO_TEMP_DIR": str(root / "gradio"), **(env or {})}
+    with app_server(root / "corpus", root / "index", *options, log=root / "app.log", env=gradio, timeout=180) as (
+        url,
+        _,
+    ):
+        yield f"{url}/", root
 
 
 def open_page(browser, url: str, color_scheme: str = "light", width: int = 1400):

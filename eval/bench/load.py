@@ -40,8 +40,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,6 +53,7 @@ import httpx
 import numpy as np
 
 from eval import ARTICLES, GOLD, ROOT
+from eval.bench.server import ServerDidNotStart, app_server
 from rag.store import COMMIT_FILE, SEGMENTS_DIR
 
 WARM_UP = "What are the articles about?"  # not one of the questions timed
@@ -309,12 +308,6 @@ class Server:
     pid: int
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def copy_index(index_dir: Path, target: Path) -> bool:
     """Copy the index's commit and segments (not other folders kept beside them); False when there is none to copy."""
     if not (index_dir / COMMIT_FILE).is_file():
@@ -332,46 +325,8 @@ def served(corpus: Path, index_dir: Path) -> Iterator[Server]:
         work = Path(tmp)
         if not copy_index(Path(index_dir), work / "index"):
             print(f"no current index at {index_dir}: app.py builds one of {corpus} in a temporary folder")
-        port = free_port()
-        with (work / "app.log").open("w") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(ROOT / "app.py"),
-                    "--corpus",
-                    str(Path(corpus).resolve()),
-                    "--index-dir",
-                    str(work / "index"),
-                    "--port",
-                    str(port),
-                ],
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            _wait_until_up(url, process, work / "app.log")
-            yield Server(url, process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise LoadError(f"app.py exited with status {process.returncode}:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise LoadError(f"app.py did not answer at {url} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+        with app_server(corpus, work / "index", log=work / "app.log", timeout=START_TIMEOUT_S) as (url, process):
+            yield Server(f"{url}/", process.pid)
 
 
 def print_report(report: LoadReport) -> None:
@@ -438,5 +393,5 @@ def main(argv: list[str] | None = None) -> LoadReport:
 if __name__ == "__main__":
     try:
         main()
-    except LoadError as exc:
+    except (LoadError, ServerDidNotStart) as exc:
         sys.exit(f"load.py: error: {exc}")

@@ -36,37 +36,18 @@ import httpx
 import numpy as np
 
 from eval import ARTICLES, GOLD, child_env
-from eval.bench.load import free_port
+from eval.bench.server import app_server, free_port
 from rag.reader import Reader, cpu_flags
 
 QUESTIONS = [json.loads(line)["question"] for line in GOLD.open()]
 
 
-def wait_healthy(url: str, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                return
-        time.sleep(1)
-    raise RuntimeError(f"{url} did not become healthy")
-
-
 @contextlib.contextmanager
 def one_process(root: Path, batch: bool) -> Iterator[str]:
     """`rag serve --api` over the copy, in a child process; yields its URL."""
-    port = free_port()
-    env = child_env(HF_HUB_OFFLINE="1", VERBATIM_READER_BATCH="1" if batch else "0")
-    command = [sys.executable, "-m", "rag.cli", "serve", "--api", "--corpus", str(root / "corpus")]
-    command += ["--index-dir", str(root / "index"), "--port", str(port), "--read-only"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
+    env = {"HF_HUB_OFFLINE": "1", "VERBATIM_READER_BATCH": "1" if batch else "0"}
+    with app_server(root / "corpus", root / "index", "--api", "--read-only", log=root / "app.log", env=env) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 @contextlib.contextmanager

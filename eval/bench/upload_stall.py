@@ -20,12 +20,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -35,7 +31,8 @@ from pathlib import Path
 import httpx
 from gradio_client import Client
 
-from eval import ARTICLES, GOLD, ROOT
+from eval import ARTICLES, GOLD
+from eval.bench.server import app_server
 
 
 def main() -> None:
@@ -85,41 +82,10 @@ def write_article(path: Path, size: int) -> Path:
 @contextlib.contextmanager
 def serving(root: Path) -> Iterator[str]:
     """app.py on a free port, on the corpus and index under `root`, with its own Gradio upload folder; its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = root / "app.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "app.py",
-            "--corpus",
-            str(root / "corpus"),
-            "--index-dir",
-            str(root / "index"),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio")},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                httpx.get(url, timeout=2)
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.time() > deadline:
-                    raise SystemExit("app.py did not start:\n" + log.read_text()) from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
+    with app_server(
+        root / "corpus", root / "index", log=root / "app.log", env={"GRADIO_TEMP_DIR": str(root / "gradio")}
+    ) as (url, _):
+        yield f"{url}/"
 
 
 def timed(client: Client, question: str) -> float:
