@@ -18,7 +18,7 @@ from . import answer_kinds
 from .confidence import STATES, Candidate, features
 from .conversation import Context, Said
 from .lexical import Analyzer, contains_answer, mentions, names
-from .metadata import Metadata, human_date
+from .metadata import Metadata, flattened, human_date
 from .reader import PassageReading, Reader
 from .retrieval import Passage, Query
 from .store import IndexStore, StoredChunk, StoredSentence
@@ -119,8 +119,8 @@ class Answer:
     def to_dict(self) -> dict:
         """As JSON: each citation's and passage's `meta` flattened into it (title, outlet, published, author, url)."""
         data = asdict(self)
-        for item in data["citations"] + data["passages"]:
-            item.update(item.pop("meta"))
+        for key in ("citations", "passages"):
+            data[key] = [flattened(item) for item in data[key]]
         return data | {"abstained": self.abstained}
 
 

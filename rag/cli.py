@@ -373,12 +373,9 @@ def _ask(args: argparse.Namespace) -> int:
     from .pipeline import check_question, load
 
     check_question(args.question)
-    from .filters import Filters
-
     qa = load(args.index_dir, reader=args.reader)
     answer = qa.ask(args.question, k=args.k, retriever=args.retriever, filters=_filters(args))
-    filters = Filters.of(_filters(args))
-    filtered = filters.describe(qa.store.documents()) if filters else None
+    filtered = qa.filter_summary(_filters(args))
     if args.json:
         found = answer.to_dict()
         print(json.dumps({**found, "filtered": filtered} if filtered else found, ensure_ascii=False, indent=2))

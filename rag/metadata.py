@@ -218,3 +218,8 @@ def _demonym(word: str) -> bool:
 
 def _text(value) -> str | None:
     return str(value).strip() or None if value is not None else None
+
+
+def flattened(record: dict) -> dict:
+    """A record (a dataclass as `asdict` gives it) with its `meta` fields beside its own, as the JSON shows them."""
+    return {k: v for k, v in record.items() if k != "meta"} | record["meta"]

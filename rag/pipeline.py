@@ -147,6 +147,11 @@ class QA:
             Passage.of(chunk, hit.score) for chunk, hit in zip(self.store.chunks([h.chunk_id for h in hits]), hits)
         ]
 
+    def filter_summary(self, filters: dict | Filters | None) -> str | None:
+        """What `filters` leave of the library: "Filtered to 2 of 5 articles: …"; None unfiltered."""
+        found = Filters.of(filters)
+        return found.describe(self.store.documents()) if found else None
+
     __call__ = ask
 
     def clear_cache(self) -> None:

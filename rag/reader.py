@@ -209,7 +209,7 @@ class Reader:
             with self._lock:
                 if self._loaded is None:
                     loaded = _load_reader(self.path, self.threads, self._confidence, self.precision)
-                    self._batcher = Batcher(lambda inputs: loaded[1].run(None, inputs))
+                    self._batcher = Batcher(lambda inputs: loaded[1].run(None, inputs)) if self.batch else None
                     self._loaded = loaded
         return self._loaded
 

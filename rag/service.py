@@ -9,7 +9,6 @@ import time
 
 from .answers import Answer
 from .errors import InvalidQuestionError, RagError
-from .filters import Filters
 from .library import Library, UploadResult
 from .pipeline import MAX_K, QA
 
@@ -79,8 +78,7 @@ class ChatService:
 
     def filter_summary(self, filters) -> str | None:
         """What `filters` (as `QA.ask` takes them) leave of the library: "Filtered to 2 of 5 articles: …"; None unfiltered."""
-        found = Filters.of(filters)
-        return found.describe(self.qa.store.documents()) if found else None
+        return self.qa.filter_summary(filters)
 
     def outlets(self) -> list[str]:
         """The outlets of the library's articles, for the Settings' filter."""

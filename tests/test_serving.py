@@ -11,6 +11,7 @@ import pytest
 from conftest import free_port, sharded_copy
 
 import rag
+from eval.bench.serving import kill_a_replica
 from rag.errors import RagError
 from rag.serving import APP, Replicas
 from rag.shards import shard_dirs, shard_of
@@ -53,15 +54,6 @@ def test_every_gold_question_is_answered_as_one_process_answers_it(served):
         assert reply.status_code == 200 and reply.json() == expected(qa, question)
 
 
-def replicas(deployment: str) -> list[str]:
-    prefix = f"SERVE_REPLICA::{APP}#{deployment}#"
-    return [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith(prefix)]
-
-
-def kill(name: str) -> None:
-    ray.kill(ray.get_actor(name, namespace="serve"), no_restart=True)
-
-
 def running(deployment: str) -> int:
     status = serve.status().applications[APP].deployments[deployment]
     return status.replica_states.get("RUNNING", 0)
@@ -88,7 +80,7 @@ def test_an_answering_replica_killed_under_load_is_replaced_and_no_answer_is_wro
         thread.start()
     time.sleep(3)
     killed_at = time.monotonic()
-    kill(replicas("Answerer")[0])
+    kill_a_replica("Answerer")
     time.sleep(6)
     stop.set()
     for thread in users:
@@ -114,7 +106,7 @@ def test_a_shard_that_is_down_is_said_unless_partial_results_are_asked_for(serve
     shard = shard_dirs(root / "index")[1]
     shard.rename(shard.with_name("away"))  # its replacement cannot open the index: the shard stays down
     try:
-        kill(replicas("shard-1")[0])
+        kill_a_replica("shard-1")
         down = client.post("/ask", json={"question": question})
         assert (down.status_code, down.json()) == (
             503,

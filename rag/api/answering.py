@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import asdict
 
-from ..filters import Filters
+from ..metadata import flattened
 from ..pipeline import QA
 from ..shards import partial_results
 
@@ -24,22 +24,21 @@ class Answering:
         qa = self.qa()
         with _tolerating(partial) as missing:
             answer = qa.ask(question, k, retriever, abstain=abstain, history=history or None, filters=filters)
-            found = Filters.of(filters)
-            filtered = found.describe(qa.store.documents()) if found else None
+            filtered = qa.filter_summary(filters)
         return answer.to_dict() | {"filtered": filtered, "missing_shards": missing}
 
     def retrieve(self, question: str, k: int, retriever: str, filters: dict | None, partial=False) -> dict:
         with _tolerating(partial) as missing:
             passages = self.qa().retrieve(question, k, retriever, filters)
-        return {"passages": [_flat(asdict(p)) for p in passages], "missing_shards": missing}
+        return {"passages": [flattened(asdict(p)) for p in passages], "missing_shards": missing}
 
     def articles(self) -> list[dict]:
-        return [_flat(asdict(d)) for d in self.qa().store.documents()]
+        return [flattened(asdict(d)) for d in self.qa().store.documents()]
 
     def article(self, doc_id: str) -> dict:
         """KeyError when no article has this id."""
         document = asdict(self.qa().store.document(doc_id))
-        return _flat(document) | {"pages": list(document["pages"]) if document["pages"] else None}
+        return flattened(document) | {"pages": list(document["pages"]) if document["pages"] else None}
 
     def health(self) -> dict:
         qa = self.qa()
@@ -58,8 +57,3 @@ class Answering:
 def _tolerating(partial: bool):
     """`partial_results()` when partial results were asked for; else a shard that is down fails the question."""
     return partial_results() if partial else contextlib.nullcontext([])
-
-
-def _flat(record: dict) -> dict:
-    """A record with its `meta` fields beside its own, as `Answer.to_dict()` gives them."""
-    return {k: v for k, v in record.items() if k != "meta"} | record["meta"]
